@@ -1,0 +1,121 @@
+"""Every error the gateway raises on purpose.
+
+Each class's docstring is its default message. HTTP errors carry the status and the
+machine-readable code of the error shape in INTERFACE.md:
+``{"error": {"code": ..., "message": ..., "details": {...}}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GatewayError(Exception):
+    """The gateway could not do what was asked."""
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or (self.__doc__ or "").strip()
+        self.details = details
+        super().__init__(self.message)
+
+
+class ConfigurationError(GatewayError):
+    """The configuration is invalid."""
+
+
+class StoreError(GatewayError):
+    """The store could not complete the operation."""
+
+
+class InvalidPhoneNumber(GatewayError):
+    """The phone number is not a valid number."""
+
+
+class CarrierError(GatewayError):
+    """The carrier refused or failed the message.
+
+    ``retryable`` says whether the outbox should try again later; ``code`` is the
+    carrier's own error code when it gave one.
+    """
+
+    def __init__(self, message: str | None = None, *, retryable: bool, code: str | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.retryable = retryable
+        self.code = code
+
+
+class HTTPProblem(GatewayError):
+    """The request could not be served."""
+
+    status = 400
+    code = "BAD_REQUEST"
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class BadRequest(HTTPProblem):
+    """The request is malformed."""
+
+
+class Unauthorized(HTTPProblem):
+    """A valid bearer credential is required."""
+
+    status = 401
+    code = "UNAUTHORIZED"
+
+
+class Forbidden(HTTPProblem):
+    """Access to this resource is denied."""
+
+    status = 403
+    code = "FORBIDDEN"
+
+
+class NotFound(HTTPProblem):
+    """No such resource."""
+
+    status = 404
+    code = "NOT_FOUND"
+
+
+class Conflict(HTTPProblem):
+    """The resource already exists."""
+
+    status = 409
+    code = "CONFLICT"
+
+
+class PayloadTooLarge(HTTPProblem):
+    """The request body is too large."""
+
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaType(HTTPProblem):
+    """The request body must be JSON (Content-Type: application/json)."""
+
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class ValidationFailed(HTTPProblem):
+    """The request body failed validation."""
+
+    status = 422
+    code = "VALIDATION_ERROR"
+
+
+class InvalidContact(HTTPProblem):
+    """One or more contact IDs are invalid."""
+
+    status = 400
+    code = "INVALID_CONTACT"
+
+
+class UnknownSite(HTTPProblem):
+    """No such site."""
+
+    status = 404
+    code = "SITE_NOT_FOUND"
