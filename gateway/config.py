@@ -1,0 +1,259 @@
+"""The daemon's configuration: typed, validated once at start, every key with a default.
+
+The file is found at an explicit path (``gateway -c FILE``), else ``$GATEWAY_CONFIG``,
+else ``config/gateway.yaml`` in the working directory, else the built-in defaults, which
+run as they are. ``config/gateway.yaml`` documents every key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import msgspec
+import phonenumbers
+
+from gateway.errors import ConfigurationError, InvalidPhoneNumber
+from gateway.phone import to_e164
+from gateway.yamlsource import (InvalidFile, LineMap, Path_, Problem, YamlSyntaxError, load_yaml, type_name,
+                                validation_problem)
+
+Positive = Annotated[int, msgspec.Meta(gt=0)]
+PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
+DEFAULT_PATH = Path("config/gateway.yaml")
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class ConfigFileError(InvalidFile):
+    """The configuration file is invalid."""
+
+
+class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class Http(_Section):
+    """``http``: where the daemon listens, and the URL the outside world reaches it at."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8080
+    public_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: Positive = 65536
+
+
+class Database(_Section):
+    """``database``: ``sqlite:///relative/path``, ``sqlite:////absolute/path`` or ``postgresql://...``."""
+
+    url: str = "sqlite:///var/gateway.sqlite3"
+
+    @property
+    def engine(self) -> Literal["sqlite", "postgres"]:
+        """The store family the URL names."""
+        return "sqlite" if self.url.startswith("sqlite:") else "postgres"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file (relative paths are relative to the working directory); None for PostgreSQL."""
+        return Path(self.url[len("sqlite:///"):]) if self.engine == "sqlite" else None
+
+
+class Carrier(_Section):
+    """``carrier``: the SMS backend by registry name, and the default sender number."""
+
+    backend: str = "loopback"
+    from_number: str = "+15550000000"
+    twilio: dict[str, Any] | None = None
+
+
+class Phone(_Section):
+    """``phone``: the ISO region assumed for numbers written without a +country code."""
+
+    default_region: str = "US"
+
+
+class Interface(_Section):
+    """``interface``: the PIN-authenticated SMS interface."""
+
+    pin_duration_days: Positive = 365
+    session_minutes: Positive = 15
+    max_pin_failures: Positive = 5
+    pin_failure_window_minutes: Positive = 15
+    lockout_minutes: Positive = 30
+
+
+class Api(_Section):
+    """``api``: credential files of the automation-platform and partner APIs."""
+
+    keys_file: str | None = None
+    oauth_clients_file: str | None = None
+
+
+class Webhook(_Section):
+    """One ``webhooks`` entry: where to POST which events, signed with the secret in ``secret_file``."""
+
+    url: str
+    secret_file: str | None = None
+    events: list[str] = msgspec.field(default_factory=list)
+
+
+class Outbox(_Section):
+    """``outbox``: how queued texts are sent and retried."""
+
+    poll_seconds: PositiveFloat = 1.0
+    max_attempts: Positive = 8
+    backoff_base_seconds: PositiveFloat = 2.0
+    backoff_max_seconds: PositiveFloat = 300.0
+    drain_seconds: Annotated[float, msgspec.Meta(ge=0)] = 10.0
+    batch_size: Positive = 50
+    sending_lease_seconds: Positive = 60
+
+
+class Verifications(_Section):
+    """``verifications``: the expiry loop and the longest timeout an API caller may ask for."""
+
+    expiry_poll_seconds: PositiveFloat = 1.0
+    max_timeout_seconds: Positive = 86400
+
+
+class Logging(_Section):
+    """``logging``: level name and line format."""
+
+    level: str = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class Config(_Section, dict=True):
+    """The whole configuration. ``source`` is the file it came from, None for built-in defaults."""
+
+    http: Http = msgspec.field(default_factory=Http)
+    database: Database = msgspec.field(default_factory=Database)
+    carrier: Carrier = msgspec.field(default_factory=Carrier)
+    phone: Phone = msgspec.field(default_factory=Phone)
+    email: dict[str, Any] = msgspec.field(default_factory=lambda: {"backend": "none"})
+    keywords: str | None = None
+    interface: Interface = msgspec.field(default_factory=Interface)
+    api: Api = msgspec.field(default_factory=Api)
+    webhooks: list[Webhook] = msgspec.field(default_factory=list)
+    outbox: Outbox = msgspec.field(default_factory=Outbox)
+    verifications: Verifications = msgspec.field(default_factory=Verifications)
+    logging: Logging = msgspec.field(default_factory=Logging)
+
+    source = None
+
+    @property
+    def folder(self) -> Path:
+        """The config file's folder (the working directory for built-in defaults)."""
+        return Path(self.source).parent if self.source is not None else Path(".")
+
+    @property
+    def keywords_path(self) -> Path:
+        """The keyword file: ``keywords`` relative to the config's folder; by default beside that folder."""
+        if self.keywords is not None:
+            return self.resolve(self.keywords)
+        return self.folder.parent / "keywords.yaml" if self.source is not None else Path("keywords.yaml")
+
+    def resolve(self, value: str | os.PathLike[str]) -> Path:
+        """A path written in the config file, made relative to that file's folder."""
+        return self.folder / Path(value).expanduser()
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] = os.environ) -> Config:
+    """Find, read and validate the configuration; :class:`ConfigFileError` names file, line and key."""
+    if path is None and env.get("GATEWAY_CONFIG"):
+        path = env["GATEWAY_CONFIG"]
+    if path is None:
+        if not DEFAULT_PATH.is_file():
+            return Config()
+        path = DEFAULT_PATH
+    filename = os.fspath(path)
+    try:
+        text = Path(filename).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigFileError([Problem(filename, 0, "", f"cannot read the config file: {exc.strerror}")]) from None
+    config = parse_config(text, filename)
+    config.source = Path(filename)
+    return config
+
+
+def parse_config(text: str, filename: str = "<config>") -> Config:
+    """Validate YAML text as a :class:`Config`; the file name is for messages only."""
+    try:
+        data, lines = load_yaml(text, filename)
+    except YamlSyntaxError as exc:
+        raise ConfigFileError(exc.problems) from None
+    if lines.problems:
+        raise ConfigFileError(lines.problems)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigFileError([lines.problem((), f"expected a mapping of sections, got {type_name(data)}")])
+    try:
+        config = msgspec.convert(data, Config, strict=True)
+    except msgspec.ValidationError as exc:
+        raise ConfigFileError([validation_problem(exc, lines, Config)]) from None
+    problems = _check(config, lines)
+    if problems:
+        raise ConfigFileError(problems)
+    return config
+
+
+def _check(config: Config, lines: LineMap) -> list[Problem]:
+    problems = []
+
+    def bad(path: Path_, message: str) -> None:
+        problems.append(lines.problem(path, message))
+
+    url = urlsplit(config.http.public_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        bad(("http", "public_url"), f"{config.http.public_url!r} is not an http:// or https:// URL")
+    db = config.database.url
+    if not re.match(r"^(sqlite:///.+|postgres(ql)?(\+\w+)?://.+)$", db):
+        bad(("database", "url"), f"{db!r}: expected sqlite:///relative/path, sqlite:////absolute/path or postgresql://...")
+    region = config.phone.default_region.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        bad(("phone", "default_region"), f"{config.phone.default_region!r} is not a supported ISO region code like US or GB")
+    else:
+        config.phone.default_region = region
+    number = config.carrier.from_number
+    try:
+        if to_e164(number, "ZZ") != number:
+            raise InvalidPhoneNumber()
+    except InvalidPhoneNumber:
+        bad(("carrier", "from_number"), f"{number!r} is not an E.164 number like +15550000000")
+    if config.logging.level.upper() not in LOG_LEVELS:
+        bad(("logging", "level"), f"{config.logging.level!r} is not one of {', '.join(LOG_LEVELS)}")
+    config.logging.level = config.logging.level.upper()
+    if config.outbox.backoff_base_seconds > config.outbox.backoff_max_seconds:
+        bad(("outbox", "backoff_base_seconds"), "must not exceed backoff_max_seconds")
+    if config.email.get("backend") is None or not isinstance(config.email["backend"], str):
+        bad(("email", "backend"), "expected a backend name like none or smtp")
+    for i, hook in enumerate(config.webhooks):
+        if urlsplit(hook.url).scheme not in ("http", "https"):
+            bad(("webhooks", i, "url"), f"{hook.url!r} is not an http:// or https:// URL")
+    return sorted(problems, key=lambda p: p.line)
+
+
+def read_secret(value: str | None, file: str | os.PathLike[str] | None, env_name: str | None,
+                env: Mapping[str, str] = os.environ, *, key: str = "secret") -> str | None:
+    """A secret from its ``*_file`` (content stripped), else the inline value, else ``$env_name``.
+
+    ``key`` names the setting in error messages, which never contain the secret itself.
+    Giving both a value and a file is an error, as is a file that is missing or empty.
+    """
+    if value is not None and file is not None:
+        raise ConfigurationError(f"{key}: give either {key} or {key}_file, not both", key=key)
+    if file is not None:
+        try:
+            text = Path(file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigurationError(f"{key}_file: cannot read {os.fspath(file)}: {exc.strerror}", key=key) from None
+        if not text:
+            raise ConfigurationError(f"{key}_file: {os.fspath(file)} is empty", key=key)
+        return text
+    if value is not None:
+        return value
+    return env.get(env_name) or None if env_name else None
