@@ -160,13 +160,14 @@ class _Reader:
     def table(self, data: Any, filename: str) -> KeywordTable:
         top = self.check.mapping(data, (), (), ("central_station", "auto_processes", "dispatch_templates",
                                                 "unknown_sender", "known_sender")) or {}
-        processes = [p for i, item in enumerate(self._list(top, "auto_processes")) if (p := self.process(item, i))]
-        templates = [t for i, item in enumerate(self._list(top, "dispatch_templates")) if (t := self.dispatch(item, i))]
-        self._unique("auto_processes", processes, "auto process")
-        self._unique("dispatch_templates", templates, "dispatch template")
+        raw_processes, raw_templates = self._list(top, "auto_processes"), self._list(top, "dispatch_templates")
+        processes = [p for i, item in enumerate(raw_processes) if (p := self.process(item, i))]
+        templates = [t for i, item in enumerate(raw_templates) if (t := self.dispatch(item, i))]
+        self._unique("auto_processes", raw_processes, "auto process")
+        self._unique("dispatch_templates", raw_templates, "dispatch template")
         return KeywordTable(
-            processes=tuple(p for _, p in processes),
-            dispatch_templates={t.name: t for _, t in templates},
+            processes=tuple(processes),
+            dispatch_templates={t.name: t for t in templates},
             unknown_sender=self.catch_all(top, "unknown_sender", "SMSUNKNOWN"),
             known_sender=self.catch_all(top, "known_sender", "SMSIN"),
             central_station=self.check.string(top, (), "central_station", "", nullable=True) or "",
@@ -180,13 +181,15 @@ class _Reader:
             return []
         return items
 
-    def _unique(self, key: str, items: list[tuple[int, Any]], what: str) -> None:
+    def _unique(self, key: str, items: list, what: str) -> None:
         seen: dict[str, int] = {}
-        for i, item in items:
-            if item.name in seen:
-                first = self.check.lines.line((key, seen[item.name], "name"))
-                self.check.add((key, i, "name"), f"duplicate {what} name {item.name!r} (first at line {first})")
-            seen.setdefault(item.name, i)
+        for i, item in enumerate(items):
+            name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(name, str) and name in seen:
+                first = self.check.lines.line((key, seen[name], "name"))
+                self.check.add((key, i, "name"), f"duplicate {what} name {name!r} (first at line {first})")
+            elif isinstance(name, str):
+                seen[name] = i
 
     def _template(self, path: Path_, template: str | None, allowed: frozenset[str]) -> None:
         if template is None:
@@ -199,7 +202,7 @@ class _Reader:
         for name in unknown:
             self.check.add(path, f"unknown placeholder {{{name}}} (allowed: {', '.join(sorted(allowed))})")
 
-    def process(self, item: Any, i: int) -> tuple[int, AutoProcess] | None:
+    def process(self, item: Any, i: int) -> AutoProcess | None:
         path: Path_ = ("auto_processes", i)
         c = self.check
         m = c.mapping(item, path, ("name", "triggers", "template", "timeout_seconds", "codes"), ("keywords",))
@@ -221,7 +224,7 @@ class _Reader:
                     if (k := self.keyword(kw, (*path, "keywords", j), seen))]
         if len(c.problems) > before:
             return None
-        return i, AutoProcess(name, frozenset(t.upper() for _, t in triggers), template, timeout, code["sent"],
+        return AutoProcess(name, frozenset(t.upper() for _, t in triggers), template, timeout, code["sent"],
                               code["response"], code["pin_response"], code["expired"], tuple(keywords))
 
     def keyword(self, item: Any, path: Path_, seen: dict[str, Path_]) -> Keyword | None:
@@ -251,7 +254,7 @@ class _Reader:
             return None
         return Keyword(word, tuple(a for _, a in aliases), code, reply, outcome)
 
-    def dispatch(self, item: Any, i: int) -> tuple[int, DispatchTemplate] | None:
+    def dispatch(self, item: Any, i: int) -> DispatchTemplate | None:
         path: Path_ = ("dispatch_templates", i)
         c = self.check
         m = c.mapping(item, path, ("name", "code", "text"), ("variables", "reply_window_minutes"))
@@ -271,7 +274,7 @@ class _Reader:
         window = c.integer(m, path, "reply_window_minutes", 60, 1, 10080)
         if len(c.problems) > before:
             return None
-        return i, DispatchTemplate(name, code, text, tuple(v for _, v in variables), window)
+        return DispatchTemplate(name, code, text, tuple(v for _, v in variables), window)
 
     def catch_all(self, top: dict, key: str, default_code: str) -> CatchAll:
         if key not in top:
