@@ -172,3 +172,9 @@ def test_empty_keyword_is_a_problem():
         parse_keyword_table(text, "k.yaml")
     assert [str(p) for p in caught.value.problems] == [
         "k.yaml:10: auto_processes[0].keywords[0].aliases[1]: a keyword or alias may not be empty"]
+
+
+def test_documented_example_loads():
+    text = (ROOT / "docs" / "keywords.md").read_text().split("```yaml\n")[1].split("```")[0]
+    table = parse_keyword_table(text, "docs/keywords.md")
+    assert table.process("burglary-verification").match("no.").code == "SMSNO"
