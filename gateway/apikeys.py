@@ -1,0 +1,80 @@
+"""Bearer API keys for /ext/v1: ``gwk_<id>_<secret>``, the secret stored only as an argon2id hash.
+
+A key that checked out once is remembered by its SHA-256 for the life of the process, so
+argon2's deliberate slowness is paid once per key, not once per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from gateway.clock import Clock
+from gateway.errors import Unauthorized
+from gateway.hashes import hash_secret, same, verify_secret_async
+from gateway.stores import Store
+
+PREFIX = "gwk"
+OPERATOR_KEY_ID = "operator"
+
+
+def new_key() -> tuple[str, str, str]:
+    """``(key_id, secret, full_key)`` for a new key; only the full key is shown to a person."""
+    key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(24)
+    return key_id, secret, f"{PREFIX}_{key_id}_{secret}"
+
+
+def split_key(full_key: str) -> tuple[str, str] | None:
+    prefix, _, rest = full_key.partition("_")
+    key_id, _, secret = rest.partition("_")
+    if prefix != PREFIX or not key_id or not secret:
+        return None
+    return key_id, secret
+
+
+async def create_key(store: Store, name: str, clock: Clock) -> str:
+    key_id, secret, full = new_key()
+    await store.add_api_key(key_id, name, hash_secret(secret), clock.now())
+    return full
+
+
+def write_operator_key(path: Path) -> str:
+    """A fresh key for the local operator (``gateway event``), readable by the daemon's user only.
+
+    Like bitcoind's RPC cookie: it lives as long as the daemon and never enters the store.
+    """
+    full = f"{PREFIX}_{OPERATOR_KEY_ID}_{secrets.token_urlsafe(24)}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(full + "\n")
+    return full
+
+
+class ApiKeyAuth:
+    def __init__(self, store: Store, operator_key: str | None = None) -> None:
+        self.store = store
+        self.operator_key = operator_key
+        self._known: dict[bytes, str] = {}
+
+    async def authenticate(self, authorization: str | None) -> str:
+        """The key id behind an ``Authorization: Bearer ...`` header; raises Unauthorized otherwise."""
+        scheme, _, token = (authorization or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("A bearer API key is required (Authorization: Bearer gwk_...).")
+        if self.operator_key and same(token, self.operator_key):
+            return OPERATOR_KEY_ID
+        digest = hashlib.sha256(token.encode()).digest()
+        if digest in self._known:
+            return self._known[digest]
+        parts = split_key(token)
+        stored = await self.store.api_key_hash(parts[0]) if parts and parts[0] != OPERATOR_KEY_ID else None
+        # Checked even when the id is unknown, so a guessed id costs the same time as a real one.
+        if not await verify_secret_async(stored, parts[1] if parts else token) or stored is None:
+            raise Unauthorized("The API key is not valid.")
+        if len(self._known) < 10_000:
+            self._known[digest] = parts[0]
+        return parts[0]

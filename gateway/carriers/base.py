@@ -1,0 +1,53 @@
+"""What a carrier backend is: a ``send`` for the outbox and, optionally, webhook routes."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from gateway.clock import Clock
+    from gateway.config import Config
+    from gateway.inbound import InboundService
+    from gateway.stores import OutboxItem, Store
+
+
+@dataclass(frozen=True)
+class CarrierServices:
+    """What a backend may use: the gateway hands these in, the backend imports none of them."""
+
+    config: Config
+    store: Store
+    clock: Clock
+    inbound: InboundService
+
+
+class Carrier(abc.ABC):
+    name: str
+
+    def __init__(self, services: CarrierServices) -> None:
+        self.services = services
+
+    async def start(self) -> None:
+        """Open connections (HTTP sessions, clients). Called once before the first send."""
+
+    async def close(self) -> None:
+        """Release what ``start`` opened."""
+
+    @abc.abstractmethod
+    async def send(self, item: OutboxItem) -> str:
+        """Hand one message to the carrier and return the carrier's message id.
+
+        Raise :class:`gateway.errors.CarrierError` with ``retryable`` set to say whether
+        the outbox should try again.
+        """
+
+    def routes(self) -> list[web.RouteDef]:
+        """Webhook routes, mounted under ``/carriers/<name>/``."""
+        return []
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": self.name}

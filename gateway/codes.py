@@ -1,0 +1,6 @@
+"""Event codes the gateway logs on its own account (keywords.yaml names the rest)."""
+
+ALARM_NO_PROCESS = "SMSNOPROC"  # an alarm event arrived that no auto process handles
+NO_RECIPIENT = "SMSNOREC"  # an auto process fired but the site has no auto-notify contact with a phone
+SEND_FAILED = "SMSFAIL"  # the carrier refused a message for good, or retries ran out
+SEND_EXPIRED = "SMSSTALE"  # a message outlived its validity in the outbox and was not sent

@@ -1,0 +1,1 @@
+"""The subcommands: ``admin`` works on the store directly, ``live`` talks to a running daemon."""

@@ -1,0 +1,157 @@
+"""Subcommands that work on the store and files directly: check, migrate, site, contact, api-key."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import secrets
+import sys
+from collections.abc import AsyncIterator
+
+from gateway.apikeys import create_key
+from gateway.carriers import BACKENDS
+from gateway.clock import Clock
+from gateway.config import Config
+from gateway.errors import GatewayError, InvalidPhoneNumber
+from gateway.keywords import KeywordFileError, load_keyword_table
+from gateway.model import Contact, Site
+from gateway.phone import display, to_e164
+from gateway.stores import Store, open_store
+
+
+def register(sub, config_arg) -> None:
+    site = sub.add_parser("site", help="add or list sites").add_subparsers(dest="action", required=True)
+    p = site.add_parser("add", help="add a site; prints its id")
+    config_arg(p)
+    p.add_argument("--dealer", required=True, help="dealer id the site belongs to")
+    p.add_argument("--name", required=True)
+    p.add_argument("--time-zone", default="UTC", help="IANA zone, e.g. America/New_York (default UTC)")
+    p.set_defaults(run=site_add)
+    p = site.add_parser("list", help="list sites")
+    config_arg(p)
+    p.add_argument("--dealer")
+    p.set_defaults(run=site_list)
+
+    contact = sub.add_parser("contact", help="add or list contacts").add_subparsers(dest="action", required=True)
+    p = contact.add_parser("add", help="add a contact to a site; prints its id")
+    config_arg(p)
+    p.add_argument("--site", required=True)
+    p.add_argument("--first-name", required=True)
+    p.add_argument("--last-name", required=True)
+    p.add_argument("--phone", help="as people write it; stored as E.164")
+    p.add_argument("--email")
+    p.add_argument("--auto-notify", action="store_true", help="receives auto-process verification texts")
+    p.add_argument("--email-notify", action="store_true", help="also receives verifications by email")
+    p.add_argument("--title")
+    p.add_argument("--slot", type=int, dest="slot_number")
+    p.add_argument("--time-zone", help="IANA zone for times shown to this contact (default: the site's)")
+    p.add_argument("--external-id", help="the contact's id in your own system")
+    p.set_defaults(run=contact_add)
+    p = contact.add_parser("list", help="list a site's contacts")
+    config_arg(p)
+    p.add_argument("--site", required=True)
+    p.set_defaults(run=contact_list)
+
+    key = sub.add_parser("api-key", help="manage /ext/v1 API keys").add_subparsers(dest="action", required=True)
+    p = key.add_parser("add", help="create a key; prints it once (only its hash is stored)")
+    config_arg(p)
+    p.add_argument("--name", required=True)
+    p.set_defaults(run=api_key_add)
+
+
+@contextlib.asynccontextmanager
+async def opened(config: Config) -> AsyncIterator[Store]:
+    store = open_store(config.database.url)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def check(config: Config, args: argparse.Namespace) -> int:
+    problems: list[str] = []
+    if config.carrier.backend not in BACKENDS:
+        problems.append(f"{config.source or '<defaults>'}: carrier.backend: unknown backend "
+                        f"{config.carrier.backend!r} (have: {', '.join(sorted(BACKENDS))})")
+    table = None
+    try:
+        table = load_keyword_table(config.keywords_path)
+    except KeywordFileError as exc:
+        problems.extend(str(p) for p in exc.problems)
+    except OSError as exc:
+        problems.append(f"{config.keywords_path}: cannot read: {exc.strerror}")
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"ok: config {config.source or '(built-in defaults)'}; keywords {config.keywords_path}: "
+          f"{len(table.processes)} auto process(es), {len(table.dispatch_templates)} dispatch template(s)")
+    return 0
+
+
+async def migrate(config: Config, args: argparse.Namespace) -> int:
+    store = open_store(config.database.url)
+    await store.open()  # open() migrates
+    await store.close()
+    print(f"ok: schema of {config.database.url} is up to date")
+    return 0
+
+
+async def site_add(config: Config, args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(args.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise GatewayError(f"--time-zone: {args.time_zone!r} is not an IANA time zone (e.g. America/New_York)")
+    async with opened(config) as store:
+        site = await store.add_site(Site(id="site_" + secrets.token_hex(4), dealer_id=args.dealer,
+                                         name=args.name.strip(), time_zone=args.time_zone, created_at=Clock().now()))
+    print(f"{site.id}\t{site.name}\tdealer {site.dealer_id}")
+    return 0
+
+
+async def site_list(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        for site in await store.list_sites(args.dealer):
+            print(f"{site.id}\t{site.name}\tdealer {site.dealer_id}\t{site.time_zone}")
+    return 0
+
+
+async def contact_add(config: Config, args: argparse.Namespace) -> int:
+    try:
+        phone = to_e164(args.phone, config.phone.default_region) if args.phone else None
+    except InvalidPhoneNumber as exc:
+        raise GatewayError(f"--phone: {exc.message}") from None
+    if args.auto_notify and not phone:
+        raise GatewayError("--auto-notify needs --phone: auto processes text the contact.")
+    async with opened(config) as store:
+        if await store.get_site(args.site) is None:
+            raise GatewayError(f"--site: no site {args.site!r} (see `gateway site list`)")
+        contact = await store.add_contact(Contact(
+            id=0, site_id=args.site, first_name=args.first_name.strip(), last_name=args.last_name.strip(),
+            phone=phone, email=args.email, external_contact_id=args.external_id, auto_notify=args.auto_notify,
+            email_notify=args.email_notify, title=args.title, slot_number=args.slot_number,
+            time_zone=args.time_zone, created_at=Clock().now()))
+    print(f"{contact.id}\t{contact.name}\t{display(contact.phone) if contact.phone else '-'}")
+    return 0
+
+
+async def contact_list(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        if await store.get_site(args.site) is None:
+            raise GatewayError(f"--site: no site {args.site!r} (see `gateway site list`)")
+        for c in await store.list_contacts(args.site):
+            flags = ",".join(f for f, on in (("auto-notify", c.auto_notify), ("email", c.email_notify)) if on)
+            print(f"{c.id}\t{c.name}\t{c.phone or '-'}\t{c.email or '-'}\t{flags or '-'}")
+    return 0
+
+
+async def api_key_add(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        key = await create_key(store, args.name, Clock())
+    print(key)
+    print("Store this key now: only its hash is kept.", file=sys.stderr)
+    return 0

@@ -1,0 +1,36 @@
+"""Prometheus metrics, one registry per application so tests can build many apps."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.inbound = Counter("gateway_inbound_messages", "Inbound texts by carrier and outcome.",
+                               ["carrier", "outcome"], registry=r)
+        self.outbound = Counter("gateway_outbound_messages", "Outbound send attempts by carrier and outcome.",
+                                ["carrier", "outcome"], registry=r)
+        self.outbound_segments = Counter("gateway_outbound_segments", "SMS segments handed to the carrier.",
+                                         ["carrier"], registry=r)
+        self.event_log = Counter("gateway_event_log_rows", "Event-log rows written, by event code.",
+                                 ["code"], registry=r)
+        self.outbox_depth = Gauge("gateway_outbox_depth", "Messages queued or sending.", registry=r)
+        self.time_to_response = Histogram(
+            "gateway_verification_response_seconds", "Time from verification sent to first decisive response.",
+            buckets=(5, 15, 30, 60, 120, 180, 300, 600, 1800), registry=r)
+        self.verifications = Counter("gateway_verifications", "Verifications by what became of them.",
+                                     ["outcome"], registry=r)
+        self.http_latency = Histogram(
+            "gateway_http_request_seconds", "HTTP request latency by route and status.", ["route", "status"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5), registry=r)
+        self.keyword_reloads = Counter("gateway_keyword_reloads", "keywords.yaml reloads by result.",
+                                       ["result"], registry=r)
+        self.keyword_table_loaded = Gauge("gateway_keyword_table_loaded_timestamp_seconds",
+                                          "When the keyword table in force was loaded.", registry=r)
+
+    def logged(self, entries) -> None:
+        for entry in entries:
+            self.event_log.labels(entry.code).inc()

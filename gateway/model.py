@@ -1,0 +1,139 @@
+"""The gateway's nouns as plain immutable records. No I/O here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+
+class Site(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    dealer_id: str
+    name: str
+    time_zone: str = "UTC"
+    on_test_until: datetime | None = None
+    created_at: datetime
+
+
+class Contact(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    site_id: str
+    first_name: str
+    last_name: str
+    phone: str | None = None  # E.164
+    email: str | None = None
+    external_contact_id: str | None = None
+    auto_notify: bool = False
+    email_notify: bool = False
+    title: str | None = None
+    slot_number: int | None = None
+    time_zone: str | None = None
+    pin_hash: str | None = None
+    created_at: datetime
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class AlarmEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """An alarm signal from the automation platform: what the auto processes react to."""
+
+    id: str
+    site_id: str
+    event_code: str
+    zone: str | None = None
+    text: str | None = None
+    received_at: datetime
+
+
+class InboundMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """One SMS as a carrier handed it over, before anything is decided about it."""
+
+    carrier: str
+    carrier_message_id: str
+    from_phone: str
+    to_phone: str
+    body: str
+    received_at: datetime
+
+
+class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of the event log (INTERFACE.md, "The event log")."""
+
+    code: str
+    at: datetime
+    site_id: str | None = None
+    contact_id: int | None = None
+    phone: str | None = None
+    verification_id: str | None = None
+    event_id: str | None = None
+    comment: str | None = None
+    details: dict[str, Any] | None = None
+    trace_id: str | None = None
+
+
+class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """A text to send. Committed to the outbox before any carrier sees it."""
+
+    to_phone: str
+    body: str
+    kind: str  # verification | reply | dispatch | notice
+    priority: int = 0
+    from_phone: str | None = None
+    site_id: str | None = None
+    contact_id: int | None = None
+    verification_id: str | None = None
+    expires_at: datetime | None = None
+
+
+# Outbox priorities: a verification outranks everything a person is not waiting on.
+PRIORITY_VERIFICATION = 100
+PRIORITY_REPLY = 50
+PRIORITY_DISPATCH = 40
+PRIORITY_NOTICE = 10
+
+
+class Recipient(msgspec.Struct, frozen=True, kw_only=True):
+    contact_id: int
+    phone: str | None
+    status: str = "pending"  # pending | sent | delivered | failed
+    response: str | None = None
+    responded_at: datetime | None = None
+
+
+class Verification(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    site_id: str
+    event_id: str | None
+    process: str
+    status: str  # pending | sent | delivered | failed | responded | expired
+    created_at: datetime
+    timeout_at: datetime
+    response: str | None = None  # confirmed | cancelled
+    responded_at: datetime | None = None
+    responded_by: int | None = None
+    recipients: tuple[Recipient, ...] = ()
+
+
+class VerificationResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """A decisive answer (confirm or cancel) to an open verification."""
+
+    verification_id: str
+    contact_id: int
+    response: str  # confirmed | cancelled
+    at: datetime
+
+
+class Decision(msgspec.Struct, kw_only=True):
+    """What the pipeline decided: everything to write, in one transaction, and what to answer."""
+
+    inbound: InboundMessage | None = None  # recorded first: a duplicate id aborts the rest
+    alarm: AlarmEvent | None = None  # likewise idempotent on its id
+    log: list[LogEntry] = msgspec.field(default_factory=list)
+    outbound: list[OutboundMessage] = msgspec.field(default_factory=list)
+    replies: list[str] = msgspec.field(default_factory=list)
+    opened: list[Verification] = msgspec.field(default_factory=list)
+    responses: list[VerificationResponse] = msgspec.field(default_factory=list)

@@ -1,0 +1,41 @@
+"""PINs inside texts: finding them, masking them, and what checking one found.
+
+A PIN travels as the last word of a text (``YES 4821``, ``STATUS 4821``) or as the whole
+text. It is masked before anything is stored, logged or counted, whether it was right or not.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+
+MASK = "****"
+_TRAILING_PIN = re.compile(r"^(?P<text>.*?)(?:^|\s+)(?P<pin>\d{4,8})\s*$", re.DOTALL)
+
+
+class PinCheck(enum.Enum):
+    ABSENT = "absent"  # the text carries no PIN-shaped word
+    VALID = "valid"
+    DURESS = "duress"  # the duress PIN: behaves as VALID to the sender
+    WRONG = "wrong"
+    UNCHECKED = "unchecked"  # PIN-shaped, but the sender has no PIN to check against
+
+    @property
+    def authenticated(self) -> bool:
+        return self in (PinCheck.VALID, PinCheck.DURESS)
+
+
+def split_pin(body: str) -> tuple[str, str | None]:
+    """``("YES", "4821")`` for ``"YES 4821"``; ``(body, None)`` when no PIN-shaped last word."""
+    match = _TRAILING_PIN.match(body)
+    if not match:
+        return body, None
+    return match.group("text").strip(), match.group("pin")
+
+
+def masked(body: str) -> str:
+    """The text as it may be stored: a PIN-shaped last word replaced by ``****``."""
+    text, pin = split_pin(body)
+    if pin is None:
+        return body
+    return f"{text} {MASK}" if text else MASK

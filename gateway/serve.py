@@ -1,0 +1,56 @@
+"""``gateway serve``: the daemon in the foreground, under systemd or a terminal.
+
+SIGTERM/SIGINT stop it gracefully (no new connections, in-flight requests and sends
+finish within bounds, exit 0); SIGHUP reloads keywords.yaml. systemd hears READY=1 once
+the store and listener are up, STOPPING=1 on the way out, and WATCHDOG=1 pings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from gateway.config import Config
+from gateway.sdnotify import Notifier, watchdog_loop
+from gateway.web.app import create_app
+from gateway.web.appkeys import KEYWORDS
+
+log = logging.getLogger("gateway")
+SHUTDOWN_SECONDS = 10.0  # in-flight HTTP requests get this long to finish
+
+
+async def serve(config: Config, notifier: Notifier | None = None) -> int:
+    notifier = notifier or Notifier.from_env()
+    app = create_app(config)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_SECONDS)
+    await runner.setup()  # opens the store (migrating it) and starts the loops
+    site = web.TCPSite(runner, config.http.host, config.http.port, reuse_address=True)
+    await site.start()
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    def reload() -> None:
+        notifier.reloading()
+        app[KEYWORDS].reload()
+        notifier.ready()
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
+    notifier.ready(status=f"serving on {config.http.host}:{config.http.port}")
+    log.info("gateway serving on http://%s:%d (store %s, carrier %s)", config.http.host, config.http.port,
+             config.database.engine, config.carrier.backend)
+    watchdog = asyncio.create_task(watchdog_loop(notifier, stop))
+    await stop.wait()
+    log.info("stopping: no new connections; draining in-flight work")
+    notifier.stopping()
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.remove_signal_handler(signum)
+    await runner.cleanup()
+    await watchdog
+    log.info("stopped")
+    return 0

@@ -1,0 +1,172 @@
+"""What every store engine provides. The rest of the gateway sees only this interface."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from gateway.model import AlarmEvent, Contact, Decision, LogEntry, Site, Verification
+
+
+class CommitResult(msgspec.Struct, frozen=True, kw_only=True):
+    duplicate: bool = False  # the inbound message or alarm event was seen before: nothing written
+    inbound_id: int | None = None
+    outbound_ids: tuple[int, ...] = ()
+
+
+class LogRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An event-log row as stored, with its cursor id."""
+
+    id: int
+    at: datetime
+    code: str
+    site_id: str | None
+    contact_id: int | None
+    phone: str | None
+    verification_id: str | None
+    event_id: str | None
+    comment: str | None
+    details: dict[str, Any] | None
+    trace_id: str | None
+
+
+class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
+    """A claimed outbox message, leased to one sender until it is marked."""
+
+    id: int
+    kind: str
+    priority: int
+    to_phone: str
+    from_phone: str
+    body: str
+    segments: int
+    attempts: int
+    created_at: datetime
+    expires_at: datetime | None
+    site_id: str | None
+    contact_id: int | None
+    verification_id: str | None
+
+
+class Store(abc.ABC):
+    """Durable state: sites, contacts, verifications, the outbox, the event log."""
+
+    engine: str
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect and bring the schema up to date."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def migrate(self) -> list[str]:
+        """Apply pending schema migrations; return the names applied."""
+
+    @abc.abstractmethod
+    async def ping(self) -> bool:
+        """True when the store answers a trivial query."""
+
+    # Sites and contacts
+    @abc.abstractmethod
+    async def add_site(self, site: Site) -> Site: ...
+
+    @abc.abstractmethod
+    async def get_site(self, site_id: str) -> Site | None: ...
+
+    @abc.abstractmethod
+    async def list_sites(self, dealer_id: str | None = None) -> list[Site]: ...
+
+    @abc.abstractmethod
+    async def add_contact(self, contact: Contact) -> Contact:
+        """Insert ``contact`` (its ``id`` is ignored) and return it with the id assigned."""
+
+    @abc.abstractmethod
+    async def get_contact(self, contact_id: int) -> Contact | None: ...
+
+    @abc.abstractmethod
+    async def list_contacts(self, site_id: str) -> list[Contact]: ...
+
+    @abc.abstractmethod
+    async def contacts_by_phone(self, phone: str) -> list[Contact]: ...
+
+    @abc.abstractmethod
+    async def get_alarm_event(self, event_id: str) -> AlarmEvent | None: ...
+
+    # The pipeline's writes
+    @abc.abstractmethod
+    async def commit(self, decision: Decision) -> CommitResult:
+        """Write everything ``decision`` holds in one transaction.
+
+        The inbound message (or alarm event) is recorded first; when its id was seen
+        before, nothing is written and ``duplicate`` is true. Replies are recorded as
+        outbound messages already sent inline.
+        """
+
+    # Verifications
+    @abc.abstractmethod
+    async def open_verifications(self, phone: str, now: datetime) -> list[tuple[Verification, int]]:
+        """Verifications a text from ``phone`` may answer (not timed out), newest first, with the recipient contact id."""
+
+    @abc.abstractmethod
+    async def get_verification(self, verification_id: str) -> Verification | None: ...
+
+    @abc.abstractmethod
+    async def expire_verifications(
+        self, now: datetime, log_for: Callable[[Verification], Sequence[LogEntry]]
+    ) -> list[Verification]:
+        """Mark every verification past its timeout expired, logging ``log_for(v)`` in the same transaction."""
+
+    # Outbox
+    @abc.abstractmethod
+    async def claim_outbound(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]: ...
+
+    @abc.abstractmethod
+    async def release_leases(self, now: datetime) -> int:
+        """Make every message left 'sending' by a previous process due now (start-up only)."""
+
+    @abc.abstractmethod
+    async def outbound_sent(self, item: OutboxItem, carrier: str, carrier_message_id: str, now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    async def outbound_retry(
+        self, item: OutboxItem, next_attempt_at: datetime, error_code: str | None, error: str, now: datetime
+    ) -> None: ...
+
+    @abc.abstractmethod
+    async def outbound_failed(
+        self, item: OutboxItem, status: str, error_code: str | None, error: str, now: datetime, log: Sequence[LogEntry]
+    ) -> None:
+        """Give up on ``item`` (status failed or expired) and log why, in one transaction."""
+
+    @abc.abstractmethod
+    async def outbox_depth(self) -> int: ...
+
+    @abc.abstractmethod
+    async def next_outbound_due(self) -> datetime | None: ...
+
+    # Event log
+    @abc.abstractmethod
+    async def event_log(self, *, site_id: str | None, after: int, limit: int) -> list[LogRow]: ...
+
+    @abc.abstractmethod
+    async def log(self, entries: Sequence[LogEntry]) -> None: ...
+
+    # API keys
+    @abc.abstractmethod
+    async def add_api_key(self, key_id: str, name: str, key_hash: str, now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    async def api_key_hash(self, key_id: str) -> str | None: ...
+
+    # The loopback carrier's own record
+    @abc.abstractmethod
+    async def record_loopback(self, item: OutboxItem, now: datetime) -> int: ...
+
+    @abc.abstractmethod
+    async def loopback_messages(self, *, to_phone: str | None, after: int, limit: int) -> list[dict[str, Any]]: ...

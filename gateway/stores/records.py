@@ -1,0 +1,57 @@
+"""Rows to records: the one place that knows how stored columns map onto the model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from gateway.clock import parse_isoformat
+from gateway.model import AlarmEvent, Contact, Recipient, Site, Verification
+from gateway.stores.base import OutboxItem
+
+
+def _dt(value):
+    if value is None:
+        return None
+    return value if not isinstance(value, str) else parse_isoformat(value)
+
+
+def site_from_row(r: Mapping[str, Any]) -> Site:
+    return Site(id=r["id"], dealer_id=r["dealer_id"], name=r["name"], time_zone=r["time_zone"],
+                on_test_until=_dt(r["on_test_until"]), created_at=_dt(r["created_at"]))
+
+
+def contact_from_row(r: Mapping[str, Any]) -> Contact:
+    return Contact(
+        id=r["id"], site_id=r["site_id"], first_name=r["first_name"], last_name=r["last_name"], phone=r["phone"],
+        email=r["email"], external_contact_id=r["external_contact_id"], auto_notify=bool(r["auto_notify"]),
+        email_notify=bool(r["email_notify"]), title=r["title"], slot_number=r["slot_number"],
+        time_zone=r["time_zone"], pin_hash=r["pin_hash"], created_at=_dt(r["created_at"]),
+    )
+
+
+def verification_from_row(r: Mapping[str, Any], recipients: Sequence[Mapping[str, Any]] = ()) -> Verification:
+    return Verification(
+        id=r["id"], site_id=r["site_id"], event_id=r["event_id"], process=r["process"], status=r["status"],
+        created_at=_dt(r["created_at"]), timeout_at=_dt(r["timeout_at"]), response=r["response"],
+        responded_at=_dt(r["responded_at"]), responded_by=r["responded_by"],
+        recipients=tuple(
+            Recipient(contact_id=x["contact_id"], phone=x["phone"], status=x["status"], response=x["response"],
+                      responded_at=_dt(x["responded_at"]))
+            for x in recipients
+        ),
+    )
+
+
+def outbox_item_from_row(r: Mapping[str, Any]) -> OutboxItem:
+    return OutboxItem(
+        id=r["id"], kind=r["kind"], priority=r["priority"], to_phone=r["to_phone"], from_phone=r["from_phone"],
+        body=r["body"], segments=r["segments"], attempts=r["attempts"], created_at=_dt(r["created_at"]),
+        expires_at=_dt(r["expires_at"]), site_id=r["site_id"], contact_id=r["contact_id"],
+        verification_id=r["verification_id"],
+    )
+
+
+def alarm_from_row(r: Mapping[str, Any]) -> AlarmEvent:
+    return AlarmEvent(id=r["id"], site_id=r["site_id"], event_code=r["event_code"], zone=r["zone"], text=r["text"],
+                      received_at=_dt(r["received_at"]))

@@ -1,0 +1,163 @@
+-- Every query the SQLite engine runs. gateway/stores/sqlite.py is the only caller.
+-- aiosql suffixes: ^ one row, $ one value, ! rowcount, <! last row id, *! many.
+
+-- name: insert_site!
+INSERT INTO sites (id, dealer_id, name, time_zone, created_at)
+VALUES (:id, :dealer_id, :name, :time_zone, :created_at);
+
+-- name: get_site^
+SELECT * FROM sites WHERE id = :id;
+
+-- name: list_sites
+SELECT * FROM sites WHERE (:dealer_id IS NULL OR dealer_id = :dealer_id) ORDER BY created_at, id;
+
+-- name: insert_contact<!
+INSERT INTO contacts (site_id, external_contact_id, first_name, last_name, phone, email,
+                      auto_notify, email_notify, title, slot_number, time_zone, created_at)
+VALUES (:site_id, :external_contact_id, :first_name, :last_name, :phone, :email,
+        :auto_notify, :email_notify, :title, :slot_number, :time_zone, :created_at);
+
+-- name: get_contact^
+SELECT * FROM contacts WHERE id = :id;
+
+-- name: list_site_contacts
+SELECT * FROM contacts WHERE site_id = :site_id ORDER BY id;
+
+-- name: contacts_by_phone
+SELECT * FROM contacts WHERE phone = :phone ORDER BY id;
+
+-- name: insert_alarm_event!
+INSERT INTO alarm_events (id, site_id, event_code, zone, text, received_at)
+VALUES (:id, :site_id, :event_code, :zone, :text, :received_at)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: get_alarm_event^
+SELECT * FROM alarm_events WHERE id = :id;
+
+-- name: insert_inbound^
+INSERT INTO inbound_messages (carrier, carrier_message_id, from_phone, to_phone, body, received_at)
+VALUES (:carrier, :carrier_message_id, :from_phone, :to_phone, :body, :received_at)
+ON CONFLICT (carrier, carrier_message_id) DO NOTHING
+RETURNING id;
+
+-- name: insert_verification!
+INSERT INTO verifications (id, site_id, event_id, process, status, created_at, timeout_at)
+VALUES (:id, :site_id, :event_id, :process, :status, :created_at, :timeout_at);
+
+-- name: insert_recipients*!
+INSERT INTO verification_recipients (verification_id, contact_id, phone, status)
+VALUES (:verification_id, :contact_id, :phone, :status);
+
+-- name: get_verification^
+SELECT * FROM verifications WHERE id = :id;
+
+-- name: verification_recipients
+SELECT * FROM verification_recipients WHERE verification_id = :verification_id ORDER BY contact_id;
+
+-- name: open_verifications_for_phone
+-- The verifications a text from this number may answer, newest first.
+SELECT v.*, r.contact_id AS recipient_contact_id
+FROM verifications v
+JOIN verification_recipients r ON r.verification_id = v.id
+WHERE r.phone = :phone
+  AND v.status IN ('pending', 'sent', 'delivered', 'failed')
+  AND v.timeout_at > :now
+ORDER BY v.created_at DESC, v.id DESC;
+
+-- name: respond_verification!
+UPDATE verifications
+SET status = 'responded', response = :response, responded_at = :at, responded_by = :contact_id
+WHERE id = :verification_id AND status NOT IN ('responded', 'expired');
+
+-- name: respond_recipient!
+UPDATE verification_recipients
+SET response = :response, responded_at = :at
+WHERE verification_id = :verification_id AND contact_id = :contact_id;
+
+-- name: expire_verifications
+UPDATE verifications SET status = 'expired'
+WHERE status IN ('pending', 'sent', 'delivered', 'failed') AND timeout_at <= :now
+RETURNING id, site_id, event_id, process, timeout_at;
+
+-- name: recipient_sent!
+UPDATE verification_recipients SET status = :status
+WHERE verification_id = :verification_id AND contact_id = :contact_id
+  AND status IN ('pending', 'sent');
+
+-- name: verification_sent!
+UPDATE verifications SET status = 'sent' WHERE id = :verification_id AND status = 'pending';
+
+-- name: insert_outbound<!
+INSERT INTO outbound_messages (created_at, updated_at, kind, priority, status, to_phone, from_phone, body,
+                               segments, site_id, contact_id, verification_id, inbound_id,
+                               next_attempt_at, expires_at, carrier, sent_at)
+VALUES (:created_at, :created_at, :kind, :priority, :status, :to_phone, :from_phone, :body,
+        :segments, :site_id, :contact_id, :verification_id, :inbound_id,
+        :created_at, :expires_at, :carrier, :sent_at);
+
+-- name: claim_outbound
+-- Due messages, highest priority then oldest first. A 'sending' row whose lease ran out
+-- (its sender died) is due again: at-least-once delivery.
+UPDATE outbound_messages
+SET status = 'sending', attempts = attempts + 1, next_attempt_at = :lease_until, updated_at = :now
+WHERE id IN (SELECT id FROM outbound_messages
+             WHERE status IN ('queued', 'sending') AND next_attempt_at <= :now
+             ORDER BY priority DESC, id
+             LIMIT :limit)
+RETURNING *;
+
+-- name: release_leases!
+UPDATE outbound_messages SET status = 'queued', next_attempt_at = :now, updated_at = :now
+WHERE status = 'sending';
+
+-- name: outbound_sent!
+UPDATE outbound_messages
+SET status = 'sent', carrier = :carrier, carrier_message_id = :carrier_message_id, sent_at = :now,
+    updated_at = :now, error_code = NULL, error_message = NULL
+WHERE id = :id AND status = 'sending';
+
+-- name: outbound_retry!
+UPDATE outbound_messages
+SET status = 'queued', next_attempt_at = :next_attempt_at, updated_at = :now,
+    error_code = :error_code, error_message = :error_message
+WHERE id = :id AND status = 'sending';
+
+-- name: outbound_failed!
+UPDATE outbound_messages
+SET status = :status, updated_at = :now, error_code = :error_code, error_message = :error_message
+WHERE id = :id AND status IN ('queued', 'sending');
+
+-- name: get_outbound^
+SELECT * FROM outbound_messages WHERE id = :id;
+
+-- name: outbox_depth$
+SELECT count(*) FROM outbound_messages WHERE status IN ('queued', 'sending');
+
+-- name: next_outbound_due$
+SELECT min(next_attempt_at) FROM outbound_messages WHERE status IN ('queued', 'sending');
+
+-- name: insert_log*!
+INSERT INTO event_log (at, code, site_id, contact_id, phone, verification_id, event_id, comment, details, trace_id)
+VALUES (:at, :code, :site_id, :contact_id, :phone, :verification_id, :event_id, :comment, :details, :trace_id);
+
+-- name: event_log_page
+SELECT * FROM event_log
+WHERE id > :after AND (:site_id IS NULL OR site_id = :site_id)
+ORDER BY id
+LIMIT :limit;
+
+-- name: insert_api_key!
+INSERT INTO api_keys (id, name, key_hash, created_at) VALUES (:id, :name, :key_hash, :created_at);
+
+-- name: get_api_key^
+SELECT * FROM api_keys WHERE id = :id AND revoked_at IS NULL;
+
+-- name: insert_loopback_message!
+INSERT INTO loopback_messages (outbound_id, to_phone, from_phone, body, sent_at)
+VALUES (:outbound_id, :to_phone, :from_phone, :body, :sent_at);
+
+-- name: loopback_messages
+SELECT * FROM loopback_messages
+WHERE id > :after AND (:to_phone IS NULL OR to_phone = :to_phone)
+ORDER BY id
+LIMIT :limit;

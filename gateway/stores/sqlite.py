@@ -1,0 +1,328 @@
+"""The SQLite engine: WAL mode through aiosqlite, every query in sql/sqlite/queries.sql.
+
+Writes go through one connection guarded by a lock, each as one ``BEGIN IMMEDIATE``
+transaction; reads use a second connection, which in WAL mode never waits for a writer
+and only sees committed rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosql
+import aiosqlite
+
+from gateway import segments
+from gateway.clock import Clock, isoformat, parse_isoformat
+from gateway.errors import ConfigurationError
+from gateway.model import AlarmEvent, Contact, Decision, LogEntry, Site, Verification
+from gateway.stores.base import CommitResult, LogRow, OutboxItem, Store
+from gateway.stores.records import alarm_from_row, contact_from_row, outbox_item_from_row, site_from_row, verification_from_row
+
+SQL_DIR = Path(__file__).parent / "sql" / "sqlite"
+QUERIES = aiosql.from_path(SQL_DIR / "queries.sql", "aiosqlite", mandatory_parameters=False)
+
+
+def _t(moment: datetime | None) -> str | None:
+    return isoformat(moment) if moment is not None else None
+
+
+def sqlite_path(url: str) -> Path:
+    """``sqlite:///var/x.sqlite3`` is relative to the working directory, ``sqlite:////abs`` absolute."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix:
+        raise ConfigurationError(f"database.url: {url!r} is not sqlite:///PATH")
+    return Path(url[len(prefix):])
+
+
+class SQLiteStore(Store):
+    engine = "sqlite"
+
+    def __init__(self, url: str, *, clock: Clock | None = None, synchronous: str = "FULL") -> None:
+        self.path = sqlite_path(url)
+        self.clock = clock or Clock()
+        self.synchronous = synchronous
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA busy_timeout = 5000")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        # FULL: a committed verification or outbox row survives a power cut, not only a crash.
+        await conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+        return conn
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._connect()
+        await self._writer.execute("PRAGMA journal_mode = WAL")
+        await self.migrate()
+        self._reader = await self._connect()
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        assert self._writer is not None, "store is not open"
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    @property
+    def _read(self) -> aiosqlite.Connection:
+        assert self._reader is not None, "store is not open"
+        return self._reader
+
+    async def migrate(self) -> list[str]:
+        conn = self._writer
+        assert conn is not None
+        await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        async with conn.execute("SELECT name FROM schema_migrations") as cur:
+            done = {row[0] for row in await cur.fetchall()}
+        applied = []
+        for path in sorted((SQL_DIR / "migrations").glob("*.sql")):
+            if path.stem in done:
+                continue
+            stamp = isoformat(self.clock.now())
+            script = path.read_text()
+            await conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\n"
+                f"INSERT INTO schema_migrations (name, applied_at) VALUES ('{path.stem}', '{stamp}');\nCOMMIT;"
+            )
+            applied.append(path.stem)
+        return applied
+
+    async def ping(self) -> bool:
+        async with self._read.execute("SELECT 1") as cur:
+            return (await cur.fetchone())[0] == 1
+
+    # Sites and contacts
+    async def add_site(self, site: Site) -> Site:
+        async with self._transaction() as conn:
+            await QUERIES.insert_site(conn, id=site.id, dealer_id=site.dealer_id, name=site.name,
+                                      time_zone=site.time_zone, created_at=_t(site.created_at))
+        return site
+
+    async def get_site(self, site_id: str) -> Site | None:
+        row = await QUERIES.get_site(self._read, id=site_id)
+        return site_from_row(row) if row else None
+
+    async def list_sites(self, dealer_id: str | None = None) -> list[Site]:
+        return [site_from_row(r) async for r in QUERIES.list_sites(self._read, dealer_id=dealer_id)]
+
+    async def add_contact(self, contact: Contact) -> Contact:
+        async with self._transaction() as conn:
+            new_id = await QUERIES.insert_contact(
+                conn, site_id=contact.site_id, external_contact_id=contact.external_contact_id,
+                first_name=contact.first_name, last_name=contact.last_name, phone=contact.phone,
+                email=contact.email, auto_notify=int(contact.auto_notify), email_notify=int(contact.email_notify),
+                title=contact.title, slot_number=contact.slot_number, time_zone=contact.time_zone,
+                created_at=_t(contact.created_at),
+            )
+        return contact_from_row(await QUERIES.get_contact(self._read, id=new_id))
+
+    async def get_contact(self, contact_id: int) -> Contact | None:
+        row = await QUERIES.get_contact(self._read, id=contact_id)
+        return contact_from_row(row) if row else None
+
+    async def list_contacts(self, site_id: str) -> list[Contact]:
+        return [contact_from_row(r) async for r in QUERIES.list_site_contacts(self._read, site_id=site_id)]
+
+    async def contacts_by_phone(self, phone: str) -> list[Contact]:
+        return [contact_from_row(r) async for r in QUERIES.contacts_by_phone(self._read, phone=phone)]
+
+    async def get_alarm_event(self, event_id: str) -> AlarmEvent | None:
+        row = await QUERIES.get_alarm_event(self._read, id=event_id)
+        return alarm_from_row(row) if row else None
+
+    # The pipeline's writes
+    async def commit(self, decision: Decision) -> CommitResult:
+        now = _t(self.clock.now())
+        async with self._transaction() as conn:
+            inbound_id = None
+            if decision.inbound is not None:
+                msg = decision.inbound
+                row = await QUERIES.insert_inbound(
+                    conn, carrier=msg.carrier, carrier_message_id=msg.carrier_message_id, from_phone=msg.from_phone,
+                    to_phone=msg.to_phone, body=msg.body, received_at=_t(msg.received_at),
+                )
+                if row is None:
+                    return CommitResult(duplicate=True)
+                inbound_id = row[0]
+            if decision.alarm is not None:
+                a = decision.alarm
+                inserted = await QUERIES.insert_alarm_event(
+                    conn, id=a.id, site_id=a.site_id, event_code=a.event_code, zone=a.zone, text=a.text,
+                    received_at=_t(a.received_at),
+                )
+                if not inserted:
+                    return CommitResult(duplicate=True)
+            for v in decision.opened:
+                await QUERIES.insert_verification(
+                    conn, id=v.id, site_id=v.site_id, event_id=v.event_id, process=v.process, status=v.status,
+                    created_at=_t(v.created_at), timeout_at=_t(v.timeout_at),
+                )
+                await QUERIES.insert_recipients(conn, [
+                    {"verification_id": v.id, "contact_id": r.contact_id, "phone": r.phone, "status": r.status}
+                    for r in v.recipients
+                ])
+            for resp in decision.responses:
+                params = dict(verification_id=resp.verification_id, contact_id=resp.contact_id,
+                              response=resp.response, at=_t(resp.at))
+                await QUERIES.respond_verification(conn, **params)
+                await QUERIES.respond_recipient(conn, **params)
+            outbound_ids = []
+            for out in decision.outbound:
+                outbound_ids.append(await QUERIES.insert_outbound(
+                    conn, created_at=now, kind=out.kind, priority=out.priority, status="queued",
+                    to_phone=out.to_phone, from_phone=out.from_phone or "", body=out.body,
+                    segments=segments.count(out.body).segments, site_id=out.site_id, contact_id=out.contact_id,
+                    verification_id=out.verification_id, inbound_id=None, expires_at=_t(out.expires_at),
+                    carrier=None, sent_at=None,
+                ))
+            if decision.inbound is not None:
+                for text in decision.replies:
+                    await QUERIES.insert_outbound(
+                        conn, created_at=now, kind="reply", priority=0, status="sent",
+                        to_phone=decision.inbound.from_phone, from_phone=decision.inbound.to_phone, body=text,
+                        segments=segments.count(text).segments, site_id=None, contact_id=None,
+                        verification_id=None, inbound_id=inbound_id, expires_at=None,
+                        carrier=decision.inbound.carrier, sent_at=now,
+                    )
+            await self._insert_log(conn, decision.log)
+        return CommitResult(inbound_id=inbound_id, outbound_ids=tuple(outbound_ids))
+
+    @staticmethod
+    async def _insert_log(conn: aiosqlite.Connection, entries: Sequence[LogEntry]) -> None:
+        if entries:
+            await QUERIES.insert_log(conn, [
+                {"at": _t(e.at), "code": e.code, "site_id": e.site_id, "contact_id": e.contact_id, "phone": e.phone,
+                 "verification_id": e.verification_id, "event_id": e.event_id, "comment": e.comment,
+                 "details": json.dumps(e.details, separators=(",", ":")) if e.details else None,
+                 "trace_id": e.trace_id}
+                for e in entries
+            ])
+
+    async def log(self, entries: Sequence[LogEntry]) -> None:
+        async with self._transaction() as conn:
+            await self._insert_log(conn, entries)
+
+    # Verifications
+    async def open_verifications(self, phone: str, now: datetime) -> list[tuple[Verification, int]]:
+        rows = [r async for r in QUERIES.open_verifications_for_phone(self._read, phone=phone, now=_t(now))]
+        return [(verification_from_row(r), r["recipient_contact_id"]) for r in rows]
+
+    async def get_verification(self, verification_id: str) -> Verification | None:
+        row = await QUERIES.get_verification(self._read, id=verification_id)
+        if row is None:
+            return None
+        recipients = [r async for r in QUERIES.verification_recipients(self._read, verification_id=verification_id)]
+        return verification_from_row(row, recipients)
+
+    async def expire_verifications(
+        self, now: datetime, log_for: Callable[[Verification], Sequence[LogEntry]]
+    ) -> list[Verification]:
+        async with self._transaction() as conn:
+            rows = [r async for r in QUERIES.expire_verifications(conn, now=_t(now))]
+            expired = [
+                Verification(id=r["id"], site_id=r["site_id"], event_id=r["event_id"], process=r["process"],
+                             status="expired", created_at=now, timeout_at=parse_isoformat(r["timeout_at"]))
+                for r in rows
+            ]
+            for v in expired:
+                await self._insert_log(conn, log_for(v))
+        return expired
+
+    # Outbox
+    async def claim_outbound(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
+        async with self._transaction() as conn:
+            rows = [r async for r in QUERIES.claim_outbound(conn, now=_t(now), lease_until=_t(lease_until), limit=limit)]
+        items = [outbox_item_from_row(r) for r in rows]
+        items.sort(key=lambda i: (-i.priority, i.id))
+        return items
+
+    async def release_leases(self, now: datetime) -> int:
+        async with self._transaction() as conn:
+            return await QUERIES.release_leases(conn, now=_t(now))
+
+    async def outbound_sent(self, item: OutboxItem, carrier: str, carrier_message_id: str, now: datetime) -> None:
+        async with self._transaction() as conn:
+            await QUERIES.outbound_sent(conn, id=item.id, carrier=carrier, carrier_message_id=carrier_message_id,
+                                        now=_t(now))
+            if item.verification_id and item.contact_id is not None:
+                await QUERIES.recipient_sent(conn, verification_id=item.verification_id,
+                                             contact_id=item.contact_id, status="sent")
+                await QUERIES.verification_sent(conn, verification_id=item.verification_id)
+
+    async def outbound_retry(
+        self, item: OutboxItem, next_attempt_at: datetime, error_code: str | None, error: str, now: datetime
+    ) -> None:
+        async with self._transaction() as conn:
+            await QUERIES.outbound_retry(conn, id=item.id, next_attempt_at=_t(next_attempt_at), now=_t(now),
+                                         error_code=error_code, error_message=error)
+
+    async def outbound_failed(
+        self, item: OutboxItem, status: str, error_code: str | None, error: str, now: datetime, log: Sequence[LogEntry]
+    ) -> None:
+        async with self._transaction() as conn:
+            await QUERIES.outbound_failed(conn, id=item.id, status=status, now=_t(now), error_code=error_code,
+                                          error_message=error)
+            if item.verification_id and item.contact_id is not None:
+                await QUERIES.recipient_sent(conn, verification_id=item.verification_id,
+                                             contact_id=item.contact_id, status="failed")
+            await self._insert_log(conn, log)
+
+    async def outbox_depth(self) -> int:
+        return await QUERIES.outbox_depth(self._read)
+
+    async def next_outbound_due(self) -> datetime | None:
+        value = await QUERIES.next_outbound_due(self._read)
+        return parse_isoformat(value) if value else None
+
+    # Event log
+    async def event_log(self, *, site_id: str | None, after: int, limit: int) -> list[LogRow]:
+        return [
+            LogRow(id=r["id"], at=parse_isoformat(r["at"]), code=r["code"], site_id=r["site_id"],
+                   contact_id=r["contact_id"], phone=r["phone"], verification_id=r["verification_id"],
+                   event_id=r["event_id"], comment=r["comment"],
+                   details=json.loads(r["details"]) if r["details"] else None, trace_id=r["trace_id"])
+            async for r in QUERIES.event_log_page(self._read, site_id=site_id, after=after, limit=limit)
+        ]
+
+    # API keys
+    async def add_api_key(self, key_id: str, name: str, key_hash: str, now: datetime) -> None:
+        async with self._transaction() as conn:
+            await QUERIES.insert_api_key(conn, id=key_id, name=name, key_hash=key_hash, created_at=_t(now))
+
+    async def api_key_hash(self, key_id: str) -> str | None:
+        row = await QUERIES.get_api_key(self._read, id=key_id)
+        return row["key_hash"] if row else None
+
+    # The loopback carrier's own record
+    async def record_loopback(self, item: OutboxItem, now: datetime) -> int:
+        async with self._transaction() as conn:
+            await QUERIES.insert_loopback_message(conn, outbound_id=item.id, to_phone=item.to_phone,
+                                                  from_phone=item.from_phone, body=item.body, sent_at=_t(now))
+            async with conn.execute("SELECT last_insert_rowid()") as cur:
+                return (await cur.fetchone())[0]
+
+    async def loopback_messages(self, *, to_phone: str | None, after: int, limit: int) -> list[dict[str, Any]]:
+        return [dict(r) async for r in QUERIES.loopback_messages(self._read, to_phone=to_phone, after=after, limit=limit)]

@@ -1,0 +1,1 @@
+"""The HTTP surfaces: health and metrics, the /ext/v1 API, carrier webhooks."""

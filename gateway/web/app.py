@@ -1,0 +1,110 @@
+"""The one application factory, used by ``gateway serve`` and by every test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from gateway.alarms import AlarmService
+from gateway.apikeys import ApiKeyAuth, write_operator_key
+from gateway.carriers import CarrierServices, create_carrier
+from gateway.clock import Clock
+from gateway.config import Config
+from gateway.expiry import VerificationExpiry
+from gateway.inbound import InboundService
+from gateway.keyword_file import KeywordFile
+from gateway.metrics import Metrics
+from gateway.outbox import OutboxSender
+from gateway.stores import open_store
+from gateway.web import ext_api, health
+from gateway.web.appkeys import (
+    ALARMS, API_KEYS, CARRIER, CLOCK, CONFIG, EXPIRY, INBOUND, KEYWORDS, MAX_BODY, METRICS, SENDER, STORE,
+)
+from gateway.web.middleware import trace_and_errors
+
+log = logging.getLogger(__name__)
+
+
+def operator_key_path(config: Config) -> Path:
+    """Where the daemon leaves the local operator's key: beside the SQLite file, else ./var."""
+    sqlite = config.database.sqlite_path
+    return (sqlite.parent if sqlite else Path("var")) / "operator.key"
+
+
+def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = True) -> web.Application:
+    """A ready-to-run application. ``run_loops=False`` leaves the sender and expiry loops to the caller (tests)."""
+    clock = clock or Clock()
+    metrics = Metrics()
+    app = web.Application(middlewares=[trace_and_errors], client_max_size=config.http.max_body_bytes)
+    store = open_store(config.database.url, clock=clock)
+    keywords = KeywordFile(config.keywords_path, metrics, clock)
+    inbound = InboundService(store, keywords, clock, metrics, config.phone.default_region)
+    carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, inbound))
+    sender = OutboxSender(store, carrier, clock, metrics, config.outbox)
+    app[CONFIG], app[CLOCK], app[METRICS], app[STORE], app[KEYWORDS] = config, clock, metrics, store, keywords
+    app[INBOUND], app[CARRIER], app[SENDER], app[MAX_BODY] = inbound, carrier, sender, config.http.max_body_bytes
+    app[ALARMS] = AlarmService(store, keywords, clock, metrics, config.carrier.from_number, sender.wake)
+    app[EXPIRY] = VerificationExpiry(store, keywords, clock, metrics, config.verifications.expiry_poll_seconds)
+    app[API_KEYS] = ApiKeyAuth(store)
+
+    app.add_routes(health.routes)
+    app.add_routes(ext_api.routes)
+    carrier_app = web.Application()
+    carrier_app.add_routes(carrier.routes())
+    app.add_subapp(f"/carriers/{carrier.name}/", carrier_app)
+
+    app.cleanup_ctx.append(_store)
+    app.cleanup_ctx.append(_operator_key)
+    app.cleanup_ctx.append(_carrier)
+    if run_loops:
+        app.cleanup_ctx.append(_sender_loop)
+        app.cleanup_ctx.append(_expiry_loop)
+    return app
+
+
+async def _store(app: web.Application) -> AsyncIterator[None]:
+    await app[STORE].open()
+    yield
+    await app[STORE].close()
+
+
+async def _operator_key(app: web.Application) -> AsyncIterator[None]:
+    path = operator_key_path(app[CONFIG])
+    app[API_KEYS].operator_key = write_operator_key(path)
+    yield
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+async def _carrier(app: web.Application) -> AsyncIterator[None]:
+    await app[CARRIER].start()
+    yield
+    await app[CARRIER].close()
+
+
+async def _sender_loop(app: web.Application) -> AsyncIterator[None]:
+    sender = app[SENDER]
+    task = asyncio.create_task(sender.run(), name="outbox-sender")
+    yield
+    sender.stop()
+    drain = app[CONFIG].outbox.drain_seconds
+    try:
+        await asyncio.wait_for(asyncio.shield(task), drain)
+    except asyncio.TimeoutError:
+        log.warning("outbox: sends still in flight after %.0fs; they stay queued for the next start", drain)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _expiry_loop(app: web.Application) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(app[EXPIRY].run(stop), name="verification-expiry")
+    yield
+    stop.set()
+    await task

@@ -1,0 +1,30 @@
+"""Typed keys for what the application holds (aiohttp ``web.AppKey``)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.alarms import AlarmService
+from gateway.apikeys import ApiKeyAuth
+from gateway.carriers import Carrier
+from gateway.clock import Clock
+from gateway.config import Config
+from gateway.expiry import VerificationExpiry
+from gateway.inbound import InboundService
+from gateway.keyword_file import KeywordFile
+from gateway.metrics import Metrics
+from gateway.outbox import OutboxSender
+from gateway.stores import Store
+
+CONFIG = web.AppKey("config", Config)
+CLOCK = web.AppKey("clock", Clock)
+METRICS = web.AppKey("metrics", Metrics)
+STORE = web.AppKey("store", Store)
+KEYWORDS = web.AppKey("keywords", KeywordFile)
+CARRIER = web.AppKey("carrier", Carrier)
+INBOUND = web.AppKey("inbound", InboundService)
+ALARMS = web.AppKey("alarms", AlarmService)
+SENDER = web.AppKey("sender", OutboxSender)
+EXPIRY = web.AppKey("expiry", VerificationExpiry)
+API_KEYS = web.AppKey("api_keys", ApiKeyAuth)
+MAX_BODY = web.AppKey("max_body_bytes", int)

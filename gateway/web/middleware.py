@@ -1,0 +1,53 @@
+"""Request middlewares: trace ids, the one error shape, latency metrics."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from aiohttp import web
+
+from gateway.errors import HTTPProblem, NotFound, PayloadTooLarge
+from gateway.web.appkeys import METRICS, MAX_BODY
+
+log = logging.getLogger("gateway.http")
+TRACE_HEADER = "x-partner-trace-id"
+_TRACE_OK = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def _problem(exc: HTTPProblem) -> web.Response:
+    return web.json_response(exc.body(), status=exc.status)
+
+
+@web.middleware
+async def trace_and_errors(request: web.Request, handler) -> web.StreamResponse:
+    """Echo (or mint) the trace id, turn every failure into the INTERFACE error shape, time the request."""
+    supplied = request.headers.get(TRACE_HEADER, "")
+    trace_id = supplied if _TRACE_OK.fullmatch(supplied) else uuid.uuid4().hex
+    request["trace_id"] = trace_id
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+    except HTTPProblem as exc:
+        response = _problem(exc)
+    except web.HTTPRequestEntityTooLarge:
+        response = _problem(PayloadTooLarge(f"The request body is larger than {request.app[MAX_BODY]} bytes."))
+    except web.HTTPException as exc:
+        if exc.status == 404:
+            response = _problem(NotFound(f"No route {request.method} {request.path}."))
+        elif exc.status == 405:
+            response = web.json_response({"error": {"code": "METHOD_NOT_ALLOWED",
+                                                    "message": f"{request.method} is not allowed here.",
+                                                    "details": {}}}, status=405)
+        else:
+            raise
+    except Exception:
+        log.exception("trace=%s %s %s failed", trace_id, request.method, request.path)
+        response = web.json_response({"error": {"code": "INTERNAL", "message": "Internal error; it is logged.",
+                                                "details": {"trace_id": trace_id}}}, status=500)
+    response.headers[TRACE_HEADER] = trace_id
+    route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+    request.app[METRICS].http_latency.labels(route, str(response.status)).observe(time.perf_counter() - started)
+    return response
