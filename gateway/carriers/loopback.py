@@ -16,6 +16,7 @@ from aiohttp import web
 from gateway.carriers.base import Carrier
 from gateway.errors import ValidationFailed
 from gateway.stores import OutboxItem
+from gateway.web.appkeys import TRACE_ID
 from gateway.web.bodies import decode_json, query_int
 
 
@@ -46,7 +47,7 @@ class LoopbackCarrier(Carrier):
             from_phone=payload.from_,
             to_phone=payload.to or self.services.config.carrier.from_number,
             body=payload.body,
-            trace_id=request.get("trace_id"),
+            trace_id=request.get(TRACE_ID),
         )
         return web.json_response({"message_id": result.message_id, "replies": result.replies,
                                   "duplicate": result.duplicate})

@@ -27,7 +27,7 @@ async def decode_json(request: web.Request, kind: type[T]) -> T:
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
-        raise PayloadTooLarge(f"The request body is larger than {request.app['max_body_bytes']} bytes.",
+        raise PayloadTooLarge(f"The request body is larger than {request.app[MAX_BODY]} bytes.",
                               limit=request.app[MAX_BODY]) from exc
     try:
         return msgspec.json.decode(raw, type=kind)

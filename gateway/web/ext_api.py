@@ -11,7 +11,7 @@ from gateway.clock import isoformat
 from gateway.errors import UnknownSite
 from gateway.model import Verification
 from gateway.stores import LogRow
-from gateway.web.appkeys import ALARMS, API_KEYS, STORE
+from gateway.web.appkeys import ALARMS, API_KEYS, STORE, TRACE_ID
 from gateway.web.bodies import decode_json, query_int
 
 routes = web.RouteTableDef()
@@ -57,7 +57,7 @@ async def post_event(request: web.Request) -> web.Response:
     body = await decode_json(request, AlarmEventIn)
     result = await request.app[ALARMS].receive(
         site_id=body.site_id, event_code=body.event_code, event_id=body.event_id,
-        zone=None if body.zone is None else str(body.zone), text=body.text, trace_id=request["trace_id"])
+        zone=None if body.zone is None else str(body.zone), text=body.text, trace_id=request[TRACE_ID])
     data = {"event_id": result.event_id, "site_id": body.site_id, "event_code": body.event_code.upper(),
             "duplicate": result.duplicate, "logged": result.codes,
             "verifications": [verification_json(v) for v in result.verifications]}

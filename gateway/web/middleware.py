@@ -10,7 +10,7 @@ import uuid
 from aiohttp import web
 
 from gateway.errors import HTTPProblem, NotFound, PayloadTooLarge
-from gateway.web.appkeys import METRICS, MAX_BODY
+from gateway.web.appkeys import MAX_BODY, METRICS, TRACE_ID
 
 log = logging.getLogger("gateway.http")
 TRACE_HEADER = "x-partner-trace-id"
@@ -26,7 +26,7 @@ async def trace_and_errors(request: web.Request, handler) -> web.StreamResponse:
     """Echo (or mint) the trace id, turn every failure into the INTERFACE error shape, time the request."""
     supplied = request.headers.get(TRACE_HEADER, "")
     trace_id = supplied if _TRACE_OK.fullmatch(supplied) else uuid.uuid4().hex
-    request["trace_id"] = trace_id
+    request[TRACE_ID] = trace_id
     started = time.perf_counter()
     try:
         response = await handler(request)

@@ -1,0 +1,109 @@
+"""Bad input gets a clear error in the INTERFACE shape (never a 500) and loses nothing stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PHONE
+from tests.helpers import codes, event_log, post_alarm, text
+
+
+def error_code(body: dict) -> str:
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, body
+    return body["error"]["code"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"},
+                                     {"Authorization": "Bearer gwk_123456789abc_wrongsecret"}])
+async def test_ext_api_needs_a_valid_key(client, site, headers):
+    for method, path in (("POST", "/ext/v1/events"), ("GET", "/ext/v1/event-log")):
+        resp = await client.request(method, path, json={"site_id": site.id, "event_code": "BA"}, headers=headers)
+        assert resp.status == 401 and error_code(await resp.json()) == "UNAUTHORIZED"
+
+
+@pytest.mark.parametrize("raw, content_type, status, code", [
+    (b"{not json", "application/json", 400, "BAD_REQUEST"),
+    (b'{"site_id": 5, "event_code": "BA"}', "application/json", 422, "VALIDATION_ERROR"),
+    (b'{"event_code": "BA"}', "application/json", 422, "VALIDATION_ERROR"),
+    (b'{"site_id": "site_main", "event_code": "B A!"}', "application/json", 422, "VALIDATION_ERROR"),
+    (b'{"site_id": "site_main", "event_code": "BA", "extra": 1}', "application/json", 422, "VALIDATION_ERROR"),
+    (b'site_id=x', "application/x-www-form-urlencoded", 415, "UNSUPPORTED_MEDIA_TYPE"),
+    (b'{"site_id": "site_nope", "event_code": "BA"}', "application/json", 404, "SITE_NOT_FOUND"),
+])
+async def test_bad_alarm_bodies(client, auth, site, raw, content_type, status, code):
+    resp = await client.post("/ext/v1/events", data=raw, headers={**auth, "Content-Type": content_type})
+    assert resp.status == status
+    assert error_code(await resp.json()) == code
+
+
+async def test_validation_error_names_the_field(client, auth, site):
+    resp = await client.post("/ext/v1/events", json={"site_id": site.id, "event_code": "BA", "zone": [1]},
+                             headers=auth)
+    body = await resp.json()
+    assert resp.status == 422 and body["error"]["details"]["field"] == "zone"
+
+
+async def test_oversize_body_is_413_and_nothing_lost(client, auth, site, contact, config):
+    await post_alarm(client, auth, site.id, "BA", event_id="evt_keep")
+    before = await event_log(client, auth, site.id)
+    big = b'{"site_id": "site_main", "event_code": "BA", "text": "' + b"x" * config.http.max_body_bytes + b'"}'
+    resp = await client.post("/ext/v1/events", data=big, headers={**auth, "Content-Type": "application/json"})
+    assert resp.status == 413 and error_code(await resp.json()) == "PAYLOAD_TOO_LARGE"
+    assert await event_log(client, auth, site.id) == before
+
+
+async def test_unknown_route_and_method(client):
+    resp = await client.get("/no/such/path")
+    assert resp.status == 404 and error_code(await resp.json()) == "NOT_FOUND"
+    resp = await client.get("/ext/v1/events")
+    assert resp.status == 405 and error_code(await resp.json()) == "METHOD_NOT_ALLOWED"
+
+
+@pytest.mark.parametrize("params", [{"after": "x"}, {"limit": "0"}, {"limit": "100000"}, {"after": "-1"}])
+async def test_bad_event_log_queries(client, auth, params):
+    resp = await client.get("/ext/v1/event-log", params=params, headers=auth)
+    assert resp.status == 422 and error_code(await resp.json()) == "VALIDATION_ERROR"
+
+
+async def test_event_log_for_unknown_site_is_404(client, auth):
+    resp = await client.get("/ext/v1/event-log", params={"site_id": "nope"}, headers=auth)
+    assert resp.status == 404 and error_code(await resp.json()) == "SITE_NOT_FOUND"
+
+
+@pytest.mark.parametrize("body", ["x" * 2000, "🚨 Alarm? 😱", "نعم", "Ünïcödé ✓", "", "   ", "a\x00b"])
+async def test_any_text_is_logged_not_crashed(client, auth, site, contact, body):
+    await post_alarm(client, auth, site.id, "BA")
+    answer = await text(client, PHONE, body)
+    assert answer["replies"] == []
+    row = (await event_log(client, auth, site.id))[-1]
+    assert row["code"] == "SMSReply" and row["comment"] == body[:1600]
+
+
+async def test_non_gsm_alarm_text_is_sent(client, auth, site, contact):
+    from tests.helpers import deliver, outbox
+
+    await post_alarm(client, auth, site.id, "BA", text="Détecteur 🚨 cuisine")
+    assert await deliver(client) == 1
+    assert "Détecteur 🚨 cuisine" in (await outbox(client, PHONE))[0]["body"]
+
+
+@pytest.mark.parametrize("payload, status", [
+    ({"from": "not a number", "body": "hi"}, 422),
+    ({"from": "", "body": "hi"}, 422),
+    ({"body": "hi"}, 422),
+    ({"from": PHONE}, 422),
+    ({"from": PHONE, "body": 5}, 422),
+])
+async def test_bad_loopback_inbound(client, payload, status):
+    resp = await client.post("/carriers/loopback/inbound", json=payload)
+    assert resp.status == status
+    error_code(await resp.json())
+
+
+async def test_trace_id_is_echoed_and_logged(client, auth, site, contact):
+    resp = await client.post("/ext/v1/events", json={"site_id": site.id, "event_code": "BA"},
+                             headers={**auth, "x-partner-trace-id": "550e8400-e29b-41d4-a716-123456789000"})
+    assert resp.headers["x-partner-trace-id"] == "550e8400-e29b-41d4-a716-123456789000"
+    rows = await event_log(client, auth, site.id)
+    assert {r["trace_id"] for r in rows} == {"550e8400-e29b-41d4-a716-123456789000"}
+    assert codes(rows) == ["BA", "SMSSENT"]
