@@ -67,6 +67,8 @@ class Carrier(_Section):
     backend: str = "loopback"
     from_number: str = "+15550000000"
     twilio: dict[str, Any] | None = None
+    # The loopback carrier's simulated network time per send (load runs, crash tests).
+    loopback_latency_seconds: Annotated[float, msgspec.Meta(ge=0, le=10)] = 0.0
 
 
 class Phone(_Section):

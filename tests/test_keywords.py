@@ -175,6 +175,6 @@ def test_empty_keyword_is_a_problem():
 
 
 def test_documented_example_loads():
-    text = (ROOT / "docs" / "keywords.md").read_text().split("```yaml\n")[1].split("```")[0]
-    table = parse_keyword_table(text, "docs/keywords.md")
+    text = (ROOT / "README.md").read_text().split("#### Example")[1].split("```yaml\n")[1].split("```")[0]
+    table = parse_keyword_table(text, "README.md")
     assert table.process("burglary-verification").match("no.").code == "SMSNO"

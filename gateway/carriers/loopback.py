@@ -8,6 +8,7 @@ Like Django's locmem mail backend: the fake ships in the package, and tests look
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import msgspec
@@ -31,6 +32,8 @@ class LoopbackCarrier(Carrier):
     name = "loopback"
 
     async def send(self, item: OutboxItem) -> str:
+        if self.services.config.carrier.loopback_latency_seconds:
+            await asyncio.sleep(self.services.config.carrier.loopback_latency_seconds)
         row_id = await self.services.store.record_loopback(item, self.services.clock.now())
         return f"LB{row_id:010d}"
 

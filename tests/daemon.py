@@ -1,0 +1,102 @@
+"""A real ``gateway serve`` subprocess for tests: its config, its notify socket, its life and death."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import KEYWORDS, free_port
+
+
+class Daemon:
+    def __init__(self, tmp: Path, **overrides) -> None:
+        self.tmp = tmp
+        self.port = free_port()
+        self.db = tmp / "gateway.sqlite3"
+        settings = {
+            "http": {"port": self.port, "public_url": f"http://127.0.0.1:{self.port}"},
+            "database": {"url": f"sqlite:///{self.db}"},
+            "keywords": str(overrides.pop("keywords", KEYWORDS)),
+            "outbox": {"poll_seconds": 0.1, "drain_seconds": 2.0},
+        }
+        for key, value in overrides.items():
+            settings.setdefault(key, {}).update(value) if isinstance(value, dict) else settings.__setitem__(key, value)
+        self.config = tmp / "gateway.yaml"
+        self.config.write_text(yaml.safe_dump(settings))
+        self.notify_path = tmp / "notify.sock"
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(str(self.notify_path))
+        self.notify.settimeout(10)
+        self.proc: subprocess.Popen | None = None
+        self.log = tmp / "daemon.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def cli(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([sys.executable, "-m", "gateway", *args, "-c", str(self.config)], input=input,
+                                capture_output=True, text=True, timeout=60, cwd=self.tmp)
+        if check and result.returncode != 0:
+            raise AssertionError(f"gateway {' '.join(args)} exited {result.returncode}: {result.stderr}")
+        return result
+
+    def start(self) -> list[str]:
+        """Start and wait for READY=1; the notify lines received before it."""
+        env = {**os.environ, "NOTIFY_SOCKET": str(self.notify_path)}
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "-c", str(self.config)],
+                                         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.tmp)
+        return self.wait_notify("READY=1")
+
+    def wait_notify(self, wanted: str) -> list[str]:
+        seen = []
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                data = self.notify.recv(4096).decode()
+            except socket.timeout:
+                break
+            seen.extend(data.splitlines())
+            if wanted in data.splitlines():
+                return seen
+        raise AssertionError(f"no {wanted} from the daemon; got {seen}; log:\n{self.log.read_text()}")
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def operator_key(self) -> str:
+        return (self.tmp / "operator.key").read_text().strip()
+
+    def signal(self, signum: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signum)
+
+    def kill(self) -> None:
+        self.signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self, timeout: float = 20) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.notify.close()

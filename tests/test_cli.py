@@ -1,0 +1,107 @@
+"""The command line as an operator types it (real subprocesses)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import KEYWORDS
+from tests.daemon import Daemon
+
+
+@pytest.fixture
+def d(tmp_path):
+    daemon = Daemon(tmp_path)
+    yield daemon
+    daemon.close()
+
+
+def test_site_and_contact_setup(d):
+    out = d.cli("site", "add", "--dealer", "12345", "--name", "Main Office").stdout
+    site_id, name, dealer = out.strip().split("\t")
+    assert site_id.startswith("site_") and name == "Main Office" and dealer == "dealer 12345"
+    out = d.cli("contact", "add", "--site", site_id, "--first-name", "John", "--last-name", "Doe",
+                "--phone", "(555) 012-3456", "--auto-notify").stdout
+    assert out.strip().split("\t") == ["1", "John Doe", "+1 555-012-3456"]
+    listed = d.cli("contact", "list", "--site", site_id).stdout
+    assert listed.strip().split("\t") == ["1", "John Doe", "+15550123456", "-", "auto-notify"]
+    assert site_id in d.cli("site", "list").stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--phone", "12"], "is not a possible phone number"),
+    (["--phone", "call me"], "is not a phone number"),
+    (["--auto-notify"], "--auto-notify needs --phone"),
+])
+def test_contact_add_refuses_bad_input(d, args, message):
+    site_id = d.cli("site", "add", "--dealer", "1", "--name", "S").stdout.split("\t")[0]
+    result = d.cli("contact", "add", "--site", site_id, "--first-name", "A", "--last-name", "B", *args, check=False)
+    assert result.returncode != 0 and message in result.stderr
+    assert d.cli("contact", "list", "--site", site_id).stdout == ""
+
+
+def test_contact_add_to_unknown_site(d):
+    result = d.cli("contact", "add", "--site", "site_nope", "--first-name", "A", "--last-name", "B", check=False)
+    assert result.returncode != 0 and "no site 'site_nope'" in result.stderr
+
+
+def test_phone_region_is_configurable(tmp_path):
+    d = Daemon(tmp_path, phone={"default_region": "GB"})
+    try:
+        site_id = d.cli("site", "add", "--dealer", "1", "--name", "London").stdout.split("\t")[0]
+        out = d.cli("contact", "add", "--site", site_id, "--first-name", "A", "--last-name", "B",
+                    "--phone", "020 7946 0958").stdout
+        assert "+44 20 7946 0958" in out
+    finally:
+        d.close()
+
+
+def test_check_ok_and_bad(d, tmp_path):
+    ok = d.cli("check")
+    assert ok.returncode == 0 and ok.stdout.startswith("ok:")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(KEYWORDS.read_text().replace("code: SMSYES", "code: 'not a code'")
+                   .replace("template: >-", "template: >-\n      {nonsense}", 1))
+    d.config.write_text(d.config.read_text().replace(str(KEYWORDS), str(bad)))
+    result = d.cli("check", check=False)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(f"{bad}:" in line and "nonsense" in line for line in lines), lines
+    assert any("keywords[0].code" in line for line in lines), lines
+
+
+def test_check_reports_bad_config(tmp_path):
+    config = tmp_path / "gateway.yaml"
+    config.write_text("http:\n  port: 99999\n")
+    result = subprocess.run([sys.executable, "-m", "gateway", "check", "-c", str(config)], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1 and f"{config}:2" in result.stderr and "http.port" in result.stderr
+
+
+def test_migrate(d):
+    assert "up to date" in d.cli("migrate").stdout
+    assert "up to date" in d.cli("migrate").stdout  # idempotent
+
+
+def test_event_and_chat_against_a_running_daemon(d):
+    site_id = d.cli("site", "add", "--dealer", "12345", "--name", "Main Office").stdout.split("\t")[0]
+    d.cli("contact", "add", "--site", site_id, "--first-name", "John", "--last-name", "Doe",
+          "--phone", "(555) 012-3456", "--auto-notify")
+    d.start()
+    out = d.cli("event", "--site", site_id, "--code", "BA", "--zone", "3", "--text", "Motion, hallway").stdout
+    assert out.startswith("event evt_") and "verification ver_" in out
+    from tests.test_daemon import outbox_counts, wait_until
+
+    wait_until(lambda: outbox_counts(d.db) == {"sent": 1})
+    chat = d.cli("chat", "--from", "(555) 012-3456", "--url", d.url, input="yes\n")
+    lines = chat.stdout.splitlines()
+    assert lines[0].startswith("< Acme Monitoring: ALARM at Main Office: Motion, hallway zone 3")
+    assert lines[1] == "< Thank you John. Alarm at Main Office CONFIRMED. Police are being requested."
+
+
+def test_event_without_daemon_is_a_clear_error(d):
+    (d.tmp / "operator.key").write_text("gwk_operator_x\n")
+    result = d.cli("event", "--site", "s", "--code", "BA", "--url", "http://127.0.0.1:9", check=False)
+    assert result.returncode != 0 and "cannot reach the daemon" in result.stderr

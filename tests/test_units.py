@@ -1,0 +1,61 @@
+"""Small pure pieces: phone numbers, PIN masking, segment counting."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.errors import InvalidPhoneNumber
+from gateway.phone import to_e164
+from gateway.pin import masked, split_pin
+from gateway.segments import count
+
+
+@pytest.mark.parametrize("raw, region, e164", [
+    ("(555) 012-3456", "US", "+15550123456"),
+    ("+1 555 012 3456", "GB", "+15550123456"),
+    ("020 7946 0958", "GB", "+442079460958"),
+])
+def test_e164(raw, region, e164):
+    assert to_e164(raw, region) == e164
+
+
+@pytest.mark.parametrize("raw", ["", "12", "555-0123", "hello", "+999 123"])
+def test_invalid_numbers_are_refused(raw):
+    with pytest.raises(InvalidPhoneNumber):
+        to_e164(raw)
+
+
+@pytest.mark.parametrize("body, words, pin, stored", [
+    ("YES 4821", "YES", "4821", "YES ****"),
+    ("4821", "", "4821", "****"),
+    ("STATUS 12345678", "STATUS", "12345678", "STATUS ****"),
+    ("yes", "yes", None, "yes"),
+    ("zone 12", "zone 12", None, "zone 12"),
+    ("123456789", "123456789", None, "123456789"),  # longer than any PIN
+])
+def test_pin_split_and_mask(body, words, pin, stored):
+    assert split_pin(body) == (words, pin)
+    assert masked(body) == stored
+
+
+@pytest.mark.parametrize("text, encoding, segments", [
+    ("a" * 160, "GSM-7", 1),
+    ("a" * 161, "GSM-7", 2),
+    ("a" * 306, "GSM-7", 2),
+    ("a" * 307, "GSM-7", 3),
+    ("€" * 80, "GSM-7", 1),  # extension characters cost two septets
+    ("€" * 81, "GSM-7", 2),
+    ("a" * 152 + "€" + "a" * 8, "GSM-7", 2),  # the escape pair is not split: 152 + (2 + 8)
+    ("é" * 160, "GSM-7", 1),
+    ("ç" * 70, "UCS-2", 1),  # ç is not GSM-7 (only Ç is)
+    ("ç" * 71, "UCS-2", 2),
+    ("😀" * 35, "UCS-2", 1),
+    ("😀" * 36, "UCS-2", 2),
+    ("a" * 66 + "😀", "UCS-2", 1),
+    ("a" * 68 + "😀", "UCS-2", 1),
+    ("a" * 69 + "😀", "UCS-2", 2),
+    ("a" * 66 + "😀" + "a" * 66 + "😀", "UCS-2", 3),  # 68 + 68 units: neither pair may straddle a part
+])
+def test_segments(text, encoding, segments):
+    result = count(text)
+    assert (result.encoding, result.segments) == (encoding, segments)
