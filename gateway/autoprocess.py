@@ -66,6 +66,10 @@ def decide_alarm(
     base = dict(at=now, site_id=site.id, event_id=alarm.id, trace_id=trace_id)
     decision.log.append(LogEntry(code=alarm.event_code, comment=alarm.text,
                                  details={"zone": alarm.zone} if alarm.zone else None, **base))
+    if site.on_test_until is not None and site.on_test_until > now:
+        decision.log.append(LogEntry(code=codes.ON_TEST, comment=f"{site.name} is on test until "
+                                     f"{site.on_test_until:%H:%M} UTC: no verification text sent.", **base))
+        return decision
     processes = table.processes_for(alarm.event_code)
     if not processes:
         decision.log.append(LogEntry(code=codes.ALARM_NO_PROCESS,

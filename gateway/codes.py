@@ -4,3 +4,4 @@ ALARM_NO_PROCESS = "SMSNOPROC"  # an alarm event arrived that no auto process ha
 NO_RECIPIENT = "SMSNOREC"  # an auto process fired but the site has no auto-notify contact with a phone
 SEND_FAILED = "SMSFAIL"  # the carrier refused a message for good, or retries ran out
 SEND_EXPIRED = "SMSSTALE"  # a message outlived its validity in the outbox and was not sent
+ON_TEST = "SMSONTEST"  # an alarm arrived for a site on test: logged, no verification text

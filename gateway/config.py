@@ -77,6 +77,27 @@ class Phone(_Section):
     default_region: str = "US"
 
 
+class InterfaceCodes(_Section):
+    """``interface.codes``: the event code logged for each thing the SMS interface does."""
+
+    login: str = "SMSLOGIN"
+    logout: str = "SMSLOGOUT"
+    failed_pin: str = "SMSBADPIN"
+    lockout: str = "SMSLOCKOUT"
+    expired_pin: str = "SMSPINEXP"
+    duress: str = "DURESS"
+    muted: str = "SMSMUTED"
+    help: str = "SMSCMDHELP"
+    sites: str = "SMSCMDSITES"
+    status: str = "SMSCMDSTAT"
+    test: str = "SMSCMDTEST"
+    untest: str = "SMSCMDUNTEST"
+    events: str = "SMSCMDEVENTS"
+    unknown_command: str = "SMSCMDUNK"
+    test_start: str = "ONTEST"
+    test_end: str = "OFFTEST"
+
+
 class Interface(_Section):
     """``interface``: the PIN-authenticated SMS interface."""
 
@@ -85,6 +106,14 @@ class Interface(_Section):
     max_pin_failures: Positive = 5
     pin_failure_window_minutes: Positive = 15
     lockout_minutes: Positive = 30
+    pending_command_seconds: Positive = 120
+    max_test_minutes: Positive = 480
+    status_events: Positive = 3
+    max_events: Positive = 20
+    reply_budget: Positive = 10
+    reply_budget_minutes: Positive = 10
+    mute_minutes: Positive = 60
+    codes: InterfaceCodes = msgspec.field(default_factory=InterfaceCodes)
 
 
 class Api(_Section):

@@ -1,4 +1,4 @@
-"""The expiry loop: verifications nobody answered in time are marked expired and logged."""
+"""The expiry loop: verifications nobody answered in time expire, sites whose test time ran out come off test."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ DEFAULT_EXPIRED_CODE = "SMSTIMEOUT"
 
 class VerificationExpiry:
     def __init__(self, store: Store, table: Callable[[], KeywordTable], clock: Clock, metrics: Metrics,
-                 poll_seconds: float) -> None:
+                 poll_seconds: float, test_end_code: str) -> None:
         self.store = store
         self.table = table
         self.clock = clock
         self.metrics = metrics
         self.poll_seconds = poll_seconds
+        self.test_end_code = test_end_code
 
     def _log_for(self, verification: Verification) -> list[LogEntry]:
         process = self.table().process(verification.process)
@@ -32,12 +33,20 @@ class VerificationExpiry:
                          verification_id=verification.id, event_id=verification.event_id,
                          comment=f"No response before {verification.timeout_at:%H:%M:%S} UTC.")]
 
+    def _test_ended(self, site_id: str, name: str) -> list[LogEntry]:
+        return [LogEntry(code=self.test_end_code, at=self.clock.now(), site_id=site_id,
+                         comment=f"{name}: test time ended")]
+
     async def run_once(self) -> list[Verification]:
+        """One pass: the verifications expired now (sites taken off test are logged, not returned)."""
         expired = await self.store.expire_verifications(self.clock.now(), self._log_for)
         for verification in expired:
             self.metrics.verifications.labels("expired").inc()
             self.metrics.logged(self._log_for(verification))
             log.info("verification %s expired", verification.id)
+        for site_id in await self.store.end_site_tests(self.clock.now(), self._test_ended):
+            self.metrics.event_log.labels(self.test_end_code).inc()
+            log.info("site %s is off test: its test time ended", site_id)
         return expired
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 import msgspec
 
 from gateway.clock import Clock
+from gateway.config import Interface
 from gateway.errors import InvalidPhoneNumber, ValidationFailed
 from gateway.hashes import verify_secret_async
 from gateway.keywords import KeywordTable
 from gateway.metrics import Metrics
-from gateway.model import InboundMessage
+from gateway.model import Contact, InboundMessage, InterfaceState
 from gateway.phone import to_e164
 from gateway.pin import PinCheck, masked, split_pin
+from gateway.interface import Access
+from gateway.interface.auth import event_sites
 from gateway.pipeline import Sender, Text, decide_inbound
 from gateway.stores import Store
 
@@ -31,12 +36,13 @@ class InboundResult(msgspec.Struct, frozen=True):
 
 class InboundService:
     def __init__(self, store: Store, table: Callable[[], KeywordTable], clock: Clock, metrics: Metrics,
-                 default_region: str) -> None:
+                 default_region: str, interface: Interface) -> None:
         self.store = store
         self.table = table
         self.clock = clock
         self.metrics = metrics
         self.default_region = default_region
+        self.interface = interface
 
     def normalize(self, phone: str) -> str:
         try:
@@ -52,10 +58,10 @@ class InboundService:
         words, pin = split_pin(body)
         msg = InboundMessage(carrier=carrier, carrier_message_id=carrier_message_id, from_phone=sender_phone,
                              to_phone=to_phone, body=masked(body), received_at=self.clock.now())
-        sender = await self._sender(sender_phone)
-        check = await self._check_pin(sender, pin)
+        sender = await self._sender(sender_phone, words)
+        check = await self._check_pin(sender.access, pin)
         decision = decide_inbound(msg, sender, Text(words=words, stored=msg.body, pin=check),
-                                  self.table(), trace_id=trace_id)
+                                  self.table(), self.interface, trace_id=trace_id)
         result = await self.store.commit(decision)
         if result.duplicate:
             self.metrics.inbound.labels(carrier, "duplicate").inc()
@@ -71,11 +77,13 @@ class InboundService:
         log.info("inbound %s from %s: %s", carrier_message_id, sender_phone, ",".join(e.code for e in decision.log))
         return InboundResult(carrier_message_id, decision.replies)
 
-    async def _sender(self, phone: str) -> Sender:
+    async def _sender(self, phone: str, words: str) -> Sender:
         contacts = await self.store.contacts_by_phone(phone)
+        state = await self.store.interface_state(phone)
         if not contacts:
-            return Sender()
-        open_ = await self.store.open_verifications(phone, self.clock.now())
+            return Sender(access=Access(state=state))
+        now = self.clock.now()
+        open_ = await self.store.open_verifications(phone, now)
         sites, alarms = {}, {}
         if open_:
             newest = open_[0][0]
@@ -84,15 +92,43 @@ class InboundService:
                 alarm = await self.store.get_alarm_event(newest.event_id)
                 if alarm:
                     alarms[alarm.id] = alarm
-        return Sender(contacts=contacts, open=open_, sites=sites, alarms=alarms)
+        return Sender(contacts=contacts, open=open_, sites=sites, alarms=alarms,
+                      access=await self._access(contacts, state, words, now))
 
-    async def _check_pin(self, sender: Sender, pin: str | None) -> PinCheck:
+    async def _access(self, contacts: list[Contact], state: InterfaceState | None, words: str,
+                      now: datetime) -> Access:
+        """The contact the SMS interface answers to for this number: a group contact first, then a site
+        contact, in either case one with a PIN set; and the sites it may act on."""
+        with_pin = sorted((c for c in contacts if c.pin_hash), key=lambda c: (c.group_id is None, c.id))
+        if not with_pin:
+            return Access(state=state)
+        contact = with_pin[0]
+        if contact.group_id:
+            sites = await self.store.group_sites(contact.group_id)
+        else:
+            site = await self.store.get_site(contact.site_id)
+            sites = [site] if site else []
+        access = Access(contact=contact, sites=sites, state=state)
+        wanted = event_sites(words, access, now)
+        if not wanted:
+            return access
+        events = {site_id: await self.store.recent_events(site_id, self.interface.max_events) for site_id in wanted}
+        return Access(contact=contact, sites=sites, state=state, events=events)
+
+    async def _check_pin(self, access: Access, pin: str | None) -> PinCheck:
+        """Check a PIN against the contact's PIN and duress PIN: always two argon2 checks, so a wrong PIN,
+        a contact without PIN and an unknown number all cost the same time. Nothing is checked in a lockout."""
         if pin is None:
             return PinCheck.ABSENT
-        hashes = [c.pin_hash for c in sender.contacts if c.pin_hash]
-        if not hashes:
-            return PinCheck.UNCHECKED
-        for hash_ in hashes:
-            if await verify_secret_async(hash_, pin):
-                return PinCheck.VALID
-        return PinCheck.WRONG
+        state = access.state
+        if state and state.locked_until and state.locked_until > self.clock.now():
+            return PinCheck.ABSENT
+        contact = access.contact
+        real, duress = await asyncio.gather(
+            verify_secret_async(contact.pin_hash if contact else None, pin),
+            verify_secret_async(contact.duress_pin_hash if contact else None, pin))
+        if real:
+            return PinCheck.VALID
+        if duress:
+            return PinCheck.DURESS
+        return PinCheck.WRONG if contact else PinCheck.UNCHECKED

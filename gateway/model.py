@@ -17,9 +17,18 @@ class Site(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
 
 
+class SiteGroup(msgspec.Struct, frozen=True, kw_only=True):
+    """A named set of sites; its contacts may use the SMS interface for every site in it."""
+
+    id: str
+    dealer_id: str
+    name: str
+    created_at: datetime
+
+
 class Contact(msgspec.Struct, frozen=True, kw_only=True):
     id: int
-    site_id: str
+    site_id: str | None  # None for a contact of a site group
     first_name: str
     last_name: str
     phone: str | None = None  # E.164
@@ -31,6 +40,10 @@ class Contact(msgspec.Struct, frozen=True, kw_only=True):
     slot_number: int | None = None
     time_zone: str | None = None
     pin_hash: str | None = None
+    pin_expires_at: datetime | None = None
+    duress_pin_hash: str | None = None
+    on_test_permission: bool = False
+    group_id: str | None = None
     created_at: datetime
 
     @property
@@ -127,6 +140,30 @@ class VerificationResponse(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
 
 
+class InterfaceState(msgspec.Struct, frozen=True, kw_only=True):
+    """The SMS interface's memory of one phone number: session, PIN failures, lockout, reply budget."""
+
+    phone: str
+    session_contact_id: int | None = None
+    session_expires_at: datetime | None = None
+    session_duress: bool = False
+    failures: int = 0
+    failures_since: datetime | None = None
+    locked_until: datetime | None = None
+    pending_command: str | None = None  # never holds a PIN
+    pending_until: datetime | None = None
+    replies: int = 0
+    replies_since: datetime | None = None
+    muted_until: datetime | None = None
+
+
+class SiteTest(msgspec.Struct, frozen=True, kw_only=True):
+    """Put a site on test until ``until``, or take it off test (``until`` None)."""
+
+    site_id: str
+    until: datetime | None
+
+
 class Decision(msgspec.Struct, kw_only=True):
     """What the pipeline decided: everything to write, in one transaction, and what to answer."""
 
@@ -137,3 +174,5 @@ class Decision(msgspec.Struct, kw_only=True):
     replies: list[str] = msgspec.field(default_factory=list)
     opened: list[Verification] = msgspec.field(default_factory=list)
     responses: list[VerificationResponse] = msgspec.field(default_factory=list)
+    interface_state: InterfaceState | None = None  # written when it changed
+    site_tests: list[SiteTest] = msgspec.field(default_factory=list)

@@ -1,12 +1,14 @@
 """Inbound text in, decision out. Pure: no I/O, no carrier, no database.
 
 The order of questions for one text:
-1. Is the number a contact at all? If not, the catch-all for unknown senders.
-2. Does it answer an open verification (newest first)? Then the keyword table of that
-   verification's auto process decides: a keyword logs its code and sends its reply; any
-   other text logs the process's response code (its PIN-response code when the text carried
-   the contact's PIN).
-3. Otherwise an ordinary inbound message from a known contact.
+1. Does it answer an open verification (newest first) with one of its process's keywords?
+   Then the keyword logs its code and sends its reply.
+2. Is it for the SMS interface (a command word, a PIN, or anything within a session)?
+   Then the interface answers (gateway/interface/).
+3. Does it answer an open verification otherwise? Then it logs the process's response code
+   (its PIN-response code when the text carried the contact's PIN).
+4. Otherwise the catch-all: for unknown numbers, or an ordinary message from a contact.
+Last, the number's reply budget may silence the answer.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gateway.autoprocess import alert_values
-from gateway.keywords import KeywordTable
-from gateway.model import AlarmEvent, Contact, Decision, InboundMessage, LogEntry, Site, Verification, VerificationResponse
+from gateway.config import Interface
+from gateway.interface import Access, apply_reply_budget, claims, decide_interface
+from gateway.keywords import Keyword, KeywordTable
+from gateway.model import (
+    AlarmEvent, Contact, Decision, InboundMessage, InterfaceState, LogEntry, Site, Verification, VerificationResponse,
+)
 from gateway.pin import PinCheck
 from gateway.templates import render
 
@@ -32,6 +38,7 @@ class Sender:
     open: Sequence[tuple[Verification, int]] = ()  # newest first, with the recipient contact id
     sites: Mapping[str, Site] = field(default_factory=dict)
     alarms: Mapping[str, AlarmEvent] = field(default_factory=dict)
+    access: Access = field(default_factory=Access)
 
 
 @dataclass(frozen=True)
@@ -43,34 +50,48 @@ class Text:
     pin: PinCheck = PinCheck.ABSENT
 
 
-def decide_inbound(msg: InboundMessage, sender: Sender, text: Text, table: KeywordTable,
+def decide_inbound(msg: InboundMessage, sender: Sender, text: Text, table: KeywordTable, interface: Interface,
                    trace_id: str | None = None) -> Decision:
     """What to log, answer and change for one inbound text. ``msg.body`` must already be masked."""
     decision = Decision(inbound=msg)
-    base = dict(at=msg.received_at, phone=msg.from_phone, trace_id=trace_id)
-    if not sender.contacts:
-        decision.log.append(LogEntry(code=table.unknown_sender.code, comment=text.stored, **base))
-        if table.unknown_sender.reply:
-            decision.replies.append(render(table.unknown_sender.reply, {"central_station": table.central_station}))
-        return decision
-    if sender.open:
-        _answer_verification(decision, sender, text, table, base)
-        return decision
-    contact = sender.contacts[0]
-    decision.log.append(LogEntry(code=table.known_sender.code, site_id=contact.site_id, contact_id=contact.id,
-                                 comment=text.stored, **base))
-    if table.known_sender.reply:
-        decision.replies.append(render(table.known_sender.reply, {"central_station": table.central_station}))
+    now = msg.received_at
+    base = dict(at=now, phone=msg.from_phone, trace_id=trace_id)
+    loaded = sender.access.state or InterfaceState(phone=msg.from_phone)
+    state = loaded
+    keyword = _keyword(sender, text, table)
+    if keyword is not None:
+        _answer_verification(decision, sender, text, table, base, keyword)
+    elif claims(text.words, text.pin, sender.access, now, verification_open=bool(sender.open)):
+        state = decide_interface(decision, text.words, text.pin, sender.access, interface, now, base)
+    elif sender.open:
+        _answer_verification(decision, sender, text, table, base, None)
+    else:
+        catch_all = table.known_sender if sender.contacts else table.unknown_sender
+        contact = sender.contacts[0] if sender.contacts else None
+        decision.log.append(LogEntry(code=catch_all.code, site_id=contact.site_id if contact else None,
+                                     contact_id=contact.id if contact else None, comment=text.stored, **base))
+        if catch_all.reply:
+            decision.replies.append(render(catch_all.reply, {"central_station": table.central_station}))
+    state = apply_reply_budget(decision, state, interface, now, base)
+    if state != loaded:
+        decision.interface_state = state
     return decision
 
 
-def _answer_verification(decision: Decision, sender: Sender, text: Text, table: KeywordTable, base: dict) -> None:
+def _keyword(sender: Sender, text: Text, table: KeywordTable) -> Keyword | None:
+    if not sender.open:
+        return None
+    process = table.process(sender.open[0][0].process)
+    return process.match(text.words) if process else None
+
+
+def _answer_verification(decision: Decision, sender: Sender, text: Text, table: KeywordTable, base: dict,
+                         keyword: Keyword | None) -> None:
     verification, contact_id = sender.open[0]
     contact = next((c for c in sender.contacts if c.id == contact_id), sender.contacts[0])
     process = table.process(verification.process)
     row = dict(site_id=verification.site_id, contact_id=contact.id, verification_id=verification.id,
                event_id=verification.event_id, **base)
-    keyword = process.match(text.words) if process else None
     pin_code = process.pin_response_code if process else DEFAULT_RESPONSE_CODE
     if keyword is None:
         code = pin_code if text.pin.authenticated else (process.response_code if process else DEFAULT_RESPONSE_CODE)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import secrets
 import sys
-from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.apikeys import create_key
 from gateway.carriers import BACKENDS
@@ -16,7 +15,9 @@ from gateway.errors import GatewayError, InvalidPhoneNumber
 from gateway.keywords import KeywordFileError, load_keyword_table
 from gateway.model import Contact, Site
 from gateway.phone import display, to_e164
-from gateway.stores import Store, open_store
+from gateway.commands import opened
+from gateway.commands.interface import register_interface
+from gateway.stores import open_store
 
 
 def register(sub, config_arg) -> None:
@@ -33,9 +34,11 @@ def register(sub, config_arg) -> None:
     p.set_defaults(run=site_list)
 
     contact = sub.add_parser("contact", help="add or list contacts").add_subparsers(dest="action", required=True)
-    p = contact.add_parser("add", help="add a contact to a site; prints its id")
+    p = contact.add_parser("add", help="add a contact to a site or a site group; prints its id")
     config_arg(p)
-    p.add_argument("--site", required=True)
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--site", help="a contact of this site (SMS interface access to it alone)")
+    where.add_argument("--group", help="a contact of this site group (SMS interface access to all its sites)")
     p.add_argument("--first-name", required=True)
     p.add_argument("--last-name", required=True)
     p.add_argument("--phone", help="as people write it; stored as E.164")
@@ -46,27 +49,21 @@ def register(sub, config_arg) -> None:
     p.add_argument("--slot", type=int, dest="slot_number")
     p.add_argument("--time-zone", help="IANA zone for times shown to this contact (default: the site's)")
     p.add_argument("--external-id", help="the contact's id in your own system")
+    p.add_argument("--on-test", action="store_true", dest="on_test_permission",
+                   help="may put sites on test by SMS (TEST / UNTEST)")
     p.set_defaults(run=contact_add)
     p = contact.add_parser("list", help="list a site's contacts")
     config_arg(p)
     p.add_argument("--site", required=True)
     p.set_defaults(run=contact_list)
 
+    register_interface(sub, contact, config_arg)
+
     key = sub.add_parser("api-key", help="manage /ext/v1 API keys").add_subparsers(dest="action", required=True)
     p = key.add_parser("add", help="create a key; prints it once (only its hash is stored)")
     config_arg(p)
     p.add_argument("--name", required=True)
     p.set_defaults(run=api_key_add)
-
-
-@contextlib.asynccontextmanager
-async def opened(config: Config) -> AsyncIterator[Store]:
-    store = open_store(config.database.url)
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 async def check(config: Config, args: argparse.Namespace) -> int:
@@ -99,13 +96,15 @@ async def migrate(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-async def site_add(config: Config, args: argparse.Namespace) -> int:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
+def check_zone(option: str, name: str) -> None:
     try:
-        ZoneInfo(args.time_zone)
+        ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise GatewayError(f"--time-zone: {args.time_zone!r} is not an IANA time zone (e.g. America/New_York)")
+        raise GatewayError(f"{option}: {name!r} is not an IANA time zone (e.g. America/New_York)") from None
+
+
+async def site_add(config: Config, args: argparse.Namespace) -> int:
+    check_zone("--time-zone", args.time_zone)
     async with opened(config) as store:
         site = await store.add_site(Site(id="site_" + secrets.token_hex(4), dealer_id=args.dealer,
                                          name=args.name.strip(), time_zone=args.time_zone, created_at=Clock().now()))
@@ -127,14 +126,19 @@ async def contact_add(config: Config, args: argparse.Namespace) -> int:
         raise GatewayError(f"--phone: {exc.message}") from None
     if args.auto_notify and not phone:
         raise GatewayError("--auto-notify needs --phone: auto processes text the contact.")
+    if args.time_zone:
+        check_zone("--time-zone", args.time_zone)
     async with opened(config) as store:
-        if await store.get_site(args.site) is None:
+        if args.site and await store.get_site(args.site) is None:
             raise GatewayError(f"--site: no site {args.site!r} (see `gateway site list`)")
+        if args.group and await store.get_site_group(args.group) is None:
+            raise GatewayError(f"--group: no site group {args.group!r} (see `gateway group list`)")
         contact = await store.add_contact(Contact(
-            id=0, site_id=args.site, first_name=args.first_name.strip(), last_name=args.last_name.strip(),
-            phone=phone, email=args.email, external_contact_id=args.external_id, auto_notify=args.auto_notify,
-            email_notify=args.email_notify, title=args.title, slot_number=args.slot_number,
-            time_zone=args.time_zone, created_at=Clock().now()))
+            id=0, site_id=args.site, group_id=args.group, first_name=args.first_name.strip(),
+            last_name=args.last_name.strip(), phone=phone, email=args.email, external_contact_id=args.external_id,
+            auto_notify=args.auto_notify, email_notify=args.email_notify, title=args.title,
+            slot_number=args.slot_number, time_zone=args.time_zone, on_test_permission=args.on_test_permission,
+            created_at=Clock().now()))
     print(f"{contact.id}\t{contact.name}\t{display(contact.phone) if contact.phone else '-'}")
     return 0
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from gateway.model import AlarmEvent, Contact, Decision, LogEntry, Site, Verification
+from gateway.model import AlarmEvent, Contact, Decision, InterfaceState, LogEntry, Site, SiteGroup, Verification
 
 
 class CommitResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -170,3 +170,40 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def loopback_messages(self, *, to_phone: str | None, after: int, limit: int) -> list[dict[str, Any]]: ...
+
+    # SMS interface: site groups, PINs, per-number state, sites on test
+    @abc.abstractmethod
+    async def add_site_group(self, group: SiteGroup) -> SiteGroup: ...
+
+    @abc.abstractmethod
+    async def get_site_group(self, group_id: str) -> SiteGroup | None: ...
+
+    @abc.abstractmethod
+    async def list_site_groups(self) -> list[SiteGroup]: ...
+
+    @abc.abstractmethod
+    async def add_site_to_group(self, group_id: str, site_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def group_sites(self, group_id: str) -> list[Site]:
+        """The sites of a group, by name."""
+
+    @abc.abstractmethod
+    async def set_pin(self, contact_id: int, pin_hash: str | None, expires_at: datetime | None) -> None: ...
+
+    @abc.abstractmethod
+    async def set_duress_pin(self, contact_id: int, pin_hash: str | None) -> None: ...
+
+    @abc.abstractmethod
+    async def set_on_test_permission(self, contact_id: int, allowed: bool) -> None: ...
+
+    @abc.abstractmethod
+    async def interface_state(self, phone: str) -> InterfaceState | None: ...
+
+    @abc.abstractmethod
+    async def recent_events(self, site_id: str, limit: int) -> list[LogRow]:
+        """The site's last ``limit`` event-log rows, newest first."""
+
+    @abc.abstractmethod
+    async def end_site_tests(self, now: datetime, log_for: Callable[[str, str], Sequence[LogEntry]]) -> list[str]:
+        """Take every site whose test time ran out off test, logging ``log_for(site_id, name)``; the site ids."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gateway.clock import parse_isoformat
-from gateway.model import AlarmEvent, Contact, Recipient, Site, Verification
-from gateway.stores.base import OutboxItem
+from gateway.model import AlarmEvent, Contact, InterfaceState, Recipient, Site, SiteGroup, Verification
+from gateway.stores.base import LogRow, OutboxItem
 
 
 def _dt(value):
@@ -26,7 +27,9 @@ def contact_from_row(r: Mapping[str, Any]) -> Contact:
         id=r["id"], site_id=r["site_id"], first_name=r["first_name"], last_name=r["last_name"], phone=r["phone"],
         email=r["email"], external_contact_id=r["external_contact_id"], auto_notify=bool(r["auto_notify"]),
         email_notify=bool(r["email_notify"]), title=r["title"], slot_number=r["slot_number"],
-        time_zone=r["time_zone"], pin_hash=r["pin_hash"], created_at=_dt(r["created_at"]),
+        time_zone=r["time_zone"], pin_hash=r["pin_hash"], pin_expires_at=_dt(r["pin_expires_at"]),
+        duress_pin_hash=r["duress_pin_hash"], on_test_permission=bool(r["on_test_permission"]),
+        group_id=r["group_id"], created_at=_dt(r["created_at"]),
     )
 
 
@@ -55,3 +58,24 @@ def outbox_item_from_row(r: Mapping[str, Any]) -> OutboxItem:
 def alarm_from_row(r: Mapping[str, Any]) -> AlarmEvent:
     return AlarmEvent(id=r["id"], site_id=r["site_id"], event_code=r["event_code"], zone=r["zone"], text=r["text"],
                       received_at=_dt(r["received_at"]))
+
+
+def group_from_row(r: Mapping[str, Any]) -> SiteGroup:
+    return SiteGroup(id=r["id"], dealer_id=r["dealer_id"], name=r["name"], created_at=_dt(r["created_at"]))
+
+
+def interface_state_from_row(r: Mapping[str, Any]) -> InterfaceState:
+    return InterfaceState(
+        phone=r["phone"], session_contact_id=r["session_contact_id"], session_expires_at=_dt(r["session_expires_at"]),
+        session_duress=bool(r["session_duress"]), failures=r["failures"], failures_since=_dt(r["failures_since"]),
+        locked_until=_dt(r["locked_until"]), pending_command=r["pending_command"],
+        pending_until=_dt(r["pending_until"]), replies=r["replies"], replies_since=_dt(r["replies_since"]),
+        muted_until=_dt(r["muted_until"]),
+    )
+
+
+def log_row_from_row(r: Mapping[str, Any]) -> LogRow:
+    return LogRow(id=r["id"], at=_dt(r["at"]), code=r["code"], site_id=r["site_id"], contact_id=r["contact_id"],
+                  phone=r["phone"], verification_id=r["verification_id"], event_id=r["event_id"],
+                  comment=r["comment"], details=json.loads(r["details"]) if r["details"] else None,
+                  trace_id=r["trace_id"])

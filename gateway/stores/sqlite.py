@@ -21,9 +21,12 @@ import aiosqlite
 from gateway import segments
 from gateway.clock import Clock, isoformat, parse_isoformat
 from gateway.errors import ConfigurationError
-from gateway.model import AlarmEvent, Contact, Decision, LogEntry, Site, Verification
+from gateway.model import AlarmEvent, Contact, Decision, InterfaceState, LogEntry, Site, SiteGroup, Verification
 from gateway.stores.base import CommitResult, LogRow, OutboxItem, Store
-from gateway.stores.records import alarm_from_row, contact_from_row, outbox_item_from_row, site_from_row, verification_from_row
+from gateway.stores.records import (
+    alarm_from_row, contact_from_row, group_from_row, log_row_from_row, interface_state_from_row, outbox_item_from_row, site_from_row,
+    verification_from_row,
+)
 
 SQL_DIR = Path(__file__).parent / "sql" / "sqlite"
 QUERIES = aiosql.from_path(SQL_DIR / "queries.sql", "aiosqlite", mandatory_parameters=False)
@@ -131,11 +134,11 @@ class SQLiteStore(Store):
     async def add_contact(self, contact: Contact) -> Contact:
         async with self._transaction() as conn:
             new_id = await QUERIES.insert_contact(
-                conn, site_id=contact.site_id, external_contact_id=contact.external_contact_id,
+                conn, site_id=contact.site_id, group_id=contact.group_id, external_contact_id=contact.external_contact_id,
                 first_name=contact.first_name, last_name=contact.last_name, phone=contact.phone,
                 email=contact.email, auto_notify=int(contact.auto_notify), email_notify=int(contact.email_notify),
                 title=contact.title, slot_number=contact.slot_number, time_zone=contact.time_zone,
-                created_at=_t(contact.created_at),
+                on_test_permission=int(contact.on_test_permission), created_at=_t(contact.created_at),
             )
         return contact_from_row(await QUERIES.get_contact(self._read, id=new_id))
 
@@ -207,6 +210,10 @@ class SQLiteStore(Store):
                         verification_id=None, inbound_id=inbound_id, expires_at=None,
                         carrier=decision.inbound.carrier, sent_at=now,
                     )
+            if decision.interface_state is not None:
+                await self._put_interface_state(conn, decision.interface_state, now)
+            for test in decision.site_tests:
+                await QUERIES.set_site_test(conn, site_id=test.site_id, until=_t(test.until))
             await self._insert_log(conn, decision.log)
         return CommitResult(inbound_id=inbound_id, outbound_ids=tuple(outbound_ids))
 
@@ -299,13 +306,8 @@ class SQLiteStore(Store):
 
     # Event log
     async def event_log(self, *, site_id: str | None, after: int, limit: int) -> list[LogRow]:
-        return [
-            LogRow(id=r["id"], at=parse_isoformat(r["at"]), code=r["code"], site_id=r["site_id"],
-                   contact_id=r["contact_id"], phone=r["phone"], verification_id=r["verification_id"],
-                   event_id=r["event_id"], comment=r["comment"],
-                   details=json.loads(r["details"]) if r["details"] else None, trace_id=r["trace_id"])
-            async for r in QUERIES.event_log_page(self._read, site_id=site_id, after=after, limit=limit)
-        ]
+        return [log_row_from_row(r)
+                async for r in QUERIES.event_log_page(self._read, site_id=site_id, after=after, limit=limit)]
 
     # API keys
     async def add_api_key(self, key_id: str, name: str, key_hash: str, now: datetime) -> None:
@@ -326,3 +328,60 @@ class SQLiteStore(Store):
 
     async def loopback_messages(self, *, to_phone: str | None, after: int, limit: int) -> list[dict[str, Any]]:
         return [dict(r) async for r in QUERIES.loopback_messages(self._read, to_phone=to_phone, after=after, limit=limit)]
+
+    # SMS interface: site groups, PINs, per-number state, sites on test
+    async def add_site_group(self, group: SiteGroup) -> SiteGroup:
+        async with self._transaction() as conn:
+            await QUERIES.insert_site_group(conn, id=group.id, dealer_id=group.dealer_id, name=group.name,
+                                            created_at=_t(group.created_at))
+        return group
+
+    async def get_site_group(self, group_id: str) -> SiteGroup | None:
+        row = await QUERIES.get_site_group(self._read, id=group_id)
+        return group_from_row(row) if row else None
+
+    async def list_site_groups(self) -> list[SiteGroup]:
+        return [group_from_row(r) async for r in QUERIES.list_site_groups(self._read)]
+
+    async def add_site_to_group(self, group_id: str, site_id: str) -> None:
+        async with self._transaction() as conn:
+            await QUERIES.add_site_to_group(conn, group_id=group_id, site_id=site_id)
+
+    async def group_sites(self, group_id: str) -> list[Site]:
+        return [site_from_row(r) async for r in QUERIES.group_sites(self._read, group_id=group_id)]
+
+    async def set_pin(self, contact_id: int, pin_hash: str | None, expires_at: datetime | None) -> None:
+        async with self._transaction() as conn:
+            await QUERIES.set_contact_pin(conn, id=contact_id, pin_hash=pin_hash, pin_expires_at=_t(expires_at))
+
+    async def set_duress_pin(self, contact_id: int, pin_hash: str | None) -> None:
+        async with self._transaction() as conn:
+            await QUERIES.set_contact_duress_pin(conn, id=contact_id, duress_pin_hash=pin_hash)
+
+    async def set_on_test_permission(self, contact_id: int, allowed: bool) -> None:
+        async with self._transaction() as conn:
+            await QUERIES.set_contact_on_test_permission(conn, id=contact_id, allowed=int(allowed))
+
+    async def interface_state(self, phone: str) -> InterfaceState | None:
+        row = await QUERIES.get_interface_state(self._read, phone=phone)
+        return interface_state_from_row(row) if row else None
+
+    @staticmethod
+    async def _put_interface_state(conn: aiosqlite.Connection, state: InterfaceState, now: str) -> None:
+        await QUERIES.put_interface_state(
+            conn, phone=state.phone, session_contact_id=state.session_contact_id,
+            session_expires_at=_t(state.session_expires_at), session_duress=int(state.session_duress),
+            failures=state.failures, failures_since=_t(state.failures_since), locked_until=_t(state.locked_until),
+            pending_command=state.pending_command, pending_until=_t(state.pending_until), replies=state.replies,
+            replies_since=_t(state.replies_since), muted_until=_t(state.muted_until), updated_at=now,
+        )
+
+    async def recent_events(self, site_id: str, limit: int) -> list[LogRow]:
+        return [log_row_from_row(r) async for r in QUERIES.recent_site_events(self._read, site_id=site_id, limit=limit)]
+
+    async def end_site_tests(self, now: datetime, log_for: Callable[[str, str], Sequence[LogEntry]]) -> list[str]:
+        async with self._transaction() as conn:
+            rows = [(r["id"], r["name"]) async for r in QUERIES.end_site_tests(conn, now=_t(now))]
+            for site_id, name in rows:
+                await self._insert_log(conn, log_for(site_id, name))
+        return [site_id for site_id, _ in rows]

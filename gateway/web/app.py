@@ -43,13 +43,14 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app = web.Application(middlewares=[trace_and_errors], client_max_size=config.http.max_body_bytes)
     store = open_store(config.database.url, clock=clock)
     keywords = KeywordFile(config.keywords_path, metrics, clock)
-    inbound = InboundService(store, keywords, clock, metrics, config.phone.default_region)
+    inbound = InboundService(store, keywords, clock, metrics, config.phone.default_region, config.interface)
     carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, inbound))
     sender = OutboxSender(store, carrier, clock, metrics, config.outbox)
     app[CONFIG], app[CLOCK], app[METRICS], app[STORE], app[KEYWORDS] = config, clock, metrics, store, keywords
     app[INBOUND], app[CARRIER], app[SENDER], app[MAX_BODY] = inbound, carrier, sender, config.http.max_body_bytes
     app[ALARMS] = AlarmService(store, keywords, clock, metrics, config.carrier.from_number, sender.wake)
-    app[EXPIRY] = VerificationExpiry(store, keywords, clock, metrics, config.verifications.expiry_poll_seconds)
+    app[EXPIRY] = VerificationExpiry(store, keywords, clock, metrics, config.verifications.expiry_poll_seconds,
+                                     config.interface.codes.test_end)
     app[API_KEYS] = ApiKeyAuth(store)
 
     app.add_routes(health.routes)

@@ -12,10 +12,10 @@ SELECT * FROM sites WHERE id = :id;
 SELECT * FROM sites WHERE (:dealer_id IS NULL OR dealer_id = :dealer_id) ORDER BY created_at, id;
 
 -- name: insert_contact<!
-INSERT INTO contacts (site_id, external_contact_id, first_name, last_name, phone, email,
-                      auto_notify, email_notify, title, slot_number, time_zone, created_at)
-VALUES (:site_id, :external_contact_id, :first_name, :last_name, :phone, :email,
-        :auto_notify, :email_notify, :title, :slot_number, :time_zone, :created_at);
+INSERT INTO contacts (site_id, group_id, external_contact_id, first_name, last_name, phone, email,
+                      auto_notify, email_notify, title, slot_number, time_zone, on_test_permission, created_at)
+VALUES (:site_id, :group_id, :external_contact_id, :first_name, :last_name, :phone, :email,
+        :auto_notify, :email_notify, :title, :slot_number, :time_zone, :on_test_permission, :created_at);
 
 -- name: get_contact^
 SELECT * FROM contacts WHERE id = :id;
@@ -161,3 +161,58 @@ SELECT * FROM loopback_messages
 WHERE id > :after AND (:to_phone IS NULL OR to_phone = :to_phone)
 ORDER BY id
 LIMIT :limit;
+
+-- SMS interface: site groups, PINs, per-number state, sites on test
+
+-- name: insert_site_group!
+INSERT INTO site_groups (id, dealer_id, name, created_at) VALUES (:id, :dealer_id, :name, :created_at);
+
+-- name: get_site_group^
+SELECT * FROM site_groups WHERE id = :id;
+
+-- name: list_site_groups
+SELECT * FROM site_groups ORDER BY created_at, id;
+
+-- name: add_site_to_group!
+INSERT INTO site_group_sites (group_id, site_id) VALUES (:group_id, :site_id) ON CONFLICT DO NOTHING;
+
+-- name: group_sites
+SELECT s.* FROM sites s JOIN site_group_sites g ON g.site_id = s.id WHERE g.group_id = :group_id
+ORDER BY s.name, s.id;
+
+-- name: set_contact_pin!
+UPDATE contacts SET pin_hash = :pin_hash, pin_expires_at = :pin_expires_at WHERE id = :id;
+
+-- name: set_contact_duress_pin!
+UPDATE contacts SET duress_pin_hash = :duress_pin_hash WHERE id = :id;
+
+-- name: set_contact_on_test_permission!
+UPDATE contacts SET on_test_permission = :allowed WHERE id = :id;
+
+-- name: get_interface_state^
+SELECT * FROM interface_state WHERE phone = :phone;
+
+-- name: put_interface_state!
+INSERT INTO interface_state (phone, session_contact_id, session_expires_at, session_duress, failures, failures_since,
+                             locked_until, pending_command, pending_until, replies, replies_since, muted_until,
+                             updated_at)
+VALUES (:phone, :session_contact_id, :session_expires_at, :session_duress, :failures, :failures_since,
+        :locked_until, :pending_command, :pending_until, :replies, :replies_since, :muted_until, :updated_at)
+ON CONFLICT (phone) DO UPDATE SET
+    session_contact_id = excluded.session_contact_id, session_expires_at = excluded.session_expires_at,
+    session_duress = excluded.session_duress, failures = excluded.failures,
+    failures_since = excluded.failures_since, locked_until = excluded.locked_until,
+    pending_command = excluded.pending_command, pending_until = excluded.pending_until,
+    replies = excluded.replies, replies_since = excluded.replies_since, muted_until = excluded.muted_until,
+    updated_at = excluded.updated_at;
+
+-- name: set_site_test!
+UPDATE sites SET on_test_until = :until WHERE id = :site_id;
+
+-- name: end_site_tests
+-- Sites whose test time ran out: off test now.
+UPDATE sites SET on_test_until = NULL WHERE on_test_until IS NOT NULL AND on_test_until <= :now
+RETURNING id, name, on_test_until;
+
+-- name: recent_site_events
+SELECT * FROM event_log WHERE site_id = :site_id ORDER BY id DESC LIMIT :limit;
