@@ -153,7 +153,7 @@ class Commands:
         if isinstance(site, str):
             return Outcome(site)
         rows = list(self.events.get(site.id, ()))[:count]
-        lines = [f"{self._time(r.at)} {r.code}{' ' + r.comment[:40] if r.comment else ''}" for r in rows]
+        lines = [f"{self._time(r.at)} {r.code}{' ' + r.comment[:40].rstrip() if r.comment else ''}" for r in rows]
         return Outcome(f"{site.name}:\n" + ("\n".join(lines) if lines else "no events"),
                        [self._row(self.config.codes.events, site, comment=f"EVENTS {count}")])
 
