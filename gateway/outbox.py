@@ -45,9 +45,14 @@ class OutboxSender:
         self._stopping = True
         self._wake.set()
 
-    async def run(self) -> None:
+    async def start(self) -> None:
+        """Make what a previous process left mid-send due at once; the loop may run after this."""
         await self.store.release_leases(self.clock.now())
         self.running = True
+
+    async def run(self) -> None:
+        if not self.running:
+            await self.start()
         try:
             await self._loop()
         finally:

@@ -90,6 +90,7 @@ async def _carrier(app: web.Application) -> AsyncIterator[None]:
 
 async def _sender_loop(app: web.Application) -> AsyncIterator[None]:
     sender = app[SENDER]
+    await sender.start()
     task = asyncio.create_task(sender.run(), name="outbox-sender")
     yield
     sender.stop()
