@@ -6,10 +6,10 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from gateway.clock import Clock
+from gateway.clock import Clock, isoformat
 from gateway.keywords import KeywordTable
 from gateway.metrics import Metrics
-from gateway.model import LogEntry, Verification
+from gateway.model import Decision, LogEntry, Notification, Verification
 from gateway.stores import Store
 
 log = logging.getLogger(__name__)
@@ -26,12 +26,17 @@ class VerificationExpiry:
         self.poll_seconds = poll_seconds
         self.test_end_code = test_end_code
 
-    def _log_for(self, verification: Verification) -> list[LogEntry]:
+    def _effects(self, verification: Verification) -> Decision:
         process = self.table().process(verification.process)
         code = process.expired_code if process else DEFAULT_EXPIRED_CODE
-        return [LogEntry(code=code, at=self.clock.now(), site_id=verification.site_id,
-                         verification_id=verification.id, event_id=verification.event_id,
-                         comment=f"No response before {verification.timeout_at:%H:%M:%S} UTC.")]
+        now = self.clock.now()
+        return Decision(
+            log=[LogEntry(code=code, at=now, site_id=verification.site_id, verification_id=verification.id,
+                          event_id=verification.event_id,
+                          comment=f"No response before {verification.timeout_at:%H:%M:%S} UTC.")],
+            notifications=[Notification(event_type="verification.expired", at=now, data={
+                "verification_id": verification.id, "event_id": verification.event_id,
+                "site_id": verification.site_id, "expired_at": isoformat(now)})])
 
     def _test_ended(self, site_id: str, name: str) -> list[LogEntry]:
         return [LogEntry(code=self.test_end_code, at=self.clock.now(), site_id=site_id,
@@ -39,10 +44,10 @@ class VerificationExpiry:
 
     async def run_once(self) -> list[Verification]:
         """One pass: the verifications expired now (sites taken off test are logged, not returned)."""
-        expired = await self.store.expire_verifications(self.clock.now(), self._log_for)
+        expired = await self.store.expire_verifications(self.clock.now(), self._effects)
         for verification in expired:
             self.metrics.verifications.labels("expired").inc()
-            self.metrics.logged(self._log_for(verification))
+            self.metrics.logged(self._effects(verification).log)
             log.info("verification %s expired", verification.id)
         for site_id in await self.store.end_site_tests(self.clock.now(), self._test_ended):
             self.metrics.event_log.labels(self.test_end_code).inc()

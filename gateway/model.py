@@ -164,6 +164,14 @@ class SiteTest(msgspec.Struct, frozen=True, kw_only=True):
     until: datetime | None
 
 
+class Notification(msgspec.Struct, frozen=True, kw_only=True):
+    """An event for webhook subscribers (``verification.responded``...), queued with the change it reports."""
+
+    event_type: str
+    data: dict[str, Any]
+    at: datetime
+
+
 class Decision(msgspec.Struct, kw_only=True):
     """What the pipeline decided: everything to write, in one transaction, and what to answer."""
 
@@ -176,3 +184,4 @@ class Decision(msgspec.Struct, kw_only=True):
     responses: list[VerificationResponse] = msgspec.field(default_factory=list)
     interface_state: InterfaceState | None = None  # written when it changed
     site_tests: list[SiteTest] = msgspec.field(default_factory=list)
+    notifications: list[Notification] = msgspec.field(default_factory=list)

@@ -17,11 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gateway.autoprocess import alert_values
+from gateway.clock import isoformat
 from gateway.config import Interface
 from gateway.interface import Access, apply_reply_budget, claims, decide_interface
 from gateway.keywords import Keyword, KeywordTable
 from gateway.model import (
-    AlarmEvent, Contact, Decision, InboundMessage, InterfaceState, LogEntry, Site, Verification, VerificationResponse,
+    AlarmEvent, Contact, Decision, InboundMessage, InterfaceState, LogEntry, Notification, Site, Verification,
+    VerificationResponse,
 )
 from gateway.pin import PinCheck
 from gateway.templates import render
@@ -105,6 +107,9 @@ def _answer_verification(decision: Decision, sender: Sender, text: Text, table: 
     if response:
         decision.responses.append(VerificationResponse(
             verification_id=verification.id, contact_id=contact.id, response=response, at=base["at"]))
+        decision.notifications.append(Notification(event_type="verification.responded", at=base["at"], data={
+            "verification_id": verification.id, "event_id": verification.event_id, "site_id": verification.site_id,
+            "contact_id": contact.id, "response": response, "responded_at": isoformat(base["at"])}))
     if keyword.reply:
         site = sender.sites.get(verification.site_id)
         values = alert_values(site=site, alarm=sender.alarms.get(verification.event_id or ""), contact=contact,

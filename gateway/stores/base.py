@@ -117,10 +117,9 @@ class Store(abc.ABC):
     async def get_verification(self, verification_id: str) -> Verification | None: ...
 
     @abc.abstractmethod
-    async def expire_verifications(
-        self, now: datetime, log_for: Callable[[Verification], Sequence[LogEntry]]
-    ) -> list[Verification]:
-        """Mark every verification past its timeout expired, logging ``log_for(v)`` in the same transaction."""
+    async def expire_verifications(self, now: datetime, effects_for: Callable[[Verification], Decision]) -> list[Verification]:
+        """Mark every verification past its timeout expired; write the log rows and notifications of
+        ``effects_for(v)`` in the same transaction."""
 
     # Outbox
     @abc.abstractmethod

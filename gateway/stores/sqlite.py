@@ -21,7 +21,9 @@ import aiosqlite
 from gateway import segments
 from gateway.clock import Clock, isoformat, parse_isoformat
 from gateway.errors import ConfigurationError
-from gateway.model import AlarmEvent, Contact, Decision, InterfaceState, LogEntry, Site, SiteGroup, Verification
+from gateway.model import (
+    AlarmEvent, Contact, Decision, InterfaceState, LogEntry, Notification, Site, SiteGroup, Verification,
+)
 from gateway.stores.base import CommitResult, LogRow, OutboxItem, Store
 from gateway.stores.records import (
     alarm_from_row, contact_from_row, group_from_row, log_row_from_row, interface_state_from_row, outbox_item_from_row, site_from_row,
@@ -215,6 +217,7 @@ class SQLiteStore(Store):
             for test in decision.site_tests:
                 await QUERIES.set_site_test(conn, site_id=test.site_id, until=_t(test.until))
             await self._insert_log(conn, decision.log)
+            await self._insert_notifications(conn, decision.notifications)
         return CommitResult(inbound_id=inbound_id, outbound_ids=tuple(outbound_ids))
 
     @staticmethod
@@ -226,6 +229,15 @@ class SQLiteStore(Store):
                  "details": json.dumps(e.details, separators=(",", ":")) if e.details else None,
                  "trace_id": e.trace_id}
                 for e in entries
+            ])
+
+    @staticmethod
+    async def _insert_notifications(conn: aiosqlite.Connection, notifications: Sequence[Notification]) -> None:
+        if notifications:
+            await QUERIES.insert_webhook_events(conn, [
+                {"event_type": n.event_type, "data": json.dumps(n.data, separators=(",", ":")),
+                 "created_at": _t(n.at)}
+                for n in notifications
             ])
 
     async def log(self, entries: Sequence[LogEntry]) -> None:
@@ -244,9 +256,7 @@ class SQLiteStore(Store):
         recipients = [r async for r in QUERIES.verification_recipients(self._read, verification_id=verification_id)]
         return verification_from_row(row, recipients)
 
-    async def expire_verifications(
-        self, now: datetime, log_for: Callable[[Verification], Sequence[LogEntry]]
-    ) -> list[Verification]:
+    async def expire_verifications(self, now: datetime, effects_for: Callable[[Verification], Decision]) -> list[Verification]:
         async with self._transaction() as conn:
             rows = [r async for r in QUERIES.expire_verifications(conn, now=_t(now))]
             expired = [
@@ -255,7 +265,9 @@ class SQLiteStore(Store):
                 for r in rows
             ]
             for v in expired:
-                await self._insert_log(conn, log_for(v))
+                effects = effects_for(v)
+                await self._insert_log(conn, effects.log)
+                await self._insert_notifications(conn, effects.notifications)
         return expired
 
     # Outbox

@@ -216,3 +216,8 @@ RETURNING id, name, on_test_until;
 
 -- name: recent_site_events
 SELECT * FROM event_log WHERE site_id = :site_id ORDER BY id DESC LIMIT :limit;
+
+-- Webhook events
+
+-- name: insert_webhook_events*!
+INSERT INTO webhook_events (event_type, data, created_at) VALUES (:event_type, :data, :created_at);
