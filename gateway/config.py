@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ import msgspec
 import phonenumbers
 
 from gateway.errors import ConfigurationError, InvalidPhoneNumber
+from gateway.mail import BACKENDS as MAIL_BACKENDS
 from gateway.phone import to_e164
 from gateway.yamlsource import (InvalidFile, LineMap, Path_, Problem, YamlSyntaxError, load_yaml, type_name,
                                 validation_problem)
@@ -75,6 +77,22 @@ class Phone(_Section):
     """``phone``: the ISO region assumed for numbers written without a +country code."""
 
     default_region: str = "US"
+
+
+class Email(_Section):
+    """``email``: the email backend by registry name (``none`` or ``smtp``) and its SMTP server."""
+
+    backend: str = "none"
+    host: str | None = None
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587
+    username: str | None = None
+    password_file: str | None = None
+    password_env: str | None = None
+    starttls: bool = True
+    tls: bool = False
+    ca_file: str | None = None
+    from_address: str | None = None
+    timeout_seconds: PositiveFloat = 10.0
 
 
 class InterfaceCodes(_Section):
@@ -164,7 +182,7 @@ class Config(_Section, dict=True):
     database: Database = msgspec.field(default_factory=Database)
     carrier: Carrier = msgspec.field(default_factory=Carrier)
     phone: Phone = msgspec.field(default_factory=Phone)
-    email: dict[str, Any] = msgspec.field(default_factory=lambda: {"backend": "none"})
+    email: Email = msgspec.field(default_factory=Email)
     keywords: str | None = None
     interface: Interface = msgspec.field(default_factory=Interface)
     api: Api = msgspec.field(default_factory=Api)
@@ -260,12 +278,32 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
     config.logging.level = config.logging.level.upper()
     if config.outbox.backoff_base_seconds > config.outbox.backoff_max_seconds:
         bad(("outbox", "backoff_base_seconds"), "must not exceed backoff_max_seconds")
-    if config.email.get("backend") is None or not isinstance(config.email["backend"], str):
-        bad(("email", "backend"), "expected a backend name like none or smtp")
+    _check_email(config.email, bad)
     for i, hook in enumerate(config.webhooks):
         if urlsplit(hook.url).scheme not in ("http", "https"):
             bad(("webhooks", i, "url"), f"{hook.url!r} is not an http:// or https:// URL")
     return sorted(problems, key=lambda p: p.line)
+
+
+def _check_email(email: Email, bad: Callable[[Path_, str], None]) -> None:
+    if email.backend not in MAIL_BACKENDS:
+        bad(("email", "backend"), f"unknown backend {email.backend!r} (have: {', '.join(sorted(MAIL_BACKENDS))})")
+    if email.backend != "smtp":
+        return
+    if not email.host:
+        bad(("email", "host"), "required when backend is smtp")
+    if not email.from_address:
+        bad(("email", "from_address"), "required when backend is smtp (e.g. alarms@example.com)")
+    elif "@" not in parseaddr(email.from_address)[1]:
+        bad(("email", "from_address"), f"{email.from_address!r} is not an address like alarms@example.com")
+    if email.tls and email.starttls:
+        bad(("email", "tls"), "tls (implicit TLS, port 465) and starttls exclude each other: set starttls: false")
+    if email.password_file and email.password_env:
+        bad(("email", "password_file"), "give password_file or password_env, not both")
+    if email.username and not (email.password_file or email.password_env):
+        bad(("email", "username"), "needs password_file or password_env")
+    if not email.username and (email.password_file or email.password_env):
+        bad(("email", "password_file" if email.password_file else "password_env"), "needs username")
 
 
 def read_secret(value: str | None, file: str | os.PathLike[str] | None, env_name: str | None,

@@ -44,6 +44,19 @@ class CarrierError(GatewayError):
         self.code = code
 
 
+class MailError(GatewayError):
+    """The mail server refused or failed the message.
+
+    ``retryable`` says whether sending again later may succeed (connection refused, a
+    timeout, a 4xx reply); ``code`` is the server's SMTP reply code when it gave one.
+    """
+
+    def __init__(self, message: str | None = None, *, retryable: bool, code: str | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.retryable = retryable
+        self.code = code
+
+
 class HTTPProblem(GatewayError):
     """The request could not be served."""
 

@@ -23,7 +23,7 @@ def test_defaults_run_as_they_are():
     assert config.database.sqlite_path == Path("var/gateway.sqlite3")
     assert config.carrier.backend == "loopback"
     assert config.keywords_path == Path("keywords.yaml")
-    assert config.email == {"backend": "none"}
+    assert config.email.backend == "none"
 
 
 def test_shipped_example_equals_the_defaults():
@@ -136,14 +136,14 @@ def test_values_are_normalised_and_loose_sections_kept():
 database: {url: "postgresql://gw@db/gateway"}
 phone: {default_region: gb}
 logging: {level: debug, format: json}
-email: {backend: smtp, host: mail.example.com}
+email: {backend: smtp, host: mail.example.com, from_address: alarms@example.com}
 carrier: {backend: twilio, twilio: {account_sid: AC1}}
 webhooks: [{url: "https://hooks.example.com", events: [verification.responded]}]
 """)
     assert config.database.engine == "postgres" and config.database.sqlite_path is None
     assert config.phone.default_region == "GB"
     assert config.logging.level == "DEBUG"
-    assert config.email["host"] == "mail.example.com"
+    assert config.email.host == "mail.example.com"
     assert config.carrier.twilio == {"account_sid": "AC1"}
     assert config.webhooks[0].events == ["verification.responded"]
 

@@ -11,8 +11,9 @@ from gateway.apikeys import create_key
 from gateway.carriers import BACKENDS
 from gateway.clock import Clock
 from gateway.config import Config
-from gateway.errors import GatewayError, InvalidPhoneNumber
+from gateway.errors import ConfigurationError, GatewayError, InvalidPhoneNumber
 from gateway.keywords import KeywordFileError, load_keyword_table
+from gateway.mail import create_mailer
 from gateway.model import Contact, Site
 from gateway.phone import display, to_e164
 from gateway.commands import opened
@@ -71,6 +72,13 @@ async def check(config: Config, args: argparse.Namespace) -> int:
     if config.carrier.backend not in BACKENDS:
         problems.append(f"{config.source or '<defaults>'}: carrier.backend: unknown backend "
                         f"{config.carrier.backend!r} (have: {', '.join(sorted(BACKENDS))})")
+    mailer = create_mailer(config.email, folder=config.folder)
+    try:
+        await mailer.start()  # reads the password and CA files; connects to nothing
+    except ConfigurationError as exc:
+        problems.append(f"{config.source or '<defaults>'}: {exc.message}")
+    finally:
+        await mailer.close()
     table = None
     try:
         table = load_keyword_table(config.keywords_path)
