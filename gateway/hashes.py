@@ -19,7 +19,7 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
 # Checked against when there is no hash, so an unknown account costs the same time as a wrong secret.
 # Made with the same parameters (a hash's own parameters decide the cost of checking it).
-_DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$bm90LWEtcmVhbC1zYWx0$+OeyCH6LhnykQOGfrKMjEYw1mG13iwwnqV3188p72Tc"
+_DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$bm90LWEtcmVhbC1zYWx0IQ$FskkG/OwqBKrQe94MtLurOpwcRa/0re2ztdrz1Q/WkE"
 
 
 def hash_secret(secret: str) -> str:

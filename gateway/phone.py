@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 
 from gateway.errors import InvalidPhoneNumber
 
 
+@functools.lru_cache(maxsize=8192)  # inbound texts come from the same few thousand numbers over and over
 def to_e164(raw: str, default_region: str = "US") -> str:
     """Parse a number as people write it and return its E.164 form.
 
