@@ -5,3 +5,4 @@ NO_RECIPIENT = "SMSNOREC"  # an auto process fired but the site has no auto-noti
 SEND_FAILED = "SMSFAIL"  # the carrier refused a message for good, or retries ran out
 SEND_EXPIRED = "SMSSTALE"  # a message outlived its validity in the outbox and was not sent
 ON_TEST = "SMSONTEST"  # an alarm arrived for a site on test: logged, no verification text
+WEBHOOK_FAILED = "WEBHOOKFAIL"  # a webhook subscriber did not accept a delivery before its max age: given up

@@ -141,12 +141,20 @@ class Api(_Section):
     oauth_clients_file: str | None = None
 
 
+WEBHOOK_EVENTS = ("verification.responded", "verification.expired", "verification.failed", "contact.confirmed",
+                  "contact.opted_out")
+
+
 class Webhook(_Section):
-    """One ``webhooks`` entry: where to POST which events, signed with the secret in ``secret_file``."""
+    """One ``webhooks`` entry: where to POST which events (none listed: all), signed with the secret
+    in ``secret_file`` or ``$secret_env``; a delivery not accepted within ``max_age_seconds`` is given up."""
 
     url: str
     secret_file: str | None = None
+    secret_env: str | None = None
     events: list[str] = msgspec.field(default_factory=list)
+    timeout_seconds: PositiveFloat = 10.0
+    max_age_seconds: Positive = 86400
 
 
 class Outbox(_Section):
@@ -279,9 +287,18 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
     if config.outbox.backoff_base_seconds > config.outbox.backoff_max_seconds:
         bad(("outbox", "backoff_base_seconds"), "must not exceed backoff_max_seconds")
     _check_email(config.email, bad)
+    seen_urls = set()
     for i, hook in enumerate(config.webhooks):
         if urlsplit(hook.url).scheme not in ("http", "https"):
             bad(("webhooks", i, "url"), f"{hook.url!r} is not an http:// or https:// URL")
+        elif hook.url in seen_urls:
+            bad(("webhooks", i, "url"), "listed twice: the URL is the subscriber's key")
+        seen_urls.add(hook.url)
+        if (hook.secret_file is None) == (hook.secret_env is None):
+            bad(("webhooks", i), "give secret_file or secret_env (exactly one): deliveries are signed")
+        for j, event in enumerate(hook.events):
+            if event not in WEBHOOK_EVENTS:
+                bad(("webhooks", i, "events", j), f"{event!r} is not one of {', '.join(WEBHOOK_EVENTS)}")
     return sorted(problems, key=lambda p: p.line)
 
 

@@ -30,6 +30,8 @@ class Metrics:
                                        ["result"], registry=r)
         self.keyword_table_loaded = Gauge("gateway_keyword_table_loaded_timestamp_seconds",
                                           "When the keyword table in force was loaded.", registry=r)
+        self.webhook_deliveries = Counter("gateway_webhook_deliveries", "Webhook delivery attempts by outcome "
+                                          "(delivered, retry, failed).", ["outcome"], registry=r)
 
     def logged(self, entries) -> None:
         for entry in entries:

@@ -88,7 +88,8 @@ def test_wrong_type():
         "g.yaml:2: interface.session_minutes: expected int, got str"]
     assert problems("http: 3\n") == ["g.yaml:1: http: expected a mapping, got int"]
     assert problems("webhooks:\n  - url: https://x\n    secret: s\n") == [
-        "g.yaml:3: webhooks[0].secret: unknown key (allowed: url, secret_file, events)"]
+        "g.yaml:3: webhooks[0].secret: unknown key (allowed: url, secret_file, secret_env, events, timeout_seconds, "
+        "max_age_seconds)"]
     assert problems("logging: {format: xml}\n") == [
         "g.yaml:1: logging.format: invalid enum value 'xml' (allowed: json, text)"]
 
@@ -107,7 +108,7 @@ carrier:
 phone: {default_region: XX}
 logging: {level: LOUD}
 outbox: {backoff_base_seconds: 500.0}
-webhooks: [{url: "example.com/hook"}]
+webhooks: [{url: "example.com/hook", secret_env: GW_HOOK_SECRET}]
 """
     assert problems(text) == [
         "g.yaml:1: http.public_url: 'ftp://example.com' is not an http:// or https:// URL",
@@ -138,7 +139,7 @@ phone: {default_region: gb}
 logging: {level: debug, format: json}
 email: {backend: smtp, host: mail.example.com, from_address: alarms@example.com}
 carrier: {backend: twilio, twilio: {account_sid: AC1}}
-webhooks: [{url: "https://hooks.example.com", events: [verification.responded]}]
+webhooks: [{url: "https://hooks.example.com", secret_file: hook.secret, events: [verification.responded]}]
 """)
     assert config.database.engine == "postgres" and config.database.sqlite_path is None
     assert config.phone.default_region == "GB"

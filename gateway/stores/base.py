@@ -206,3 +206,58 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def end_site_tests(self, now: datetime, log_for: Callable[[str, str], Sequence[LogEntry]]) -> list[str]:
         """Take every site whose test time ran out off test, logging ``log_for(site_id, name)``; the site ids."""
+
+    # Webhook deliveries
+    @abc.abstractmethod
+    async def fan_out_webhook_events(
+        self, now: datetime, subscribers_for: Callable[[str, datetime], Sequence[str]], limit: int
+    ) -> int:
+        """In one transaction: read up to ``limit`` webhook events after the cursor, queue a delivery due
+        ``now`` for each subscriber key ``subscribers_for(event_type, created_at)`` names, move the
+        cursor past them. The number of events read (0: caught up)."""
+
+    @abc.abstractmethod
+    async def claim_webhook_deliveries(self, now: datetime, lease_until: datetime, limit: int) -> list[WebhookDelivery]:
+        """Due deliveries, oldest first, leased until ``lease_until`` with their attempt counted."""
+
+    @abc.abstractmethod
+    async def release_webhook_leases(self, now: datetime) -> int:
+        """Make every delivery left 'sending' by a previous process due now (start-up only)."""
+
+    @abc.abstractmethod
+    async def webhook_delivered(self, delivery_id: int, now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    async def webhook_retry(self, delivery_id: int, next_attempt_at: datetime, error: str) -> None: ...
+
+    @abc.abstractmethod
+    async def webhook_failed(self, delivery_id: int, error: str, log: Sequence[LogEntry]) -> None:
+        """Give up on a delivery and log why, in one transaction."""
+
+    @abc.abstractmethod
+    async def webhook_deliveries_by_status(self) -> dict[str, int]: ...
+
+
+class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
+    """A claimed webhook delivery with the event it carries, leased to one dispatcher until it is marked."""
+
+    id: int
+    subscriber: str
+    webhook_event_id: int
+    event_type: str
+    data: str  # JSON, as stored
+    event_created_at: datetime
+    attempts: int
+
+    # Verifications API: response links
+    @abc.abstractmethod
+    async def add_response_token(self, token_hash: str, verification_id: str, contact_id: int,
+                                 expires_at: datetime) -> None: ...
+
+    @abc.abstractmethod
+    async def response_token(self, token_hash: str) -> dict[str, Any] | None:
+        """The token's row with its verification's status, process, site, event and message."""
+
+    @abc.abstractmethod
+    async def use_response_token(self, token_hash: str, now: datetime) -> bool:
+        """Mark the token used; False when it already was (one use only)."""

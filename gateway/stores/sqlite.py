@@ -24,7 +24,7 @@ from gateway.errors import ConfigurationError
 from gateway.model import (
     AlarmEvent, Contact, Decision, InterfaceState, LogEntry, Notification, Site, SiteGroup, Verification,
 )
-from gateway.stores.base import CommitResult, LogRow, OutboxItem, Store
+from gateway.stores.base import CommitResult, LogRow, OutboxItem, Store, WebhookDelivery
 from gateway.stores.records import (
     alarm_from_row, contact_from_row, group_from_row, log_row_from_row, interface_state_from_row, outbox_item_from_row, site_from_row,
     verification_from_row,
@@ -397,3 +397,65 @@ class SQLiteStore(Store):
             for site_id, name in rows:
                 await self._insert_log(conn, log_for(site_id, name))
         return [site_id for site_id, _ in rows]
+
+    # Webhook deliveries
+    async def fan_out_webhook_events(
+        self, now: datetime, subscribers_for: Callable[[str, datetime], Sequence[str]], limit: int
+    ) -> int:
+        async with self._transaction() as conn:
+            events = [r async for r in QUERIES.webhook_events_after_cursor(conn, limit=limit)]
+            if not events:
+                return 0
+            await QUERIES.insert_webhook_deliveries(conn, [
+                {"subscriber": key, "webhook_event_id": e["id"], "now": _t(now)}
+                for e in events for key in subscribers_for(e["event_type"], parse_isoformat(e["created_at"]))
+            ])
+            await QUERIES.advance_webhook_cursor(conn, last_event_id=events[-1]["id"])
+        return len(events)
+
+    async def claim_webhook_deliveries(self, now: datetime, lease_until: datetime, limit: int) -> list[WebhookDelivery]:
+        async with self._transaction() as conn:
+            claimed = [dict(r) async for r in QUERIES.claim_webhook_deliveries(
+                conn, now=_t(now), lease_until=_t(lease_until), limit=limit)]
+            ids = json.dumps(sorted({c["webhook_event_id"] for c in claimed}))
+            events = {r["id"]: r async for r in QUERIES.webhook_events_by_ids(conn, ids=ids)} if claimed else {}
+        return sorted((WebhookDelivery(
+            id=c["id"], subscriber=c["subscriber"], webhook_event_id=c["webhook_event_id"], attempts=c["attempts"],
+            event_type=events[c["webhook_event_id"]]["event_type"], data=events[c["webhook_event_id"]]["data"],
+            event_created_at=parse_isoformat(events[c["webhook_event_id"]]["created_at"]),
+        ) for c in claimed), key=lambda d: d.id)
+
+    async def release_webhook_leases(self, now: datetime) -> int:
+        async with self._transaction() as conn:
+            return await QUERIES.release_webhook_leases(conn, now=_t(now))
+
+    async def webhook_delivered(self, delivery_id: int, now: datetime) -> None:
+        async with self._transaction() as conn:
+            await QUERIES.webhook_delivered(conn, id=delivery_id, now=_t(now))
+
+    async def webhook_retry(self, delivery_id: int, next_attempt_at: datetime, error: str) -> None:
+        async with self._transaction() as conn:
+            await QUERIES.webhook_retry(conn, id=delivery_id, next_attempt_at=_t(next_attempt_at), error=error)
+
+    async def webhook_failed(self, delivery_id: int, error: str, log: Sequence[LogEntry]) -> None:
+        async with self._transaction() as conn:
+            await QUERIES.webhook_failed(conn, id=delivery_id, error=error)
+            await self._insert_log(conn, log)
+
+    async def webhook_deliveries_by_status(self) -> dict[str, int]:
+        return {r["status"]: r["n"] async for r in QUERIES.webhook_delivery_counts(self._read)}
+
+    # Verifications API: response links
+    async def add_response_token(self, token_hash: str, verification_id: str, contact_id: int,
+                                 expires_at: datetime) -> None:
+        await self._group.run(lambda conn: SYNC_QUERIES.insert_response_token(
+            conn, token_hash=token_hash, verification_id=verification_id, contact_id=contact_id,
+            expires_at=_t(expires_at)))
+
+    async def response_token(self, token_hash: str) -> dict[str, Any] | None:
+        row = await QUERIES.get_response_token(self._read, token_hash=token_hash)
+        return dict(row) if row else None
+
+    async def use_response_token(self, token_hash: str, now: datetime) -> bool:
+        return bool(await self._group.run(lambda conn: SYNC_QUERIES.use_response_token(
+            conn, token_hash=token_hash, now=_t(now))))

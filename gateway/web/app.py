@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,9 +22,10 @@ from gateway.keyword_file import KeywordFile
 from gateway.metrics import Metrics
 from gateway.outbox import OutboxSender
 from gateway.stores import open_store
+from gateway.webhooks import WebhookDispatcher
 from gateway.web import ext_api, health
 from gateway.web.appkeys import (
-    ALARMS, API_KEYS, CARRIER, CLOCK, CONFIG, EXPIRY, INBOUND, KEYWORDS, MAX_BODY, METRICS, SENDER, STORE,
+    ALARMS, API_KEYS, CARRIER, CLOCK, CONFIG, EXPIRY, INBOUND, KEYWORDS, MAX_BODY, METRICS, SENDER, STORE, WEBHOOKS,
 )
 from gateway.web.middleware import trace_and_errors
 
@@ -65,6 +67,10 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     if run_loops:
         app.cleanup_ctx.append(_sender_loop)
         app.cleanup_ctx.append(_expiry_loop)
+    if config.webhooks:
+        app[WEBHOOKS] = WebhookDispatcher(store, clock, metrics, config.webhooks, resolve=config.resolve,
+                                          poll_seconds=config.outbox.poll_seconds)
+        app.cleanup_ctx.append(functools.partial(_webhook_loop, run_loop=run_loops))
     return app
 
 
@@ -110,3 +116,22 @@ async def _expiry_loop(app: web.Application) -> AsyncIterator[None]:
     yield
     stop.set()
     await task
+
+
+async def _webhook_loop(app: web.Application, *, run_loop: bool) -> AsyncIterator[None]:
+    """Secrets and HTTP session always (tests call ``run_once``); the loop itself only with ``run_loops``."""
+    dispatcher = app[WEBHOOKS]
+    await dispatcher.start()
+    task = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher") if run_loop else None
+    yield
+    dispatcher.stop()
+    drain = app[CONFIG].outbox.drain_seconds
+    if task is not None:
+        try:
+            await asyncio.wait_for(asyncio.shield(task), drain)
+        except asyncio.TimeoutError:
+            log.warning("webhooks: deliveries still in flight after %.0fs; they are retried after the next start", drain)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    await dispatcher.close()

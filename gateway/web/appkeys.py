@@ -15,6 +15,7 @@ from gateway.keyword_file import KeywordFile
 from gateway.metrics import Metrics
 from gateway.outbox import OutboxSender
 from gateway.stores import Store
+from gateway.webhooks import WebhookDispatcher
 
 CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)
@@ -28,4 +29,5 @@ SENDER = web.AppKey("sender", OutboxSender)
 EXPIRY = web.AppKey("expiry", VerificationExpiry)
 API_KEYS = web.AppKey("api_keys", ApiKeyAuth)
 MAX_BODY = web.AppKey("max_body_bytes", int)
+WEBHOOKS = web.AppKey("webhooks", WebhookDispatcher)
 TRACE_ID = web.RequestKey("trace_id", str)

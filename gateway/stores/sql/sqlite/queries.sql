@@ -221,3 +221,75 @@ SELECT * FROM event_log WHERE site_id = :site_id ORDER BY id DESC LIMIT :limit;
 
 -- name: insert_webhook_events*!
 INSERT INTO webhook_events (event_type, data, created_at) VALUES (:event_type, :data, :created_at);
+
+-- Webhook deliveries
+
+-- name: webhook_events_after_cursor
+SELECT e.* FROM webhook_events e, webhook_cursor c WHERE e.id > c.last_event_id ORDER BY e.id LIMIT :limit;
+
+-- name: insert_webhook_deliveries*!
+INSERT INTO webhook_deliveries (subscriber, webhook_event_id, next_attempt_at, created_at)
+VALUES (:subscriber, :webhook_event_id, :now, :now)
+ON CONFLICT (subscriber, webhook_event_id) DO NOTHING;
+
+-- name: advance_webhook_cursor!
+UPDATE webhook_cursor SET last_event_id = :last_event_id WHERE last_event_id < :last_event_id;
+
+-- name: claim_webhook_deliveries
+-- Due deliveries, oldest first. A 'sending' row whose lease ran out (its dispatcher died)
+-- is due again: at-least-once delivery.
+UPDATE webhook_deliveries
+SET status = 'sending', attempts = attempts + 1, next_attempt_at = :lease_until
+WHERE id IN (SELECT id FROM webhook_deliveries
+             WHERE status IN ('pending', 'sending') AND next_attempt_at <= :now
+             ORDER BY id
+             LIMIT :limit)
+RETURNING id, subscriber, webhook_event_id, attempts;
+
+-- name: webhook_events_by_ids
+SELECT * FROM webhook_events WHERE id IN (SELECT value FROM json_each(:ids));
+
+-- name: release_webhook_leases!
+UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = :now WHERE status = 'sending';
+
+-- name: webhook_delivered!
+UPDATE webhook_deliveries SET status = 'delivered', delivered_at = :now, last_error = NULL
+WHERE id = :id AND status = 'sending';
+
+-- name: webhook_retry!
+UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = :next_attempt_at, last_error = :error
+WHERE id = :id AND status = 'sending';
+
+-- name: webhook_failed!
+UPDATE webhook_deliveries SET status = 'failed', last_error = :error
+WHERE id = :id AND status IN ('pending', 'sending');
+
+-- name: webhook_delivery_counts
+SELECT status, count(*) AS n FROM webhook_deliveries GROUP BY status;
+
+-- Verifications API: response links, dispatches
+
+-- name: insert_response_token!
+INSERT INTO response_tokens (token_hash, verification_id, contact_id, expires_at)
+VALUES (:token_hash, :verification_id, :contact_id, :expires_at);
+
+-- name: get_response_token^
+SELECT t.*, v.status AS verification_status, v.process, v.site_id, v.event_id, v.message, v.created_at AS sent_at
+FROM response_tokens t JOIN verifications v ON v.id = t.verification_id
+WHERE t.token_hash = :token_hash;
+
+-- name: use_response_token!
+UPDATE response_tokens SET used_at = :now WHERE token_hash = :token_hash AND used_at IS NULL;
+
+-- name: insert_dispatch!
+INSERT INTO dispatches (id, site_id, template, code, created_at, reply_until)
+VALUES (:id, :site_id, :template, :code, :created_at, :reply_until);
+
+-- name: insert_dispatch_recipients*!
+INSERT INTO dispatch_recipients (dispatch_id, contact_id, phone) VALUES (:dispatch_id, :contact_id, :phone);
+
+-- name: open_dispatches_for_phone
+SELECT d.*, r.contact_id AS recipient_contact_id FROM dispatches d
+JOIN dispatch_recipients r ON r.dispatch_id = d.id
+WHERE r.phone = :phone AND d.reply_until > :now
+ORDER BY d.created_at DESC, d.id DESC;

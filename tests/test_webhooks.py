@@ -1,0 +1,249 @@
+"""Webhooks out: a real receiver on 127.0.0.1 that verifies each signature as the README says."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+
+import msgspec
+import pytest
+from aiohttp import web
+
+from gateway.apikeys import create_key
+from gateway.config import ConfigFileError, Webhook, parse_config
+from gateway.errors import ConfigurationError
+from gateway.metrics import Metrics
+from gateway.model import Contact, Site
+from gateway.web.app import create_app
+from gateway.web.appkeys import EXPIRY, METRICS, STORE, WEBHOOKS
+from gateway.webhooks import WebhookDispatcher
+from tests.conftest import PHONE
+from tests.helpers import codes, event_log, post_alarm, text
+
+SECRET = "whsec-all-0123456789"
+ENV_SECRET = "whsec-expired-9876543210"
+
+
+def verify(secret: str, header: str, body: bytes, now: float, tolerance: int = 300) -> dict:
+    """The README's receiver recipe, word for word."""
+    fields = dict(part.split("=", 1) for part in header.split(","))
+    timestamp = int(fields["t"])
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, fields["v1"]):
+        raise ValueError("bad signature")
+    if abs(now - timestamp) > tolerance:
+        raise ValueError("timestamp too old")
+    return json.loads(body)
+
+
+class Receiver:
+    """A subscriber that answers from a script (status codes, or "hang") and then 200."""
+
+    def __init__(self, clock) -> None:
+        self.clock = clock
+        self.secrets: dict[str, str] = {"/all": SECRET, "/expired": ENV_SECRET}
+        self.script: list[int | str] = []
+        self.status = 200
+        self.received: list[tuple[str, str, dict]] = []  # path, event id header, verified payload
+        self.arrived = asyncio.Event()
+        self.release = asyncio.Event()
+        self.base = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            payload = verify(self.secrets[request.path], request.headers["X-Gateway-Signature"], body,
+                             self.clock.now().timestamp())
+        except (KeyError, ValueError) as exc:
+            return web.Response(status=400, text=str(exc))
+        self.received.append((request.path, request.headers["X-Gateway-Event-Id"], payload))
+        self.arrived.set()
+        action = self.script.pop(0) if self.script else self.status
+        if action == "hang":
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.release.wait(), 5)
+            return web.Response(status=200)
+        return web.Response(status=action)
+
+    def payloads(self, path: str = "/all") -> list[dict]:
+        return [p for at, _, p in self.received if at == path]
+
+
+@pytest.fixture
+async def receiver(aiohttp_server, clock):
+    r = Receiver(clock)
+    app = web.Application()
+    app.router.add_post("/{name}", r.handle)
+    server = await aiohttp_server(app, host="127.0.0.1")
+    r.base = f"http://127.0.0.1:{server.port}"
+    yield r
+    r.release.set()
+
+
+@pytest.fixture
+def hooks(receiver, tmp_path, monkeypatch) -> list[Webhook]:
+    (tmp_path / "webhook.secret").write_text(SECRET + "\n")
+    monkeypatch.setenv("GW_TEST_WEBHOOK_SECRET", ENV_SECRET)
+    return [
+        Webhook(url=f"{receiver.base}/all", secret_file=str(tmp_path / "webhook.secret"), timeout_seconds=0.3,
+                max_age_seconds=3600),
+        Webhook(url=f"{receiver.base}/expired", secret_env="GW_TEST_WEBHOOK_SECRET",
+                events=["verification.expired"], timeout_seconds=0.3, max_age_seconds=3600),
+    ]
+
+
+@pytest.fixture
+def config(config, hooks):
+    return msgspec.structs.replace(config, webhooks=hooks)
+
+
+async def responded(client, auth, site) -> dict:
+    """An alarm answered YES: one verification.responded queued."""
+    data = await post_alarm(client, auth, site.id, "BA", event_id="evt_1")
+    assert "CONFIRMED" in (await text(client, PHONE, "YES"))["replies"][0]
+    return data["verifications"][0]
+
+
+def outcomes(app) -> dict[str, float]:
+    metric = app[METRICS].webhook_deliveries
+    return {o: metric.labels(o)._value.get() for o in ("delivered", "retry", "failed")}
+
+
+async def test_verification_responded_arrives_with_the_seed_fields(client, auth, site, contact, receiver):
+    verification = await responded(client, auth, site)
+    assert await client.app[WEBHOOKS].run_once() == 1
+    assert receiver.payloads() == [{"event_type": "verification.responded", "data": {
+        "verification_id": verification["verification_id"], "event_id": "evt_1", "site_id": site.id,
+        "contact_id": contact.id, "response": "confirmed", "responded_at": "2026-01-15T15:30:00.000Z"}}]
+    assert receiver.payloads("/expired") == []
+    assert await client.app[WEBHOOKS].run_once() == 0
+    assert await client.app[STORE].webhook_deliveries_by_status() == {"delivered": 1}
+    metrics = await (await client.get("/metrics")).text()
+    assert 'gateway_webhook_deliveries_total{outcome="delivered"} 1.0' in metrics
+
+
+async def test_expiry_reaches_every_subscriber_that_wants_it(client, auth, site, contact, receiver, clock):
+    data = await post_alarm(client, auth, site.id, "BA", event_id="evt_2")
+    clock.advance(300)
+    await client.app[EXPIRY].run_once()
+    assert await client.app[WEBHOOKS].run_once() == 2
+    expected = {"event_type": "verification.expired", "data": {
+        "verification_id": data["verifications"][0]["verification_id"], "event_id": "evt_2", "site_id": site.id,
+        "expired_at": "2026-01-15T15:35:00.000Z"}}
+    assert receiver.payloads() == receiver.payloads("/expired") == [expected]
+
+
+async def test_failed_attempts_retry_with_backoff_until_accepted(client, auth, site, contact, receiver, clock):
+    await responded(client, auth, site)
+    receiver.script = [500, "hang"]
+    dispatcher = client.app[WEBHOOKS]
+    assert await dispatcher.run_once() == 1  # 500
+    clock.advance(4)
+    assert await dispatcher.run_once() == 0  # the first retry waits 5-10 s (10 s, jittered)
+    clock.advance(6)
+    assert await dispatcher.run_once() == 1  # no answer within 0.3 s
+    clock.advance(9)
+    assert await dispatcher.run_once() == 0  # the second waits 10-20 s
+    clock.advance(11)
+    assert await dispatcher.run_once() == 1  # 200
+    clock.advance(3600)
+    assert await dispatcher.run_once() == 0
+    assert len(receiver.received) == 3
+    assert len({(event_id, json.dumps(p)) for _, event_id, p in receiver.received}) == 1  # the same event each time
+    assert outcomes(client.app) == {"delivered": 1, "retry": 2, "failed": 0}
+    assert await client.app[STORE].webhook_deliveries_by_status() == {"delivered": 1}
+
+
+async def test_given_up_after_max_age_and_logged(client, auth, site, contact, receiver, clock):
+    verification = await responded(client, auth, site)
+    receiver.status = 503
+    dispatcher = client.app[WEBHOOKS]
+    for _ in range(10):
+        await dispatcher.run_once()
+        if await client.app[STORE].webhook_deliveries_by_status() == {"failed": 1}:
+            break
+        clock.advance(1800)  # the backoff cap
+    assert len(receiver.received) == 3  # tried at 0, 30 and 60 minutes: the next try would be past the max age
+    row = (await event_log(client, auth, site.id))[-1]
+    assert row["code"] == "WEBHOOKFAIL"
+    assert row["verification_id"] == verification["verification_id"] and row["event_id"] == "evt_1"
+    assert row["comment"] == (f"verification.responded to {receiver.base}/all given up after 3 attempts: HTTP 503")
+    assert SECRET not in json.dumps(row)
+    assert outcomes(client.app) == {"delivered": 0, "retry": 2, "failed": 1}
+    clock.advance(3600)
+    assert await dispatcher.run_once() == 0
+
+
+async def test_fan_out_is_exactly_once_across_restarts(client, app, auth, site, contact, receiver, clock, config):
+    await responded(client, auth, site)
+    first = app[WEBHOOKS]
+    assert await first.run_once() == 1
+    await first.close()
+
+    second = WebhookDispatcher(app[STORE], clock, app[METRICS], config.webhooks)
+    await second.start()
+    assert await second.run_once() == 0  # event 1 is not fanned out again
+    await post_alarm(client, auth, site.id, "BA", event_id="evt_3")
+    clock.advance(300)
+    await app[EXPIRY].run_once()
+    # The second dispatcher dies after fanning out and claiming: the next start releases its leases.
+    await app[STORE].fan_out_webhook_events(clock.now(), second._subscribers_for, 10)
+    assert len(await app[STORE].claim_webhook_deliveries(clock.now(), clock.now().replace(year=2030), 10)) == 2
+    await second.close()
+
+    third = WebhookDispatcher(app[STORE], clock, app[METRICS], config.webhooks)
+    await third.start()
+    try:
+        assert await third.run_once() == 2
+        assert await third.run_once() == 0
+    finally:
+        await third.close()
+    assert sorted((path, event_id) for path, event_id, _ in receiver.received) == [
+        ("/all", "1"), ("/all", "2"), ("/expired", "2")]
+    assert await app[STORE].webhook_deliveries_by_status() == {"delivered": 3}
+
+
+async def test_inbound_is_answered_while_a_subscriber_hangs(aiohttp_client, config, clock, receiver):
+    config = msgspec.structs.replace(config, webhooks=[msgspec.structs.replace(config.webhooks[0], timeout_seconds=5)])
+    app = create_app(config, clock=clock, run_loops=True)
+    client = await aiohttp_client(app)
+    store = app[STORE]
+    auth = {"Authorization": f"Bearer {await create_key(store, 'tests', clock)}"}
+    site = await store.add_site(Site(id="site_main", dealer_id="12345", name="Main Office", created_at=clock.now()))
+    await store.add_contact(Contact(id=0, site_id=site.id, first_name="John", last_name="Doe", phone=PHONE,
+                                    auto_notify=True, created_at=clock.now()))
+    receiver.script = ["hang"]
+    await responded(client, auth, site)
+    await asyncio.wait_for(receiver.arrived.wait(), 5)  # the dispatcher loop found it and is waiting
+    answer = await asyncio.wait_for(text(client, PHONE, "NO"), 1)  # answered while the POST hangs
+    assert answer["replies"] == []  # the verification was already confirmed: an ordinary text
+    assert await store.webhook_deliveries_by_status() == {"sending": 1}
+    receiver.release.set()
+    for _ in range(100):
+        if await store.webhook_deliveries_by_status() == {"delivered": 1}:
+            break
+        await asyncio.sleep(0.02)
+    assert await store.webhook_deliveries_by_status() == {"delivered": 1}
+    assert codes(await event_log(client, auth, site.id))[-1] == "SMSIN"
+
+
+def test_config_needs_a_secret_and_known_event_names():
+    with pytest.raises(ConfigFileError) as caught:
+        parse_config("webhooks:\n  - url: https://example.com/hook\n    events: [verification.responded, alarm.fired]\n",
+                     "gateway.yaml")
+    text_ = str(caught.value)
+    assert "give secret_file or secret_env" in text_ and "'alarm.fired' is not one of" in text_
+
+
+async def test_a_missing_secret_stops_the_start_without_showing_secrets(store, clock):
+    hooks = [Webhook(url="http://127.0.0.1:9/x", secret_env="GW_TEST_UNSET_SECRET"),
+             Webhook(url="http://127.0.0.1:9/y", secret_file="/nonexistent/webhook.secret")]
+    for hook in hooks:
+        dispatcher = WebhookDispatcher(store, clock, Metrics(), [hook])
+        with pytest.raises(ConfigurationError) as caught:
+            await dispatcher.start()
+        assert "webhooks[0].secret" in str(caught.value)
+        await dispatcher.close()
