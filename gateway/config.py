@@ -174,6 +174,9 @@ class Verifications(_Section):
 
     expiry_poll_seconds: PositiveFloat = 1.0
     max_timeout_seconds: Positive = 86400
+    default_timeout_seconds: Positive = 300
+    process: str | None = None  # the keywords.yaml auto process whose keywords and codes API verifications use
+    already_answered: str = "The alarm at {site_name} was already {response} by {responder}."
 
 
 class Logging(_Section):

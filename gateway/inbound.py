@@ -10,7 +10,7 @@ from datetime import datetime
 import msgspec
 
 from gateway.clock import Clock
-from gateway.config import Interface
+from gateway.config import Interface, Verifications
 from gateway.errors import InvalidPhoneNumber, ValidationFailed
 from gateway.hashes import verify_secret_async
 from gateway.keywords import KeywordTable
@@ -36,13 +36,14 @@ class InboundResult(msgspec.Struct, frozen=True):
 
 class InboundService:
     def __init__(self, store: Store, table: Callable[[], KeywordTable], clock: Clock, metrics: Metrics,
-                 default_region: str, interface: Interface) -> None:
+                 default_region: str, interface: Interface, verifications: Verifications) -> None:
         self.store = store
         self.table = table
         self.clock = clock
         self.metrics = metrics
         self.default_region = default_region
         self.interface = interface
+        self.verifications = verifications
 
     def normalize(self, phone: str) -> str:
         try:
@@ -61,7 +62,7 @@ class InboundService:
         sender = await self._sender(sender_phone, words)
         check = await self._check_pin(sender.access, pin)
         decision = decide_inbound(msg, sender, Text(words=words, stored=msg.body, pin=check),
-                                  self.table(), self.interface, trace_id=trace_id)
+                                  self.table(), self.interface, self.verifications, trace_id=trace_id)
         result = await self.store.commit(decision)
         if result.duplicate:
             self.metrics.inbound.labels(carrier, "duplicate").inc()
@@ -78,22 +79,14 @@ class InboundService:
         return InboundResult(carrier_message_id, decision.replies)
 
     async def _sender(self, phone: str, words: str) -> Sender:
-        contacts = await self.store.contacts_by_phone(phone)
-        state = await self.store.interface_state(phone)
-        if not contacts:
-            return Sender(access=Access(state=state))
         now = self.clock.now()
-        open_ = await self.store.open_verifications(phone, now)
-        sites, alarms = {}, {}
-        if open_:
-            newest = open_[0][0]
-            sites[newest.site_id] = await self.store.get_site(newest.site_id)
-            if newest.event_id:
-                alarm = await self.store.get_alarm_event(newest.event_id)
-                if alarm:
-                    alarms[alarm.id] = alarm
-        return Sender(contacts=contacts, open=open_, sites=sites, alarms=alarms,
-                      access=await self._access(contacts, state, words, now))
+        view = await self.store.inbound_view(phone, now)
+        if not view.contacts:
+            return Sender(access=Access(state=view.state))
+        return Sender(contacts=view.contacts, open=view.open,
+                      sites={view.site.id: view.site} if view.site else {},
+                      alarms={view.alarm.id: view.alarm} if view.alarm else {}, dispatches=view.dispatches,
+                      access=await self._access(view.contacts, view.state, words, now))
 
     async def _access(self, contacts: list[Contact], state: InterfaceState | None, words: str,
                       now: datetime) -> Access:

@@ -100,6 +100,9 @@ class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
     contact_id: int | None = None
     verification_id: str | None = None
     expires_at: datetime | None = None
+    channel: str = "sms"  # sms | email
+    to_address: str | None = None  # the email address, for channel email
+    subject: str | None = None
 
 
 # Outbox priorities: a verification outranks everything a person is not waiting on.
@@ -115,6 +118,9 @@ class Recipient(msgspec.Struct, frozen=True, kw_only=True):
     status: str = "pending"  # pending | sent | delivered | failed
     response: str | None = None
     responded_at: datetime | None = None
+    channel: str = "sms"  # sms | email
+    email: str | None = None
+    error: str | None = None  # why it failed
 
 
 class Verification(msgspec.Struct, frozen=True, kw_only=True):
@@ -129,6 +135,10 @@ class Verification(msgspec.Struct, frozen=True, kw_only=True):
     responded_at: datetime | None = None
     responded_by: int | None = None
     recipients: tuple[Recipient, ...] = ()
+    method: str = "sms"
+    require_response: bool = True
+    message: str | None = None
+    responder_name: str | None = None  # of ``responded_by``, when read with it
 
 
 class VerificationResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -164,6 +174,18 @@ class SiteTest(msgspec.Struct, frozen=True, kw_only=True):
     until: datetime | None
 
 
+class Dispatch(msgspec.Struct, frozen=True, kw_only=True):
+    """A Dispatch SMS an operator sent; replies from its recipients until ``reply_until`` are logged."""
+
+    id: str
+    site_id: str
+    template: str | None
+    code: str
+    created_at: datetime
+    reply_until: datetime
+    recipients: tuple[tuple[int, str], ...] = ()  # (contact id, phone)
+
+
 class Notification(msgspec.Struct, frozen=True, kw_only=True):
     """An event for webhook subscribers (``verification.responded``...), queued with the change it reports."""
 
@@ -185,3 +207,4 @@ class Decision(msgspec.Struct, kw_only=True):
     interface_state: InterfaceState | None = None  # written when it changed
     site_tests: list[SiteTest] = msgspec.field(default_factory=list)
     notifications: list[Notification] = msgspec.field(default_factory=list)
+    dispatches: list[Dispatch] = msgspec.field(default_factory=list)

@@ -5,9 +5,12 @@ The order of questions for one text:
    Then the keyword logs its code and sends its reply.
 2. Is it for the SMS interface (a command word, a PIN, or anything within a session)?
    Then the interface answers (gateway/interface/).
-3. Does it answer an open verification otherwise? Then it logs the process's response code
+3. Does it answer a verification someone already confirmed or cancelled? Then it is logged
+   and told so ("already confirmed by NAME").
+4. Does it answer an open verification otherwise? Then it logs the process's response code
    (its PIN-response code when the text carried the contact's PIN).
-4. Otherwise the catch-all: for unknown numbers, or an ordinary message from a contact.
+5. Does it come within the reply window of a Dispatch SMS to the number? ``SMSReply``.
+6. Otherwise the catch-all: for unknown numbers, or an ordinary message from a contact.
 Last, the number's reply budget may silence the answer.
 """
 
@@ -18,11 +21,11 @@ from dataclasses import dataclass, field
 
 from gateway.autoprocess import alert_values
 from gateway.clock import isoformat
-from gateway.config import Interface
+from gateway.config import Interface, Verifications
 from gateway.interface import Access, apply_reply_budget, claims, decide_interface
 from gateway.keywords import Keyword, KeywordTable
 from gateway.model import (
-    AlarmEvent, Contact, Decision, InboundMessage, InterfaceState, LogEntry, Notification, Site, Verification,
+    AlarmEvent, Contact, Decision, Dispatch, InboundMessage, InterfaceState, LogEntry, Notification, Site, Verification,
     VerificationResponse,
 )
 from gateway.pin import PinCheck
@@ -41,6 +44,7 @@ class Sender:
     sites: Mapping[str, Site] = field(default_factory=dict)
     alarms: Mapping[str, AlarmEvent] = field(default_factory=dict)
     access: Access = field(default_factory=Access)
+    dispatches: Sequence[Dispatch] = ()  # reply window open, newest first
 
 
 @dataclass(frozen=True)
@@ -53,20 +57,28 @@ class Text:
 
 
 def decide_inbound(msg: InboundMessage, sender: Sender, text: Text, table: KeywordTable, interface: Interface,
-                   trace_id: str | None = None) -> Decision:
+                   verifications: Verifications, trace_id: str | None = None) -> Decision:
     """What to log, answer and change for one inbound text. ``msg.body`` must already be masked."""
     decision = Decision(inbound=msg)
     now = msg.received_at
     base = dict(at=now, phone=msg.from_phone, trace_id=trace_id)
     loaded = sender.access.state or InterfaceState(phone=msg.from_phone)
     state = loaded
-    keyword = _keyword(sender, text, table)
+    answered = bool(sender.open) and sender.open[0][0].status == "responded"
+    keyword = None if answered else _keyword(sender, text, table)
     if keyword is not None:
         _answer_verification(decision, sender, text, table, base, keyword)
     elif claims(text.words, text.pin, sender.access, now, verification_open=bool(sender.open)):
         state = decide_interface(decision, text.words, text.pin, sender.access, interface, now, base)
+    elif answered:
+        _already_answered(decision, sender, text, table, verifications.already_answered, base)
     elif sender.open:
         _answer_verification(decision, sender, text, table, base, None)
+    elif sender.dispatches:
+        dispatch = sender.dispatches[0]
+        contact_id = dispatch.recipients[0][0] if dispatch.recipients else sender.contacts[0].id
+        decision.log.append(LogEntry(code=DEFAULT_RESPONSE_CODE, site_id=dispatch.site_id, contact_id=contact_id,
+                                     comment=text.stored, details={"dispatch_id": dispatch.id}, **base))
     else:
         catch_all = table.known_sender if sender.contacts else table.unknown_sender
         contact = sender.contacts[0] if sender.contacts else None
@@ -85,6 +97,21 @@ def _keyword(sender: Sender, text: Text, table: KeywordTable) -> Keyword | None:
         return None
     process = table.process(sender.open[0][0].process)
     return process.match(text.words) if process else None
+
+
+def _already_answered(decision: Decision, sender: Sender, text: Text, table: KeywordTable, template: str,
+                      base: dict) -> None:
+    """A reply to a verification another contact (or this one) already confirmed or cancelled."""
+    verification, contact_id = sender.open[0]
+    process = table.process(verification.process)
+    decision.log.append(LogEntry(
+        code=process.response_code if process else DEFAULT_RESPONSE_CODE, site_id=verification.site_id,
+        contact_id=contact_id, verification_id=verification.id, event_id=verification.event_id, comment=text.stored,
+        details={"already": verification.response, "by": verification.responded_by}, **base))
+    site = sender.sites.get(verification.site_id)
+    decision.replies.append(render(template, {
+        "site_name": site.name if site else "", "response": verification.response or "answered",
+        "responder": verification.responder_name or "another contact"}))
 
 
 def _answer_verification(decision: Decision, sender: Sender, text: Text, table: KeywordTable, base: dict,

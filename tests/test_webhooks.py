@@ -219,7 +219,7 @@ async def test_inbound_is_answered_while_a_subscriber_hangs(aiohttp_client, conf
     await responded(client, auth, site)
     await asyncio.wait_for(receiver.arrived.wait(), 5)  # the dispatcher loop found it and is waiting
     answer = await asyncio.wait_for(text(client, PHONE, "NO"), 1)  # answered while the POST hangs
-    assert answer["replies"] == []  # the verification was already confirmed: an ordinary text
+    assert answer["replies"] == ["The alarm at Main Office was already confirmed by John Doe."]
     assert await store.webhook_deliveries_by_status() == {"sending": 1}
     receiver.release.set()
     for _ in range(100):
@@ -227,7 +227,7 @@ async def test_inbound_is_answered_while_a_subscriber_hangs(aiohttp_client, conf
             break
         await asyncio.sleep(0.02)
     assert await store.webhook_deliveries_by_status() == {"delivered": 1}
-    assert codes(await event_log(client, auth, site.id))[-1] == "SMSIN"
+    assert codes(await event_log(client, auth, site.id))[-1] == "SMSReply"  # logged with the verification
 
 
 def test_config_needs_a_secret_and_known_event_names():

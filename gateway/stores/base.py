@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from gateway.model import AlarmEvent, Contact, Decision, InterfaceState, LogEntry, Site, SiteGroup, Verification
+from gateway.model import AlarmEvent, Contact, Decision, Dispatch, InterfaceState, LogEntry, Site, SiteGroup, Verification
 
 
 class CommitResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -34,6 +34,17 @@ class LogRow(msgspec.Struct, frozen=True, kw_only=True):
     trace_id: str | None
 
 
+class InboundView(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything about a number that deciding on its text needs, read in one go."""
+
+    contacts: list[Contact]
+    state: InterfaceState | None
+    open: list[tuple[Verification, int]]  # newest first, with the recipient contact id
+    site: Site | None  # of the newest open verification
+    alarm: AlarmEvent | None  # of the newest open verification
+    dispatches: list[Dispatch] = []  # whose reply window is open, newest first
+
+
 class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
     """A claimed outbox message, leased to one sender until it is marked."""
 
@@ -50,6 +61,9 @@ class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
     site_id: str | None
     contact_id: int | None
     verification_id: str | None
+    channel: str = "sms"  # sms | email
+    to_address: str | None = None  # for email
+    subject: str | None = None
 
 
 class Store(abc.ABC):
@@ -97,6 +111,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def get_alarm_event(self, event_id: str) -> AlarmEvent | None: ...
+
+    @abc.abstractmethod
+    async def inbound_view(self, phone: str, now: datetime) -> InboundView:
+        """The contacts with this number, its interface state and the verifications it may answer."""
 
     # The pipeline's writes
     @abc.abstractmethod

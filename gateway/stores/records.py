@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gateway.clock import parse_isoformat
-from gateway.model import AlarmEvent, Contact, InterfaceState, Recipient, Site, SiteGroup, Verification
+from gateway.model import AlarmEvent, Contact, Dispatch, InterfaceState, Recipient, Site, SiteGroup, Verification
 from gateway.stores.base import LogRow, OutboxItem
 
 
@@ -37,13 +37,22 @@ def verification_from_row(r: Mapping[str, Any], recipients: Sequence[Mapping[str
     return Verification(
         id=r["id"], site_id=r["site_id"], event_id=r["event_id"], process=r["process"], status=r["status"],
         created_at=_dt(r["created_at"]), timeout_at=_dt(r["timeout_at"]), response=r["response"],
-        responded_at=_dt(r["responded_at"]), responded_by=r["responded_by"],
+        responded_at=_dt(r["responded_at"]), responded_by=r["responded_by"], method=r["method"],
+        require_response=bool(r["require_response"]), message=r["message"],
+        responder_name=r["responder_name"] if "responder_name" in r.keys() else None,
         recipients=tuple(
             Recipient(contact_id=x["contact_id"], phone=x["phone"], status=x["status"], response=x["response"],
-                      responded_at=_dt(x["responded_at"]))
+                      responded_at=_dt(x["responded_at"]), channel=x["channel"], email=x["email"],
+                      error=x["error"])
             for x in recipients
         ),
     )
+
+
+def dispatch_from_row(r: Mapping[str, Any]) -> Dispatch:
+    return Dispatch(id=r["id"], site_id=r["site_id"], template=r["template"], code=r["code"],
+                    created_at=_dt(r["created_at"]), reply_until=_dt(r["reply_until"]),
+                    recipients=((r["recipient_contact_id"], ""),) if "recipient_contact_id" in r.keys() else ())
 
 
 def outbox_item_from_row(r: Mapping[str, Any]) -> OutboxItem:
@@ -51,7 +60,7 @@ def outbox_item_from_row(r: Mapping[str, Any]) -> OutboxItem:
         id=r["id"], kind=r["kind"], priority=r["priority"], to_phone=r["to_phone"], from_phone=r["from_phone"],
         body=r["body"], segments=r["segments"], attempts=r["attempts"], created_at=_dt(r["created_at"]),
         expires_at=_dt(r["expires_at"]), site_id=r["site_id"], contact_id=r["contact_id"],
-        verification_id=r["verification_id"],
+        verification_id=r["verification_id"], channel=r["channel"], to_address=r["to_address"], subject=r["subject"],
     )
 
 

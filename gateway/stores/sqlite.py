@@ -1,8 +1,9 @@
 """The SQLite engine: WAL mode through aiosqlite, every query in sql/sqlite/queries.sql.
 
-Writes go through one connection guarded by a lock, each as one ``BEGIN IMMEDIATE``
-transaction; reads use a second connection, which in WAL mode never waits for a writer
-and only sees committed rows.
+Writes go through one connection: the hot ones (``commit``, the sender's marks) as group
+commits (gateway/stores/groupcommit.py), the rest as one-off transactions under the same
+lock. Reads use a second connection, which in WAL mode never waits for a writer and only
+sees committed rows.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -24,18 +26,43 @@ from gateway.errors import ConfigurationError
 from gateway.model import (
     AlarmEvent, Contact, Decision, InterfaceState, LogEntry, Notification, Site, SiteGroup, Verification,
 )
-from gateway.stores.base import CommitResult, LogRow, OutboxItem, Store, WebhookDelivery
+from gateway.stores.base import CommitResult, InboundView, LogRow, OutboxItem, Store, WebhookDelivery
+from gateway.stores.groupcommit import GroupCommit
 from gateway.stores.records import (
-    alarm_from_row, contact_from_row, group_from_row, log_row_from_row, interface_state_from_row, outbox_item_from_row, site_from_row,
+    alarm_from_row, contact_from_row, dispatch_from_row, group_from_row, log_row_from_row, interface_state_from_row, outbox_item_from_row, site_from_row,
     verification_from_row,
 )
 
 SQL_DIR = Path(__file__).parent / "sql" / "sqlite"
 QUERIES = aiosql.from_path(SQL_DIR / "queries.sql", "aiosqlite", mandatory_parameters=False)
+# The same queries for plain sqlite3 connections: what runs inside a group-commit batch.
+SYNC_QUERIES = aiosql.from_path(SQL_DIR / "queries.sql", "sqlite3", mandatory_parameters=False)
 
 
 def _t(moment: datetime | None) -> str | None:
     return isoformat(moment) if moment is not None else None
+
+
+def _log_params(entries: Sequence[LogEntry]) -> list[dict[str, Any]]:
+    return [{"at": _t(e.at), "code": e.code, "site_id": e.site_id, "contact_id": e.contact_id, "phone": e.phone,
+             "verification_id": e.verification_id, "event_id": e.event_id, "comment": e.comment,
+             "details": json.dumps(e.details, separators=(",", ":")) if e.details else None, "trace_id": e.trace_id}
+            for e in entries]
+
+
+def _notification_params(notifications: Sequence[Notification]) -> list[dict[str, Any]]:
+    return [{"event_type": n.event_type, "data": json.dumps(n.data, separators=(",", ":")), "created_at": _t(n.at)}
+            for n in notifications]
+
+
+def _interface_state_params(state: InterfaceState, now: str) -> dict[str, Any]:
+    return dict(
+        phone=state.phone, session_contact_id=state.session_contact_id,
+        session_expires_at=_t(state.session_expires_at), session_duress=int(state.session_duress),
+        failures=state.failures, failures_since=_t(state.failures_since), locked_until=_t(state.locked_until),
+        pending_command=state.pending_command, pending_until=_t(state.pending_until), replies=state.replies,
+        replies_since=_t(state.replies_since), muted_until=_t(state.muted_until), updated_at=now,
+    )
 
 
 def sqlite_path(url: str) -> Path:
@@ -56,6 +83,7 @@ class SQLiteStore(Store):
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._group: GroupCommit | None = None
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -71,6 +99,7 @@ class SQLiteStore(Store):
         self._writer = await self._connect()
         await self._writer.execute("PRAGMA journal_mode = WAL")
         await self.migrate()
+        self._group = GroupCommit(self._writer, self._write_lock)
         self._reader = await self._connect()
 
     async def close(self) -> None:
@@ -158,87 +187,104 @@ class SQLiteStore(Store):
         row = await QUERIES.get_alarm_event(self._read, id=event_id)
         return alarm_from_row(row) if row else None
 
+    async def inbound_view(self, phone: str, now: datetime) -> InboundView:
+        def read(conn: sqlite3.Connection) -> InboundView:
+            q = SYNC_QUERIES
+            contacts = [contact_from_row(r) for r in q.contacts_by_phone(conn, phone=phone)]
+            state = q.get_interface_state(conn, phone=phone)
+            open_ = [(verification_from_row(r), r["recipient_contact_id"])
+                     for r in q.open_verifications_for_phone(conn, phone=phone, now=_t(now))] if contacts else []
+            dispatches = [dispatch_from_row(r) for r in q.open_dispatches_for_phone(conn, phone=phone, now=_t(now))
+                          ] if contacts else []
+            site = alarm = None
+            if open_:
+                site = site_from_row(q.get_site(conn, id=open_[0][0].site_id))
+                row = q.get_alarm_event(conn, id=open_[0][0].event_id) if open_[0][0].event_id else None
+                alarm = alarm_from_row(row) if row else None
+            return InboundView(contacts=contacts, state=interface_state_from_row(state) if state else None,
+                               open=open_, site=site, alarm=alarm, dispatches=dispatches)
+
+        # One hop to the reader's thread for the five reads every inbound text needs (see groupcommit.py).
+        return await self._read._execute(read, self._read._conn)
+
     # The pipeline's writes
     async def commit(self, decision: Decision) -> CommitResult:
         now = _t(self.clock.now())
-        async with self._transaction() as conn:
-            inbound_id = None
-            if decision.inbound is not None:
-                msg = decision.inbound
-                row = await QUERIES.insert_inbound(
-                    conn, carrier=msg.carrier, carrier_message_id=msg.carrier_message_id, from_phone=msg.from_phone,
-                    to_phone=msg.to_phone, body=msg.body, received_at=_t(msg.received_at),
+        return await self._group.run(lambda conn: self._commit(conn, decision, now))
+
+    @staticmethod
+    def _commit(conn: sqlite3.Connection, decision: Decision, now: str) -> CommitResult:
+        q = SYNC_QUERIES
+        inbound_id = None
+        if decision.inbound is not None:
+            msg = decision.inbound
+            row = q.insert_inbound(conn, carrier=msg.carrier, carrier_message_id=msg.carrier_message_id,
+                                   from_phone=msg.from_phone, to_phone=msg.to_phone, body=msg.body,
+                                   received_at=_t(msg.received_at))
+            if row is None:
+                return CommitResult(duplicate=True)
+            inbound_id = row[0]
+        if decision.alarm is not None:
+            a = decision.alarm
+            if not q.insert_alarm_event(conn, id=a.id, site_id=a.site_id, event_code=a.event_code, zone=a.zone,
+                                        text=a.text, received_at=_t(a.received_at)):
+                return CommitResult(duplicate=True)
+        for v in decision.opened:
+            q.insert_verification(conn, id=v.id, site_id=v.site_id, event_id=v.event_id, process=v.process,
+                                  status=v.status, created_at=_t(v.created_at), timeout_at=_t(v.timeout_at),
+                                  method=v.method, require_response=int(v.require_response), message=v.message)
+            q.insert_recipients(conn, [
+                {"verification_id": v.id, "contact_id": r.contact_id, "phone": r.phone, "email": r.email,
+                 "channel": r.channel, "status": r.status, "error": r.error}
+                for r in v.recipients
+            ])
+        for d in decision.dispatches:
+            q.insert_dispatch(conn, id=d.id, site_id=d.site_id, template=d.template, code=d.code,
+                              created_at=_t(d.created_at), reply_until=_t(d.reply_until))
+            q.insert_dispatch_recipients(conn, [{"dispatch_id": d.id, "contact_id": contact_id, "phone": phone}
+                                                for contact_id, phone in d.recipients])
+        for resp in decision.responses:
+            params = dict(verification_id=resp.verification_id, contact_id=resp.contact_id,
+                          response=resp.response, at=_t(resp.at))
+            q.respond_verification(conn, **params)
+            q.respond_recipient(conn, **params)
+        outbound_ids = []
+        for out in decision.outbound:
+            outbound_ids.append(q.insert_outbound(
+                conn, created_at=now, kind=out.kind, priority=out.priority, status="queued",
+                to_phone=out.to_phone, from_phone=out.from_phone or "", body=out.body,
+                segments=segments.count(out.body).segments, site_id=out.site_id, contact_id=out.contact_id,
+                verification_id=out.verification_id, inbound_id=None, expires_at=_t(out.expires_at),
+                carrier=None, sent_at=None, channel=out.channel, to_address=out.to_address, subject=out.subject,
+            ))
+        if decision.inbound is not None:
+            for text in decision.replies:
+                q.insert_outbound(
+                    conn, created_at=now, kind="reply", priority=0, status="sent",
+                    to_phone=decision.inbound.from_phone, from_phone=decision.inbound.to_phone, body=text,
+                    segments=segments.count(text).segments, site_id=None, contact_id=None,
+                    verification_id=None, inbound_id=inbound_id, expires_at=None,
+                    carrier=decision.inbound.carrier, sent_at=now, channel="sms", to_address=None, subject=None,
                 )
-                if row is None:
-                    return CommitResult(duplicate=True)
-                inbound_id = row[0]
-            if decision.alarm is not None:
-                a = decision.alarm
-                inserted = await QUERIES.insert_alarm_event(
-                    conn, id=a.id, site_id=a.site_id, event_code=a.event_code, zone=a.zone, text=a.text,
-                    received_at=_t(a.received_at),
-                )
-                if not inserted:
-                    return CommitResult(duplicate=True)
-            for v in decision.opened:
-                await QUERIES.insert_verification(
-                    conn, id=v.id, site_id=v.site_id, event_id=v.event_id, process=v.process, status=v.status,
-                    created_at=_t(v.created_at), timeout_at=_t(v.timeout_at),
-                )
-                await QUERIES.insert_recipients(conn, [
-                    {"verification_id": v.id, "contact_id": r.contact_id, "phone": r.phone, "status": r.status}
-                    for r in v.recipients
-                ])
-            for resp in decision.responses:
-                params = dict(verification_id=resp.verification_id, contact_id=resp.contact_id,
-                              response=resp.response, at=_t(resp.at))
-                await QUERIES.respond_verification(conn, **params)
-                await QUERIES.respond_recipient(conn, **params)
-            outbound_ids = []
-            for out in decision.outbound:
-                outbound_ids.append(await QUERIES.insert_outbound(
-                    conn, created_at=now, kind=out.kind, priority=out.priority, status="queued",
-                    to_phone=out.to_phone, from_phone=out.from_phone or "", body=out.body,
-                    segments=segments.count(out.body).segments, site_id=out.site_id, contact_id=out.contact_id,
-                    verification_id=out.verification_id, inbound_id=None, expires_at=_t(out.expires_at),
-                    carrier=None, sent_at=None,
-                ))
-            if decision.inbound is not None:
-                for text in decision.replies:
-                    await QUERIES.insert_outbound(
-                        conn, created_at=now, kind="reply", priority=0, status="sent",
-                        to_phone=decision.inbound.from_phone, from_phone=decision.inbound.to_phone, body=text,
-                        segments=segments.count(text).segments, site_id=None, contact_id=None,
-                        verification_id=None, inbound_id=inbound_id, expires_at=None,
-                        carrier=decision.inbound.carrier, sent_at=now,
-                    )
-            if decision.interface_state is not None:
-                await self._put_interface_state(conn, decision.interface_state, now)
-            for test in decision.site_tests:
-                await QUERIES.set_site_test(conn, site_id=test.site_id, until=_t(test.until))
-            await self._insert_log(conn, decision.log)
-            await self._insert_notifications(conn, decision.notifications)
+        if decision.interface_state is not None:
+            q.put_interface_state(conn, **_interface_state_params(decision.interface_state, now))
+        for test in decision.site_tests:
+            q.set_site_test(conn, site_id=test.site_id, until=_t(test.until))
+        if decision.log:
+            q.insert_log(conn, _log_params(decision.log))
+        if decision.notifications:
+            q.insert_webhook_events(conn, _notification_params(decision.notifications))
         return CommitResult(inbound_id=inbound_id, outbound_ids=tuple(outbound_ids))
 
     @staticmethod
     async def _insert_log(conn: aiosqlite.Connection, entries: Sequence[LogEntry]) -> None:
         if entries:
-            await QUERIES.insert_log(conn, [
-                {"at": _t(e.at), "code": e.code, "site_id": e.site_id, "contact_id": e.contact_id, "phone": e.phone,
-                 "verification_id": e.verification_id, "event_id": e.event_id, "comment": e.comment,
-                 "details": json.dumps(e.details, separators=(",", ":")) if e.details else None,
-                 "trace_id": e.trace_id}
-                for e in entries
-            ])
+            await QUERIES.insert_log(conn, _log_params(entries))
 
     @staticmethod
     async def _insert_notifications(conn: aiosqlite.Connection, notifications: Sequence[Notification]) -> None:
         if notifications:
-            await QUERIES.insert_webhook_events(conn, [
-                {"event_type": n.event_type, "data": json.dumps(n.data, separators=(",", ":")),
-                 "created_at": _t(n.at)}
-                for n in notifications
-            ])
+            await QUERIES.insert_webhook_events(conn, _notification_params(notifications))
 
     async def log(self, entries: Sequence[LogEntry]) -> None:
         async with self._transaction() as conn:
@@ -272,42 +318,52 @@ class SQLiteStore(Store):
 
     # Outbox
     async def claim_outbound(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
-        async with self._transaction() as conn:
-            rows = [r async for r in QUERIES.claim_outbound(conn, now=_t(now), lease_until=_t(lease_until), limit=limit)]
+        rows = await self._group.run(lambda conn: list(SYNC_QUERIES.claim_outbound(
+            conn, now=_t(now), lease_until=_t(lease_until), limit=limit)))
         items = [outbox_item_from_row(r) for r in rows]
         items.sort(key=lambda i: (-i.priority, i.id))
         return items
 
     async def release_leases(self, now: datetime) -> int:
-        async with self._transaction() as conn:
-            return await QUERIES.release_leases(conn, now=_t(now))
+        return await self._group.run(lambda conn: SYNC_QUERIES.release_leases(conn, now=_t(now)))
 
     async def outbound_sent(self, item: OutboxItem, carrier: str, carrier_message_id: str, now: datetime) -> None:
-        async with self._transaction() as conn:
-            await QUERIES.outbound_sent(conn, id=item.id, carrier=carrier, carrier_message_id=carrier_message_id,
-                                        now=_t(now))
+        def write(conn: sqlite3.Connection) -> None:
+            SYNC_QUERIES.outbound_sent(conn, id=item.id, carrier=carrier, carrier_message_id=carrier_message_id,
+                                       now=_t(now))
             if item.verification_id and item.contact_id is not None:
-                await QUERIES.recipient_sent(conn, verification_id=item.verification_id,
-                                             contact_id=item.contact_id, status="sent")
-                await QUERIES.verification_sent(conn, verification_id=item.verification_id)
+                SYNC_QUERIES.recipient_sent(conn, verification_id=item.verification_id, contact_id=item.contact_id,
+                                            status="sent", channel=item.channel, error=None)
+                SYNC_QUERIES.verification_sent(conn, verification_id=item.verification_id)
+
+        await self._group.run(write)
 
     async def outbound_retry(
         self, item: OutboxItem, next_attempt_at: datetime, error_code: str | None, error: str, now: datetime
     ) -> None:
-        async with self._transaction() as conn:
-            await QUERIES.outbound_retry(conn, id=item.id, next_attempt_at=_t(next_attempt_at), now=_t(now),
-                                         error_code=error_code, error_message=error)
+        await self._group.run(lambda conn: SYNC_QUERIES.outbound_retry(
+            conn, id=item.id, next_attempt_at=_t(next_attempt_at), now=_t(now), error_code=error_code,
+            error_message=error))
 
     async def outbound_failed(
         self, item: OutboxItem, status: str, error_code: str | None, error: str, now: datetime, log: Sequence[LogEntry]
     ) -> None:
-        async with self._transaction() as conn:
-            await QUERIES.outbound_failed(conn, id=item.id, status=status, now=_t(now), error_code=error_code,
-                                          error_message=error)
+        def write(conn: sqlite3.Connection) -> None:
+            SYNC_QUERIES.outbound_failed(conn, id=item.id, status=status, now=_t(now), error_code=error_code,
+                                         error_message=error)
             if item.verification_id and item.contact_id is not None:
-                await QUERIES.recipient_sent(conn, verification_id=item.verification_id,
-                                             contact_id=item.contact_id, status="failed")
-            await self._insert_log(conn, log)
+                SYNC_QUERIES.recipient_sent(conn, verification_id=item.verification_id, contact_id=item.contact_id,
+                                            status="failed", channel=item.channel, error=error)
+                if SYNC_QUERIES.verification_all_failed(conn, verification_id=item.verification_id)[0]:
+                    for row in SYNC_QUERIES.verification_failed(conn, verification_id=item.verification_id):
+                        SYNC_QUERIES.insert_webhook_events(conn, _notification_params([Notification(
+                            event_type="verification.failed", at=now, data={
+                                "verification_id": row["id"], "event_id": row["event_id"], "site_id": row["site_id"],
+                                "reason": error, "failed_at": isoformat(now)})]))
+            if log:
+                SYNC_QUERIES.insert_log(conn, _log_params(log))
+
+        await self._group.run(write)
 
     async def outbox_depth(self) -> int:
         return await QUERIES.outbox_depth(self._read)
@@ -332,11 +388,12 @@ class SQLiteStore(Store):
 
     # The loopback carrier's own record
     async def record_loopback(self, item: OutboxItem, now: datetime) -> int:
-        async with self._transaction() as conn:
-            await QUERIES.insert_loopback_message(conn, outbound_id=item.id, to_phone=item.to_phone,
-                                                  from_phone=item.from_phone, body=item.body, sent_at=_t(now))
-            async with conn.execute("SELECT last_insert_rowid()") as cur:
-                return (await cur.fetchone())[0]
+        def write(conn: sqlite3.Connection) -> int:
+            SYNC_QUERIES.insert_loopback_message(conn, outbound_id=item.id, to_phone=item.to_phone,
+                                                 from_phone=item.from_phone, body=item.body, sent_at=_t(now))
+            return conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+
+        return await self._group.run(write)
 
     async def loopback_messages(self, *, to_phone: str | None, after: int, limit: int) -> list[dict[str, Any]]:
         return [dict(r) async for r in QUERIES.loopback_messages(self._read, to_phone=to_phone, after=after, limit=limit)]
@@ -377,16 +434,6 @@ class SQLiteStore(Store):
     async def interface_state(self, phone: str) -> InterfaceState | None:
         row = await QUERIES.get_interface_state(self._read, phone=phone)
         return interface_state_from_row(row) if row else None
-
-    @staticmethod
-    async def _put_interface_state(conn: aiosqlite.Connection, state: InterfaceState, now: str) -> None:
-        await QUERIES.put_interface_state(
-            conn, phone=state.phone, session_contact_id=state.session_contact_id,
-            session_expires_at=_t(state.session_expires_at), session_duress=int(state.session_duress),
-            failures=state.failures, failures_since=_t(state.failures_since), locked_until=_t(state.locked_until),
-            pending_command=state.pending_command, pending_until=_t(state.pending_until), replies=state.replies,
-            replies_since=_t(state.replies_since), muted_until=_t(state.muted_until), updated_at=now,
-        )
 
     async def recent_events(self, site_id: str, limit: int) -> list[LogRow]:
         return [log_row_from_row(r) async for r in QUERIES.recent_site_events(self._read, site_id=site_id, limit=limit)]

@@ -45,7 +45,8 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app = web.Application(middlewares=[trace_and_errors], client_max_size=config.http.max_body_bytes)
     store = open_store(config.database.url, clock=clock)
     keywords = KeywordFile(config.keywords_path, metrics, clock)
-    inbound = InboundService(store, keywords, clock, metrics, config.phone.default_region, config.interface)
+    inbound = InboundService(store, keywords, clock, metrics, config.phone.default_region, config.interface,
+                             config.verifications)
     carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, inbound))
     sender = OutboxSender(store, carrier, clock, metrics, config.outbox)
     app[CONFIG], app[CLOCK], app[METRICS], app[STORE], app[KEYWORDS] = config, clock, metrics, store, keywords

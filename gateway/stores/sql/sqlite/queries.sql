@@ -41,12 +41,14 @@ ON CONFLICT (carrier, carrier_message_id) DO NOTHING
 RETURNING id;
 
 -- name: insert_verification!
-INSERT INTO verifications (id, site_id, event_id, process, status, created_at, timeout_at)
-VALUES (:id, :site_id, :event_id, :process, :status, :created_at, :timeout_at);
+INSERT INTO verifications (id, site_id, event_id, process, status, created_at, timeout_at, method,
+                           require_response, message)
+VALUES (:id, :site_id, :event_id, :process, :status, :created_at, :timeout_at, :method,
+        :require_response, :message);
 
 -- name: insert_recipients*!
-INSERT INTO verification_recipients (verification_id, contact_id, phone, status)
-VALUES (:verification_id, :contact_id, :phone, :status);
+INSERT INTO verification_recipients (verification_id, contact_id, phone, email, channel, status, error)
+VALUES (:verification_id, :contact_id, :phone, :email, :channel, :status, :error);
 
 -- name: get_verification^
 SELECT * FROM verifications WHERE id = :id;
@@ -55,12 +57,16 @@ SELECT * FROM verifications WHERE id = :id;
 SELECT * FROM verification_recipients WHERE verification_id = :verification_id ORDER BY contact_id;
 
 -- name: open_verifications_for_phone
--- The verifications a text from this number may answer, newest first.
-SELECT v.*, r.contact_id AS recipient_contact_id
+-- The verifications a text from this number may answer, newest first: open ones, and ones
+-- another recipient already answered (a later reply is told so) until their timeout.
+SELECT v.*, r.contact_id AS recipient_contact_id,
+       trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
 FROM verifications v
 JOIN verification_recipients r ON r.verification_id = v.id
-WHERE r.phone = :phone
-  AND v.status IN ('pending', 'sent', 'delivered', 'failed')
+LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE r.phone = :phone AND r.channel = 'sms'
+  AND v.require_response = 1
+  AND v.status IN ('pending', 'sent', 'delivered', 'failed', 'responded')
   AND v.timeout_at > :now
 ORDER BY v.created_at DESC, v.id DESC;
 
@@ -76,13 +82,23 @@ WHERE verification_id = :verification_id AND contact_id = :contact_id;
 
 -- name: expire_verifications
 UPDATE verifications SET status = 'expired'
-WHERE status IN ('pending', 'sent', 'delivered', 'failed') AND timeout_at <= :now
+WHERE status IN ('pending', 'sent', 'delivered', 'failed') AND require_response = 1 AND timeout_at <= :now
 RETURNING id, site_id, event_id, process, timeout_at;
 
 -- name: recipient_sent!
-UPDATE verification_recipients SET status = :status
-WHERE verification_id = :verification_id AND contact_id = :contact_id
+UPDATE verification_recipients SET status = :status, error = :error
+WHERE verification_id = :verification_id AND contact_id = :contact_id AND channel = :channel
   AND status IN ('pending', 'sent');
+
+-- name: verification_all_failed^
+-- Whether no recipient of the verification is still reachable.
+SELECT count(*) = 0 AS all_failed FROM verification_recipients
+WHERE verification_id = :verification_id AND status != 'failed';
+
+-- name: verification_failed
+UPDATE verifications SET status = 'failed'
+WHERE id = :verification_id AND status IN ('pending', 'sent')
+RETURNING id, site_id, event_id;
 
 -- name: verification_sent!
 UPDATE verifications SET status = 'sent' WHERE id = :verification_id AND status = 'pending';
@@ -90,10 +106,10 @@ UPDATE verifications SET status = 'sent' WHERE id = :verification_id AND status 
 -- name: insert_outbound<!
 INSERT INTO outbound_messages (created_at, updated_at, kind, priority, status, to_phone, from_phone, body,
                                segments, site_id, contact_id, verification_id, inbound_id,
-                               next_attempt_at, expires_at, carrier, sent_at)
+                               next_attempt_at, expires_at, carrier, sent_at, channel, to_address, subject)
 VALUES (:created_at, :created_at, :kind, :priority, :status, :to_phone, :from_phone, :body,
         :segments, :site_id, :contact_id, :verification_id, :inbound_id,
-        :created_at, :expires_at, :carrier, :sent_at);
+        :created_at, :expires_at, :carrier, :sent_at, :channel, :to_address, :subject);
 
 -- name: claim_outbound
 -- Due messages, highest priority then oldest first. A 'sending' row whose lease ran out
