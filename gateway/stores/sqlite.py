@@ -22,9 +22,10 @@ from gateway import segments
 from gateway.clock import Clock, isoformat, parse_isoformat
 from gateway.errors import ConfigurationError
 from gateway.model import (
-    AlarmEvent, Contact, Decision, InterfaceState, LogEntry, Notification, Site, SiteGroup, Verification,
+    AlarmEvent, Contact, Decision, DeliveryReport, InterfaceState, LogEntry, Notification, PhoneLookup, Site, SiteGroup,
+    Verification,
 )
-from gateway.stores.base import CommitResult, LogRow, OutboxItem, Store, WebhookDelivery
+from gateway.stores.base import CommitResult, DeliveryResult, LogRow, OutboxItem, Store, WebhookDelivery
 from gateway.stores.records import (
     alarm_from_row, contact_from_row, group_from_row, log_row_from_row, interface_state_from_row, outbox_item_from_row, site_from_row,
     verification_from_row,
@@ -459,3 +460,59 @@ class SQLiteStore(Store):
     async def use_response_token(self, token_hash: str, now: datetime) -> bool:
         return bool(await self._group.run(lambda conn: SYNC_QUERIES.use_response_token(
             conn, token_hash=token_hash, now=_t(now))))
+
+    # Twilio: delivery status, opt-outs, lookups
+    async def delivery_report(
+        self, report: DeliveryReport, log_for: Callable[[OutboxItem, DeliveryReport], Sequence[LogEntry]]
+    ) -> DeliveryResult:
+        key = dict(carrier=report.carrier, carrier_message_id=report.carrier_message_id)
+        async with self._transaction() as conn:
+            await QUERIES.insert_delivery_status(conn, status=report.status, error_code=report.error_code,
+                                                 received_at=_t(report.at), **key)
+            before = await QUERIES.outbound_by_carrier_id(conn, **key)
+            if before is None:
+                return DeliveryResult(known=False)
+            row = await QUERIES.advance_outbound_status(conn, status=report.status, rank=report.rank,
+                                                        outcome=report.outcome, error_code=report.error_code,
+                                                        now=_t(report.at), **key)
+            if row is None or report.outcome is None or before["status"] != "sent":
+                return DeliveryResult(known=True)
+            item = outbox_item_from_row(row)
+            if item.verification_id and item.contact_id is not None:
+                recipient = "delivered" if report.outcome == "delivered" else "failed"
+                await QUERIES.recipient_sent(conn, verification_id=item.verification_id,
+                                             contact_id=item.contact_id, status=recipient)
+                if recipient == "delivered":
+                    await QUERIES.verification_delivered(conn, verification_id=item.verification_id)
+            await self._insert_log(conn, log_for(item, report))
+        return DeliveryResult(known=True, settled=item)
+
+    async def opted_out(self, phone: str) -> bool:
+        row = await QUERIES.get_opt_out(self._read, phone=phone)
+        return bool(row and row["opted_out"])
+
+    async def set_opt_out(self, phone: str, opted_out: bool, source: str, now: datetime,
+                          log: Sequence[LogEntry]) -> bool:
+        async with self._transaction() as conn:
+            row = await QUERIES.get_opt_out(conn, phone=phone)
+            if bool(row and row["opted_out"]) == opted_out:
+                return False
+            await QUERIES.upsert_opt_out(conn, phone=phone, opted_out=int(opted_out), source=source,
+                                         changed_at=_t(now))
+            await self._insert_log(conn, log)
+        return True
+
+    async def cached_lookup(self, phone: str) -> PhoneLookup | None:
+        row = await QUERIES.get_phone_lookup(self._read, phone=phone)
+        if row is None:
+            return None
+        return PhoneLookup(phone=row["phone"], valid=bool(row["valid"]), line_type=row["line_type"],
+                           carrier_name=row["carrier_name"], looked_up_at=parse_isoformat(row["looked_up_at"]))
+
+    async def save_lookup(self, lookup: PhoneLookup) -> None:
+        async with self._transaction() as conn:
+            await QUERIES.upsert_phone_lookup(conn, phone=lookup.phone, valid=int(lookup.valid),
+                                              line_type=lookup.line_type, carrier_name=lookup.carrier_name,
+                                              looked_up_at=_t(lookup.looked_up_at))
+            await QUERIES.set_phone_status(conn, phone=lookup.phone, phone_status=lookup.phone_status,
+                                           line_type=lookup.line_type)
