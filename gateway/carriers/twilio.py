@@ -10,6 +10,7 @@ a retried POST can text an alarm twice, and the outbox decides about retries.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 
 import aiohttp
@@ -46,7 +47,10 @@ class TimedHttpClient(AsyncTwilioHttpClient):
 
     async def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
                       allow_redirects=False):
-        return await super().request(method, url, params=params, data=data, headers=headers, auth=auth,
+        if auth is not None:  # as a header: aiohttp deprecates its BasicAuth helper
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            headers = {**(headers or {}), "Authorization": f"Basic {token}"}
+        return await super().request(method, url, params=params, data=data, headers=headers, auth=None,
                                      timeout=timeout if timeout is not None else self.timeout,
                                      allow_redirects=allow_redirects)
 
@@ -122,7 +126,7 @@ class TwilioCarrier(Carrier):
             await self.optouts.opt_out(item.to_phone, UNSUBSCRIBED)
         elif code in INVALID_NUMBER:
             await self.services.store.save_lookup(PhoneLookup(
-                phone=item.to_phone, valid=code != "21614", line_type="landline" if code == "21614" else None,
+                phone=item.to_phone, valid=code == "21614", line_type="landline" if code == "21614" else None,
                 looked_up_at=self.services.clock.now()))
         retryable = status >= 500 or status in RETRYABLE_STATUS or code == "20429"
         return CarrierError(f"Twilio {status} error {code}: {message}", retryable=retryable, code=code)

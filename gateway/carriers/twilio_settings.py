@@ -24,7 +24,7 @@ _SENDER = re.compile(r"^(\+[1-9]\d{6,14}|\d{3,8})$")  # E.164 long code or a sho
 class TwilioSettings:
     account_sid: str
     auth_token: str = field(repr=False)
-    options: Twilio
+    options: Twilio = field(repr=False)  # may hold the token inline
     public_url: str
     from_number: str
 
