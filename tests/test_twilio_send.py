@@ -99,7 +99,7 @@ async def test_unsubscribed_fails_at_once_and_opts_the_number_out(client, app, c
 
 @pytest.mark.parametrize("answer, code", [(Answer(status=429, code=20429, message="Too Many Requests"), "20429"),
                                           (Answer(status=500, message="Internal"), "500"),
-                                          (Answer(delay=2.0), "timeout")])
+                                          (Answer(delay=0.8), "timeout")])
 async def test_rate_limits_5xx_and_timeouts_retry_with_backoff(client, app, config, clock, tw, answer, code):
     tw.script.append(answer)
     await queue(app[STORE], OutboundMessage(to_phone=PHONE, body="hello", kind="notice"))
