@@ -6,3 +6,5 @@ SEND_FAILED = "SMSFAIL"  # the carrier refused a message for good, or retries ra
 SEND_EXPIRED = "SMSSTALE"  # a message outlived its validity in the outbox and was not sent
 ON_TEST = "SMSONTEST"  # an alarm arrived for a site on test: logged, no verification text
 WEBHOOK_FAILED = "WEBHOOKFAIL"  # a webhook subscriber did not accept a delivery before its max age: given up
+OPTED_OUT = "SMSOPTOUT"  # a number opted out of texts (STOP, or the carrier refused it as unsubscribed)
+OPTED_IN = "SMSOPTIN"  # a number that had opted out asked for texts again (START)

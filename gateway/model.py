@@ -44,6 +44,8 @@ class Contact(msgspec.Struct, frozen=True, kw_only=True):
     duress_pin_hash: str | None = None
     on_test_permission: bool = False
     group_id: str | None = None
+    phone_status: str = "unknown"  # unknown | valid | invalid, from a carrier lookup
+    line_type: str | None = None  # mobile, landline, nonFixedVoip ... as the lookup named it
     created_at: datetime
 
     @property
@@ -208,3 +210,49 @@ class Decision(msgspec.Struct, kw_only=True):
     site_tests: list[SiteTest] = msgspec.field(default_factory=list)
     notifications: list[Notification] = msgspec.field(default_factory=list)
     dispatches: list[Dispatch] = msgspec.field(default_factory=list)
+
+
+# Twilio: delivery status, opt-outs, lookups
+
+# A carrier's delivery reports in the order a message goes through them; a report never moves a
+# message back. The final ones settle the outbox row (undelivered counts as a failure).
+DELIVERY_RANK = {"accepted": 1, "scheduled": 1, "queued": 1, "sending": 2, "sent": 3,
+                 "delivered": 4, "undelivered": 4, "failed": 4, "canceled": 4, "read": 5}
+DELIVERY_OUTCOME = {"delivered": "delivered", "read": "delivered", "undelivered": "undelivered",
+                    "failed": "failed", "canceled": "failed"}
+
+
+class DeliveryReport(msgspec.Struct, frozen=True, kw_only=True):
+    """A carrier's word on a message it accepted: its status now and, for failures, its error code."""
+
+    carrier: str
+    carrier_message_id: str
+    status: str
+    error_code: str | None = None
+    at: datetime
+
+    @property
+    def rank(self) -> int:
+        return DELIVERY_RANK.get(self.status, 0)
+
+    @property
+    def outcome(self) -> str | None:
+        """``delivered``, ``undelivered`` or ``failed`` for a final report, else None."""
+        return DELIVERY_OUTCOME.get(self.status)
+
+
+class PhoneLookup(msgspec.Struct, frozen=True, kw_only=True):
+    """What the carrier's number lookup said about a phone number."""
+
+    phone: str
+    valid: bool
+    line_type: str | None = None
+    carrier_name: str | None = None
+    looked_up_at: datetime
+
+    @property
+    def phone_status(self) -> str:
+        """``valid`` for a number that can take a text, ``invalid`` for a landline or bad number, else ``unknown``."""
+        if not self.valid or self.line_type == "landline":
+            return "invalid"
+        return "valid" if self.line_type in ("mobile", "nonFixedVoip") else "unknown"

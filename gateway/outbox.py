@@ -4,6 +4,11 @@ A message is in the outbox (committed) before the carrier hears of it. The loop 
 messages under a lease, highest priority and oldest first; a message whose sender died
 mid-send is due again when its lease runs out (or at once on the next start), so every
 committed message is sent at least once.
+
+Several sends may be in flight at once (``outbox.max_in_flight``), but they are handed
+out one by one in claim order, each after waiting its turn in its sender number's
+segment budget (:mod:`gateway.ratelimit`). Only as many messages are claimed as there are
+free places, so a verification queued behind a burst waits for at most that many.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ from gateway.config import Outbox as OutboxConfig
 from gateway.errors import CarrierError
 from gateway.metrics import Metrics
 from gateway.model import LogEntry
+from gateway.ratelimit import SenderLimits
 from gateway.stores import OutboxItem, Store
 
 log = logging.getLogger(__name__)
+OPTED_OUT = "OPTED_OUT"  # the error code of a text not sent because its number opted out
 
 
 class OutboxSender:
@@ -34,6 +41,8 @@ class OutboxSender:
         self.config = config
         self._wake = asyncio.Event()
         self._stopping = False
+        self._in_flight: set[asyncio.Task] = set()
+        self.limits = SenderLimits(clock, carrier.max_per_second)
         self.running = False
 
     def wake(self) -> None:
@@ -41,7 +50,7 @@ class OutboxSender:
         self._wake.set()
 
     def stop(self) -> None:
-        """Take no new batch; the batch in flight finishes."""
+        """Take no new messages; the sends in flight finish."""
         self._stopping = True
         self._wake.set()
 
@@ -55,41 +64,98 @@ class OutboxSender:
             await self.start()
         try:
             await self._loop()
+            if self._in_flight:
+                await asyncio.wait(self._in_flight)
         finally:
+            for task in self._in_flight:
+                task.cancel()  # still 'sending': released and sent again after the next start
             self.running = False
 
     async def _loop(self) -> None:
         while not self._stopping:
+            self._wake.clear()
+            free = self.config.max_in_flight - len(self._in_flight)
+            claimed = 0
             try:
-                sent = await self.run_once()
+                if free > 0:
+                    claimed = await self._hand_out(free)
             except Exception:
-                log.exception("outbox: batch failed; retrying after the poll interval")
-                sent = 0
-            if sent == 0 and not self._stopping:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
-                except asyncio.TimeoutError:
-                    pass
+                log.exception("outbox: claiming failed; retrying after the poll interval")
+            if self._stopping or (claimed and len(self._in_flight) < self.config.max_in_flight):
+                continue
+            waiters = {asyncio.ensure_future(self._wake.wait()), *self._in_flight}
+            await asyncio.wait(waiters, timeout=self.config.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters - self._in_flight:
+                waiter.cancel()
 
     async def run_once(self) -> int:
-        """Claim one batch of due messages and try each; the number tried."""
+        """Claim one batch of due messages and try each (the test's loop); the number tried."""
+        claimed = await self._hand_out(self.config.batch_size)
+        if self._in_flight:
+            await asyncio.wait(self._in_flight)
+        self.metrics.outbox_depth.set(await self.store.outbox_depth())
+        return claimed
+
+    async def _hand_out(self, limit: int) -> int:
         now = self.clock.now()
         items = await self.store.claim_outbound(
-            now, now + timedelta(seconds=self.config.sending_lease_seconds), self.config.batch_size)
+            now, now + timedelta(seconds=self.config.sending_lease_seconds), limit)
         for item in items:
-            await self.deliver(item)
-        self.metrics.outbox_depth.set(await self.store.outbox_depth())
+            while len(self._in_flight) >= self.config.max_in_flight:
+                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            wait = await self._prepare(item)
+            if wait is not None:
+                task = asyncio.create_task(self._send(item, wait), name=f"outbox-{item.id}")
+                self._in_flight.add(task)
+                task.add_done_callback(self._finished)
+        if items:
+            self.metrics.outbox_depth.set(await self.store.outbox_depth())
         return len(items)
 
+    def _finished(self, task: asyncio.Task) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox: a send failed after the carrier call", exc_info=task.exception())
+
     async def deliver(self, item: OutboxItem) -> None:
+        """Send one claimed message now, in its turn of the sender's pace."""
+        wait = await self._prepare(item)
+        if wait is not None:
+            await self._send(item, wait)
+
+    async def _prepare(self, item: OutboxItem) -> float | None:
+        """Give up on a stale or opted-out message, else reserve its segments; the seconds to wait, or None."""
+        if await self._stale(item):
+            return None
+        if await self.store.opted_out(item.to_phone):
+            await self._give_up(item, "failed", OPTED_OUT, "The number opted out (STOP); not sent.", codes.SEND_FAILED)
+            self.metrics.outbound.labels(self.carrier.name, "opted_out").inc()
+            return None
+        sender = item.from_phone
+        wait = self.limits.reserve(sender, item.segments)
+        if wait > self.config.sending_lease_seconds / 2:
+            # Waiting that long would outlive the lease and another claim would send it twice.
+            self.limits.refund(sender, item.segments)
+            now = self.clock.now()
+            await self.store.outbound_retry(item, now + timedelta(seconds=wait), None, "rate limit: deferred", now)
+            return None
+        return wait
+
+    async def _stale(self, item: OutboxItem) -> bool:
+        if item.expires_at is None or self.clock.now() < item.expires_at:
+            return False
+        await self._give_up(item, "expired", None, "The message outlived its validity before it could be sent.",
+                            codes.SEND_EXPIRED)
+        self.metrics.outbound.labels(self.carrier.name, "expired").inc()
+        return True
+
+    async def _send(self, item: OutboxItem, wait: float) -> None:
+        if wait > 0:
+            await self.clock.sleep(wait)
+            if await self._stale(item):
+                return
         now = self.clock.now()
         carrier = self.carrier.name
-        if item.expires_at is not None and now >= item.expires_at:
-            await self._give_up(item, "expired", None, "The message outlived its validity before it could be sent.",
-                                codes.SEND_EXPIRED)
-            self.metrics.outbound.labels(carrier, "expired").inc()
-            return
         try:
             carrier_id = await self.carrier.send(item)
         except CarrierError as exc:

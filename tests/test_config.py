@@ -145,7 +145,7 @@ webhooks: [{url: "https://hooks.example.com", secret_file: hook.secret, events: 
     assert config.phone.default_region == "GB"
     assert config.logging.level == "DEBUG"
     assert config.email.host == "mail.example.com"
-    assert config.carrier.twilio == {"account_sid": "AC1"}
+    assert config.carrier.twilio.account_sid == "AC1"  # typed since the Twilio carrier
     assert config.webhooks[0].events == ["verification.responded"]
 
 

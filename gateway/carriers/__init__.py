@@ -13,6 +13,7 @@ from gateway.errors import ConfigurationError
 
 BACKENDS = {
     "loopback": "gateway.carriers.loopback:LoopbackCarrier",
+    "twilio": "gateway.carriers.twilio:TwilioCarrier",
 }
 
 

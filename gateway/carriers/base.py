@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from gateway.clock import Clock
     from gateway.config import Config
     from gateway.inbound import InboundService
+    from gateway.model import PhoneLookup
     from gateway.stores import OutboxItem, Store
 
 
@@ -48,6 +49,16 @@ class Carrier(abc.ABC):
     def routes(self) -> list[web.RouteDef]:
         """Webhook routes, mounted under ``/carriers/<name>/``."""
         return []
+
+    def max_per_second(self, sender: str) -> float | None:
+        """SMS segments per second ``sender`` may send through this carrier; None for no limit."""
+        return None
+
+    async def lookup(self, phone: str) -> PhoneLookup:
+        """The carrier's line-type lookup of ``phone``; raise CarrierError when it has none."""
+        from gateway.errors import CarrierError
+
+        raise CarrierError(f"The {self.name} carrier has no number lookup.", retryable=False)
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name}

@@ -15,9 +15,11 @@ from gateway.errors import ConfigurationError, GatewayError, InvalidPhoneNumber
 from gateway.keywords import KeywordFileError, load_keyword_table
 from gateway.mail import create_mailer
 from gateway.model import Contact, Site
+from gateway.optout import keyword_collisions
 from gateway.phone import display, to_e164
 from gateway.commands import opened
 from gateway.commands.interface import register_interface
+from gateway.commands.lookup import register_lookup, validate_new_contact
 from gateway.stores import open_store
 
 
@@ -59,6 +61,7 @@ def register(sub, config_arg) -> None:
     p.set_defaults(run=contact_list)
 
     register_interface(sub, contact, config_arg)
+    register_lookup(contact, config_arg)
 
     key = sub.add_parser("api-key", help="manage /ext/v1 API keys").add_subparsers(dest="action", required=True)
     p = key.add_parser("add", help="create a key; prints it once (only its hash is stored)")
@@ -79,13 +82,23 @@ async def check(config: Config, args: argparse.Namespace) -> int:
         problems.append(f"{config.source or '<defaults>'}: {exc.message}")
     finally:
         await mailer.close()
+    warnings = []
+    if config.carrier.backend == "twilio":
+        from gateway.carriers import twilio_settings
+
+        problems.extend(f"{config.source or '<defaults>'}: {p}" for p in twilio_settings.problems(config))
+        warnings.extend(twilio_settings.warnings(config))
     table = None
     try:
         table = load_keyword_table(config.keywords_path)
+        if config.carrier.backend == "twilio":  # the loopback carrier has no opt-out words
+            warnings.extend(keyword_collisions(config.keywords_path))
     except KeywordFileError as exc:
         problems.extend(str(p) for p in exc.problems)
     except OSError as exc:
         problems.append(f"{config.keywords_path}: cannot read: {exc.strerror}")
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for problem in problems:
         print(problem)
     if problems:
@@ -147,7 +160,8 @@ async def contact_add(config: Config, args: argparse.Namespace) -> int:
             auto_notify=args.auto_notify, email_notify=args.email_notify, title=args.title,
             slot_number=args.slot_number, time_zone=args.time_zone, on_test_permission=args.on_test_permission,
             created_at=Clock().now()))
-    print(f"{contact.id}\t{contact.name}\t{display(contact.phone) if contact.phone else '-'}")
+        print(f"{contact.id}\t{contact.name}\t{display(contact.phone) if contact.phone else '-'}")
+        await validate_new_contact(config, store, contact)
     return 0
 
 

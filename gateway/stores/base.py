@@ -9,7 +9,10 @@ from typing import Any
 
 import msgspec
 
-from gateway.model import AlarmEvent, Contact, Decision, Dispatch, InterfaceState, LogEntry, Site, SiteGroup, Verification
+from gateway.model import (
+    AlarmEvent, Contact, Decision, DeliveryReport, Dispatch, InterfaceState, LogEntry, PhoneLookup, Site, SiteGroup,
+    Verification,
+)
 
 
 class CommitResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,6 +67,13 @@ class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
     channel: str = "sms"  # sms | email
     to_address: str | None = None  # for email
     subject: str | None = None
+
+
+class DeliveryResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What a delivery report did: whether its message is known, and the message when it was settled."""
+
+    known: bool
+    settled: OutboxItem | None = None
 
 
 class Store(abc.ABC):
@@ -279,3 +289,30 @@ class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
     @abc.abstractmethod
     async def use_response_token(self, token_hash: str, now: datetime) -> bool:
         """Mark the token used; False when it already was (one use only)."""
+
+    # Twilio: delivery status, opt-outs, lookups
+    @abc.abstractmethod
+    async def delivery_report(
+        self, report: DeliveryReport, log_for: Callable[[OutboxItem, DeliveryReport], Sequence[LogEntry]]
+    ) -> DeliveryResult:
+        """Record a carrier's report and move its message forward, never back.
+
+        A final report settles the message and its verification recipient (delivered or
+        failed) and logs ``log_for(item, report)``, all in one transaction.
+        """
+
+    @abc.abstractmethod
+    async def opted_out(self, phone: str) -> bool:
+        """True when ``phone`` asked (STOP) not to be texted and has not asked back in (START)."""
+
+    @abc.abstractmethod
+    async def set_opt_out(self, phone: str, opted_out: bool, source: str, now: datetime,
+                          log: Sequence[LogEntry]) -> bool:
+        """Record that ``phone`` opted out (or back in); log ``log`` only when that changed anything."""
+
+    @abc.abstractmethod
+    async def cached_lookup(self, phone: str) -> PhoneLookup | None: ...
+
+    @abc.abstractmethod
+    async def save_lookup(self, lookup: PhoneLookup) -> None:
+        """Cache ``lookup`` and mark every contact with that phone valid, invalid or unknown."""

@@ -29,7 +29,8 @@ def contact_from_row(r: Mapping[str, Any]) -> Contact:
         email_notify=bool(r["email_notify"]), title=r["title"], slot_number=r["slot_number"],
         time_zone=r["time_zone"], pin_hash=r["pin_hash"], pin_expires_at=_dt(r["pin_expires_at"]),
         duress_pin_hash=r["duress_pin_hash"], on_test_permission=bool(r["on_test_permission"]),
-        group_id=r["group_id"], created_at=_dt(r["created_at"]),
+        group_id=r["group_id"], phone_status=r["phone_status"], line_type=r["line_type"],
+        created_at=_dt(r["created_at"]),
     )
 
 

@@ -24,9 +24,10 @@ from gateway import segments
 from gateway.clock import Clock, isoformat, parse_isoformat
 from gateway.errors import ConfigurationError
 from gateway.model import (
-    AlarmEvent, Contact, Decision, InterfaceState, LogEntry, Notification, Site, SiteGroup, Verification,
+    AlarmEvent, Contact, Decision, DeliveryReport, InterfaceState, LogEntry, Notification, PhoneLookup, Site, SiteGroup,
+    Verification,
 )
-from gateway.stores.base import CommitResult, InboundView, LogRow, OutboxItem, Store, WebhookDelivery
+from gateway.stores.base import CommitResult, DeliveryResult, InboundView, LogRow, OutboxItem, Store, WebhookDelivery
 from gateway.stores.groupcommit import GroupCommit
 from gateway.stores.records import (
     alarm_from_row, contact_from_row, dispatch_from_row, group_from_row, log_row_from_row, interface_state_from_row, outbox_item_from_row, site_from_row,
@@ -63,6 +64,20 @@ def _interface_state_params(state: InterfaceState, now: str) -> dict[str, Any]:
         pending_command=state.pending_command, pending_until=_t(state.pending_until), replies=state.replies,
         replies_since=_t(state.replies_since), muted_until=_t(state.muted_until), updated_at=now,
     )
+
+
+def _recipient_failed(conn: sqlite3.Connection, item: OutboxItem, error: str, now: datetime) -> None:
+    """Mark the recipient of ``item`` failed; when nobody of its verification is left, the verification
+    fails too and subscribers hear ``verification.failed``."""
+    q = SYNC_QUERIES
+    q.recipient_sent(conn, verification_id=item.verification_id, contact_id=item.contact_id, status="failed",
+                     channel=item.channel, error=error)
+    if q.verification_all_failed(conn, verification_id=item.verification_id)[0]:
+        for row in q.verification_failed(conn, verification_id=item.verification_id):
+            q.insert_webhook_events(conn, _notification_params([Notification(
+                event_type="verification.failed", at=now, data={
+                    "verification_id": row["id"], "event_id": row["event_id"], "site_id": row["site_id"],
+                    "reason": error, "failed_at": isoformat(now)})]))
 
 
 def sqlite_path(url: str) -> Path:
@@ -352,14 +367,7 @@ class SQLiteStore(Store):
             SYNC_QUERIES.outbound_failed(conn, id=item.id, status=status, now=_t(now), error_code=error_code,
                                          error_message=error)
             if item.verification_id and item.contact_id is not None:
-                SYNC_QUERIES.recipient_sent(conn, verification_id=item.verification_id, contact_id=item.contact_id,
-                                            status="failed", channel=item.channel, error=error)
-                if SYNC_QUERIES.verification_all_failed(conn, verification_id=item.verification_id)[0]:
-                    for row in SYNC_QUERIES.verification_failed(conn, verification_id=item.verification_id):
-                        SYNC_QUERIES.insert_webhook_events(conn, _notification_params([Notification(
-                            event_type="verification.failed", at=now, data={
-                                "verification_id": row["id"], "event_id": row["event_id"], "site_id": row["site_id"],
-                                "reason": error, "failed_at": isoformat(now)})]))
+                _recipient_failed(conn, item, error, now)
             if log:
                 SYNC_QUERIES.insert_log(conn, _log_params(log))
 
@@ -506,3 +514,65 @@ class SQLiteStore(Store):
     async def use_response_token(self, token_hash: str, now: datetime) -> bool:
         return bool(await self._group.run(lambda conn: SYNC_QUERIES.use_response_token(
             conn, token_hash=token_hash, now=_t(now))))
+
+    # Twilio: delivery status, opt-outs, lookups
+    async def delivery_report(
+        self, report: DeliveryReport, log_for: Callable[[OutboxItem, DeliveryReport], Sequence[LogEntry]]
+    ) -> DeliveryResult:
+        key = dict(carrier=report.carrier, carrier_message_id=report.carrier_message_id)
+
+        def write(conn: sqlite3.Connection) -> DeliveryResult:
+            q = SYNC_QUERIES
+            q.insert_delivery_status(conn, status=report.status, error_code=report.error_code,
+                                     received_at=_t(report.at), **key)
+            before = q.outbound_by_carrier_id(conn, **key)
+            if before is None:
+                return DeliveryResult(known=False)
+            row = q.advance_outbound_status(conn, status=report.status, rank=report.rank, outcome=report.outcome,
+                                            error_code=report.error_code, now=_t(report.at), **key)
+            if row is None or report.outcome is None or before["status"] != "sent":
+                return DeliveryResult(known=True)
+            item = outbox_item_from_row(row)
+            if item.verification_id and item.contact_id is not None:
+                if report.outcome == "delivered":
+                    q.recipient_sent(conn, verification_id=item.verification_id, contact_id=item.contact_id,
+                                     status="delivered", channel=item.channel, error=None)
+                    q.verification_delivered(conn, verification_id=item.verification_id)
+                else:
+                    _recipient_failed(conn, item, f"carrier error {report.error_code or report.status}", report.at)
+            entries = log_for(item, report)
+            if entries:
+                q.insert_log(conn, _log_params(entries))
+            return DeliveryResult(known=True, settled=item)
+
+        return await self._group.run(write)
+
+    async def opted_out(self, phone: str) -> bool:
+        row = await QUERIES.get_opt_out(self._read, phone=phone)
+        return bool(row and row["opted_out"])
+
+    async def set_opt_out(self, phone: str, opted_out: bool, source: str, now: datetime,
+                          log: Sequence[LogEntry]) -> bool:
+        async with self._transaction() as conn:
+            row = await QUERIES.get_opt_out(conn, phone=phone)
+            if bool(row and row["opted_out"]) == opted_out:
+                return False
+            await QUERIES.upsert_opt_out(conn, phone=phone, opted_out=int(opted_out), source=source,
+                                         changed_at=_t(now))
+            await self._insert_log(conn, log)
+        return True
+
+    async def cached_lookup(self, phone: str) -> PhoneLookup | None:
+        row = await QUERIES.get_phone_lookup(self._read, phone=phone)
+        if row is None:
+            return None
+        return PhoneLookup(phone=row["phone"], valid=bool(row["valid"]), line_type=row["line_type"],
+                           carrier_name=row["carrier_name"], looked_up_at=parse_isoformat(row["looked_up_at"]))
+
+    async def save_lookup(self, lookup: PhoneLookup) -> None:
+        async with self._transaction() as conn:
+            await QUERIES.upsert_phone_lookup(conn, phone=lookup.phone, valid=int(lookup.valid),
+                                              line_type=lookup.line_type, carrier_name=lookup.carrier_name,
+                                              looked_up_at=_t(lookup.looked_up_at))
+            await QUERIES.set_phone_status(conn, phone=lookup.phone, phone_status=lookup.phone_status,
+                                           line_type=lookup.line_type)

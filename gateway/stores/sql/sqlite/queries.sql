@@ -309,3 +309,48 @@ SELECT d.*, r.contact_id AS recipient_contact_id FROM dispatches d
 JOIN dispatch_recipients r ON r.dispatch_id = d.id
 WHERE r.phone = :phone AND d.reply_until > :now
 ORDER BY d.created_at DESC, d.id DESC;
+
+-- Twilio: delivery status, opt-outs, lookups
+
+-- name: insert_delivery_status!
+INSERT INTO delivery_statuses (carrier, carrier_message_id, status, error_code, received_at)
+VALUES (:carrier, :carrier_message_id, :status, :error_code, :received_at)
+ON CONFLICT DO NOTHING;
+
+-- name: outbound_by_carrier_id^
+SELECT * FROM outbound_messages WHERE carrier = :carrier AND carrier_message_id = :carrier_message_id;
+
+-- name: advance_outbound_status^
+-- Forward only: a report ranked at or below the one already recorded changes nothing (repeats,
+-- late "sent" after "delivered"). A final report settles a 'sent' message as delivered,
+-- undelivered or failed; the first final report wins.
+UPDATE outbound_messages
+SET carrier_status = :status, carrier_status_rank = :rank, updated_at = :now,
+    status = CASE WHEN :outcome IS NOT NULL AND status = 'sent' THEN :outcome ELSE status END,
+    error_code = coalesce(:error_code, error_code)
+WHERE carrier = :carrier AND carrier_message_id = :carrier_message_id AND carrier_status_rank < :rank
+RETURNING *;
+
+-- name: verification_delivered!
+UPDATE verifications SET status = 'delivered' WHERE id = :verification_id AND status IN ('pending', 'sent');
+
+-- name: get_opt_out^
+SELECT * FROM opt_outs WHERE phone = :phone;
+
+-- name: upsert_opt_out!
+INSERT INTO opt_outs (phone, opted_out, source, changed_at) VALUES (:phone, :opted_out, :source, :changed_at)
+ON CONFLICT (phone) DO UPDATE
+SET opted_out = excluded.opted_out, source = excluded.source, changed_at = excluded.changed_at;
+
+-- name: get_phone_lookup^
+SELECT * FROM phone_lookups WHERE phone = :phone;
+
+-- name: upsert_phone_lookup!
+INSERT INTO phone_lookups (phone, valid, line_type, carrier_name, looked_up_at)
+VALUES (:phone, :valid, :line_type, :carrier_name, :looked_up_at)
+ON CONFLICT (phone) DO UPDATE
+SET valid = excluded.valid, line_type = excluded.line_type, carrier_name = excluded.carrier_name,
+    looked_up_at = excluded.looked_up_at;
+
+-- name: set_phone_status!
+UPDATE contacts SET phone_status = :phone_status, line_type = :line_type WHERE phone = :phone;

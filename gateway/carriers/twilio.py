@@ -1,0 +1,220 @@
+"""The Twilio carrier: signed webhooks answered with TwiML, REST sends, delivery reports, lookups.
+
+Inbound texts come to ``POST /carriers/twilio/inbound`` and their replies go back inline as
+TwiML; delivery reports come to ``POST /carriers/twilio/status``. Both are checked against
+the X-Twilio-Signature Twilio computed over the public URL it called and every form field.
+Sends go through the library's async REST client, which gets a timeout and never retries:
+a retried POST can text an alarm twice, and the outbox decides about retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+
+import aiohttp
+from aiohttp import web
+from twilio.base.exceptions import TwilioException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
+
+from gateway import codes
+from gateway.carriers.base import Carrier, CarrierServices
+from gateway.carriers.twilio_settings import load_settings
+from gateway.errors import CarrierError, Forbidden, ValidationFailed
+from gateway.model import DeliveryReport, LogEntry, PhoneLookup
+from gateway.optout import OptOuts
+from gateway.stores import OutboxItem
+from gateway.web.appkeys import TRACE_ID
+
+log = logging.getLogger(__name__)
+
+UNSUBSCRIBED = "21610"
+INVALID_NUMBER = {"21211", "21614"}  # not a valid phone number; not a mobile number (landline)
+RETRYABLE_STATUS = {401, 429}  # a rotated token or a rate limit is no fault of the message
+
+
+class TimedHttpClient(AsyncTwilioHttpClient):
+    """The library's aiohttp client with its timeout applied.
+
+    twilio 9.x stores ``timeout`` but passes only the per-call value (always None from the
+    REST resources) to aiohttp, and aiohttp reads ``timeout=None`` as "no timeout at all".
+    ``max_retries`` stays None: no RetryClient, so a POST is never repeated.
+    """
+
+    async def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
+                      allow_redirects=False):
+        if auth is not None:  # as a header: aiohttp deprecates its BasicAuth helper
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            headers = {**(headers or {}), "Authorization": f"Basic {token}"}
+        return await super().request(method, url, params=params, data=data, headers=headers, auth=None,
+                                     timeout=timeout if timeout is not None else self.timeout,
+                                     allow_redirects=allow_redirects)
+
+
+class TwilioCarrier(Carrier):
+    name = "twilio"
+    # A report can overtake the outbox's own record of the send it is about; wait this long for it.
+    unknown_report_wait_seconds = 2.0
+
+    def __init__(self, services: CarrierServices) -> None:
+        super().__init__(services)
+        self.settings = load_settings(services.config)
+        self.validator = RequestValidator(self.settings.auth_token)
+        self.optouts = OptOuts(services.store, services.clock)
+        self.client: Client | None = None
+        self._sending = 0
+        self._last_send: float | None = None
+
+    async def start(self) -> None:
+        http = TimedHttpClient(timeout=self.settings.options.request_timeout_seconds, max_retries=None)
+        self.client = Client(self.settings.account_sid, self.settings.auth_token, http_client=http)
+        if self.settings.options.api_base_url:
+            base = self.settings.options.api_base_url.rstrip("/")
+            self.client.api.base_url = base
+            self.client.lookups.base_url = base
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.http_client.close()
+            self.client = None
+
+    def max_per_second(self, sender: str) -> float | None:
+        return self.settings.rate_for(sender or self.settings.from_number)
+
+    # Sending
+    async def send(self, item: OutboxItem) -> str:
+        assert self.client is not None, "carrier not started"
+        options = self.settings.options
+        fields = {"to": item.to_phone, "body": item.body}
+        if options.messaging_service_sid:
+            fields["messaging_service_sid"] = options.messaging_service_sid
+        else:
+            fields["from_"] = item.from_phone or self.settings.from_number
+        if options.status_callback:
+            fields["status_callback"] = self.settings.status_callback_url
+        if item.kind == "verification":
+            fields["validity_period"] = self._validity(item)
+        self._sending += 1
+        try:
+            message = await self.client.messages.create_async(**fields)
+        except TwilioException as exc:
+            raise await self._refused(exc, item) from None
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            raise CarrierError(f"Twilio did not answer: {type(exc).__name__}", retryable=True, code="timeout") from None
+        finally:
+            self._sending -= 1
+            self._last_send = self.services.clock.monotonic()
+        return message.sid
+
+    def _validity(self, item: OutboxItem) -> int:
+        """Seconds Twilio may hold an alarm text: the configured validity, never past the verification's end."""
+        seconds = self.settings.options.alarm_validity_seconds
+        if item.expires_at is not None:
+            left = (item.expires_at - self.services.clock.now()).total_seconds()
+            seconds = min(seconds, max(1, int(left)))
+        return seconds
+
+    async def _refused(self, exc: TwilioException, item: OutboxItem) -> CarrierError:
+        status = getattr(exc, "status", None) or 0
+        code = str(getattr(exc, "code", None) or status)
+        message = getattr(exc, "msg", None) or getattr(exc, "title", None) or str(exc)
+        if code == UNSUBSCRIBED:
+            await self.optouts.opt_out(item.to_phone, UNSUBSCRIBED)
+        elif code in INVALID_NUMBER:
+            await self.services.store.save_lookup(PhoneLookup(
+                phone=item.to_phone, valid=code == "21614", line_type="landline" if code == "21614" else None,
+                looked_up_at=self.services.clock.now()))
+        retryable = status >= 500 or status in RETRYABLE_STATUS or code == "20429"
+        return CarrierError(f"Twilio {status} error {code}: {message}", retryable=retryable, code=code)
+
+    # Lookups
+    async def lookup(self, phone: str) -> PhoneLookup:
+        assert self.client is not None, "carrier not started"
+        now = self.services.clock.now()
+        try:
+            result = await self.client.lookups.v2.phone_numbers(phone).fetch_async(fields="line_type_intelligence")
+        except TwilioException as exc:
+            if getattr(exc, "status", None) == 404:
+                return PhoneLookup(phone=phone, valid=False, looked_up_at=now)
+            raise CarrierError(f"Twilio lookup failed: {getattr(exc, 'msg', exc)}", retryable=True,
+                               code=str(getattr(exc, "code", "") or "")) from None
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            raise CarrierError(f"Twilio did not answer: {type(exc).__name__}", retryable=True, code="timeout") from None
+        line = result.line_type_intelligence or {}
+        return PhoneLookup(phone=phone, valid=bool(result.valid), line_type=line.get("type"),
+                           carrier_name=line.get("carrier_name"), looked_up_at=now)
+
+    # Webhooks
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/inbound", self.inbound), web.post("/status", self.status)]
+
+    async def _signed_form(self, request: web.Request):
+        form = await request.post()
+        if not self.settings.options.validate_signatures:
+            return form
+        signature = request.headers.get("X-Twilio-Signature")
+        url = self.settings.public_url + request.path_qs
+        if not signature or not self.validator.validate(url, form, signature):
+            log.warning("twilio %s: %s signature from %s; rejected, nothing stored", request.path,
+                        "wrong" if signature else "no", request.remote)
+            raise Forbidden("The X-Twilio-Signature is missing or does not match.")
+        return form
+
+    async def inbound(self, request: web.Request) -> web.Response:
+        form = await self._signed_form(request)
+        sid = form.get("MessageSid") or form.get("SmsSid")
+        if not sid or not form.get("From"):
+            raise ValidationFailed("MessageSid and From are required.", field="MessageSid" if not sid else "From")
+        trace_id = request.get(TRACE_ID)
+        phone = self.services.inbound.normalize(form["From"])
+        opt = (form.get("OptOutType") or "").upper()
+        if opt == "STOP":
+            await self.optouts.opt_out(phone, "STOP", trace_id)
+        elif opt == "START":
+            await self.optouts.opt_in(phone, "START", trace_id)
+        result = await self.services.inbound.receive(
+            carrier=self.name, carrier_message_id=sid, from_phone=phone,
+            to_phone=form.get("To") or self.settings.from_number, body=form.get("Body", ""), trace_id=trace_id)
+        twiml = MessagingResponse()
+        if opt != "STOP":  # Twilio refuses any text to a number that just opted out
+            for reply in result.replies:
+                twiml.message(reply)
+        return web.Response(text=str(twiml), content_type="text/xml")
+
+    async def status(self, request: web.Request) -> web.Response:
+        form = await self._signed_form(request)
+        sid = form.get("MessageSid") or form.get("SmsSid")
+        status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
+        if not sid or not status:
+            raise ValidationFailed("MessageSid and MessageStatus are required.", field="MessageStatus")
+        report = DeliveryReport(carrier=self.name, carrier_message_id=sid, status=status,
+                                error_code=form.get("ErrorCode") or None, at=self.services.clock.now())
+        result = await self.services.store.delivery_report(report, self._failure_log)
+        for _ in range(int(self.unknown_report_wait_seconds / 0.02)):
+            if result.known or not self._sent_lately():
+                break
+            await asyncio.sleep(0.02)  # real time: the outbox's commit is what we wait for
+            result = await self.services.store.delivery_report(report, self._failure_log)
+        if report.error_code == UNSUBSCRIBED and form.get("To"):
+            await self.optouts.opt_out(self.services.inbound.normalize(form["To"]), UNSUBSCRIBED)
+        if not result.known:
+            log.info("twilio status %s for unknown message %s: recorded only", status, sid)
+        return web.Response(status=204)
+
+    def _sent_lately(self) -> bool:
+        last = self._last_send
+        return self._sending > 0 or (last is not None and self.services.clock.monotonic() - last < 10)
+
+    @staticmethod
+    def _failure_log(item: OutboxItem, report: DeliveryReport) -> list[LogEntry]:
+        if report.outcome == "delivered":
+            return []
+        error = f" (error {report.error_code})" if report.error_code else ""
+        return [LogEntry(code=codes.SEND_FAILED, at=report.at, site_id=item.site_id, contact_id=item.contact_id,
+                         phone=item.to_phone, verification_id=item.verification_id,
+                         comment=f"Twilio reported the text {report.status}{error} (outbox {item.id}, {item.kind})",
+                         details={"error_code": report.error_code, "carrier_message_id": report.carrier_message_id})]

@@ -1,0 +1,216 @@
+"""A fake Twilio on 127.0.0.1 that the real twilio library talks to, and fixtures around it.
+
+It serves the Messages resource (Basic auth checked, 201 answers shaped like Twilio's,
+scripted errors and slow answers) and Lookup v2, and it fires status callbacks and inbound
+webhooks signed with the auth token exactly as Twilio signs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import msgspec
+import pytest
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+from gateway import segments
+from gateway.config import Carrier, Twilio
+
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "f" * 32
+TWILIO_NUMBER = "+15005550006"
+
+
+@dataclass
+class Answer:
+    """A scripted answer to the next create: an error (status, code) and/or a delay."""
+
+    status: int = 201
+    code: int | None = None
+    message: str = ""
+    delay: float = 0.0
+
+
+@dataclass
+class Received:
+    sid: str
+    form: dict[str, str]
+    at: float  # the test clock's monotonic time (or real time) when the fake got it
+
+    @property
+    def to(self) -> str:
+        return self.form["To"]
+
+    @property
+    def body(self) -> str:
+        return self.form["Body"]
+
+
+@dataclass
+class FakeTwilio:
+    account_sid: str = ACCOUNT_SID
+    auth_token: str = AUTH_TOKEN
+    clock: object = None
+    script: list[Answer] = field(default_factory=list)
+    errors_for: dict[str, Answer] = field(default_factory=dict)  # by To number, every time
+    lines: dict[str, str | None] = field(default_factory=dict)  # lookup: number -> line type, None = invalid
+    auto_reports: tuple[str, ...] = ()  # statuses to call back with after each accepted message
+    received: list[Received] = field(default_factory=list)
+    lookups: list[str] = field(default_factory=list)
+    refused: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(1)
+        self._tasks: set[asyncio.Task] = set()
+        self._runner: web.AppRunner | None = None
+        self.deliver_to = None  # a test client (aiohttp) or base URL where callbacks are delivered
+
+    async def start(self) -> FakeTwilio:
+        app = web.Application()
+        app.router.add_post("/2010-04-01/Accounts/{account}/Messages.json", self._create)
+        app.router.add_get("/v2/PhoneNumbers/{number}", self._lookup)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        return self
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def _now(self) -> float:
+        return self.clock.monotonic() if self.clock is not None else time.monotonic()
+
+    def _authorized(self, request: web.Request) -> bool:
+        expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        return request.headers.get("Authorization") == f"Basic {expected}"
+
+    @staticmethod
+    def _error(status: int, code: int | None, message: str) -> web.Response:
+        return web.json_response({"code": code or status, "message": message or "error",
+                                  "more_info": f"https://www.twilio.com/docs/errors/{code or status}",
+                                  "status": status}, status=status)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        if not self._authorized(request) or request.match_info["account"] != self.account_sid:
+            self.refused += 1
+            return self._error(401, 20003, "Authenticate")
+        form = dict(await request.post())
+        answer = self.errors_for.get(form.get("To", "")) or (self.script.pop(0) if self.script else Answer())
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if answer.delay:
+                await asyncio.sleep(answer.delay)
+        finally:
+            self.in_flight -= 1
+        if answer.status != 201:
+            self.refused += 1
+            return self._error(answer.status, answer.code, answer.message)
+        sid = f"SM{next(self._ids):032x}"
+        self.received.append(Received(sid, form, self._now()))
+        for status in self.auto_reports:
+            self._spawn(self.report(sid, status))
+        return web.json_response(self._message(sid, form), status=201)
+
+    def _message(self, sid: str, form: dict[str, str]) -> dict:
+        stamp = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
+        return {"sid": sid, "account_sid": self.account_sid, "to": form.get("To"), "from": form.get("From"),
+                "messaging_service_sid": form.get("MessagingServiceSid"), "body": form.get("Body"),
+                "status": "queued", "num_segments": str(segments.count(form.get("Body", "")).segments),
+                "num_media": "0", "direction": "outbound-api", "api_version": "2010-04-01", "price": None,
+                "price_unit": "USD", "error_code": None, "error_message": None, "date_created": stamp,
+                "date_updated": stamp, "date_sent": None,
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json", "subresource_uris": {}}
+
+    async def _lookup(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._error(401, 20003, "Authenticate")
+        number = request.match_info["number"]
+        self.lookups.append(number)
+        line = self.lines.get(number, "mobile")
+        valid = line is not None
+        return web.json_response({
+            "calling_country_code": "1", "country_code": "US", "phone_number": number, "national_format": number,
+            "valid": valid, "validation_errors": [] if valid else ["NOT_A_NUMBER"], "caller_name": None,
+            "line_type_intelligence": {"type": line, "carrier_name": "Fake Wireless", "mobile_country_code": "310",
+                                       "mobile_network_code": "456", "error_code": None} if valid else None,
+            "url": f"https://lookups.twilio.com/v2/PhoneNumbers/{number}"})
+
+    # What Twilio sends to the gateway
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def sign(self, url: str, fields: dict[str, str]) -> str:
+        return RequestValidator(self.auth_token).compute_signature(url, fields)
+
+    async def post_signed(self, url: str, fields: dict[str, str], *, signature: str | None = None):
+        """POST ``fields`` as Twilio would to ``url`` (the URL it signs), delivered to ``deliver_to``."""
+        headers = {"X-Twilio-Signature": signature if signature is not None else self.sign(url, fields)}
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if isinstance(self.deliver_to, str):
+            import aiohttp
+
+            async with aiohttp.ClientSession() as session:
+                async with session.post(self.deliver_to + path, data=fields, headers=headers) as resp:
+                    return resp.status, await resp.text()
+        resp = await self.deliver_to.post(path, data=fields, headers=headers)
+        return resp.status, await resp.text()
+
+    async def report(self, sid: str, status: str, error_code: str | None = None):
+        """Fire the status callback of message ``sid``, as Twilio does."""
+        message = next(r for r in self.received if r.sid == sid)
+        fields = {"AccountSid": self.account_sid, "ApiVersion": "2010-04-01", "MessageSid": sid, "SmsSid": sid,
+                  "MessageStatus": status, "SmsStatus": status, "To": message.form["To"],
+                  "From": message.form.get("From", TWILIO_NUMBER)}
+        if error_code:
+            fields["ErrorCode"] = error_code
+        return await self.post_signed(message.form["StatusCallback"], fields)
+
+    async def text(self, url: str, from_: str, body: str, sid: str | None = None, **extra: str):
+        """An inbound SMS webhook to ``url`` (the gateway's public inbound URL)."""
+        fields = {"AccountSid": self.account_sid, "ApiVersion": "2010-04-01", "MessageSid": sid or self.new_sid(),
+                  "SmsSid": sid or "", "From": from_, "To": TWILIO_NUMBER, "Body": body, "NumMedia": "0",
+                  "NumSegments": "1", "FromCountry": "US", "ToCountry": "US", **extra}
+        fields["SmsSid"] = fields["MessageSid"]
+        return await self.post_signed(url, fields)
+
+    def new_sid(self) -> str:
+        return f"SM{next(self._ids) + 10**9:032x}"
+
+
+def twilio_carrier_config(fake: FakeTwilio, **options) -> Carrier:
+    return Carrier(backend="twilio", from_number=TWILIO_NUMBER,
+                   twilio=Twilio(account_sid=fake.account_sid, auth_token=fake.auth_token, api_base_url=fake.url,
+                                 **options))
+
+
+@pytest.fixture
+async def fake_twilio(clock):
+    fake = await FakeTwilio(clock=clock).start()
+    yield fake
+    await fake.stop()
+
+
+def with_twilio(config, fake: FakeTwilio, *, public_url: str | None = None, **options):
+    """``config`` with the Twilio carrier pointed at ``fake``."""
+    http = msgspec.structs.replace(config.http, public_url=public_url or config.http.public_url)
+    return msgspec.structs.replace(config, http=http, carrier=twilio_carrier_config(fake, **options))

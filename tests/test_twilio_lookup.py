@@ -1,0 +1,61 @@
+"""Lookup v2 line type intelligence: `gateway contact validate`, the lookup at creation, the cache."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from gateway.commands.admin import contact_add
+from gateway.commands.lookup import contact_validate
+from gateway.errors import GatewayError
+from gateway.web.appkeys import STORE
+from tests.conftest import PHONE
+from tests.fake_twilio import fake_twilio, with_twilio  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def config(config, fake_twilio):
+    return with_twilio(config, fake_twilio)
+
+
+async def validate(config, contact_id: int) -> None:
+    await contact_validate(config, argparse.Namespace(contact_id=contact_id))
+
+
+@pytest.mark.parametrize("line, status", [("mobile", "valid"), ("landline", "invalid"), (None, "invalid"),
+                                          ("fixedVoip", "unknown")])
+async def test_validate_marks_the_phone(app, store, config, fake_twilio, contact, capsys, line, status):
+    fake_twilio.lines[PHONE] = line
+    await validate(config, contact.id)
+    updated = await app[STORE].get_contact(contact.id)
+    assert (updated.phone_status, updated.line_type) == (status, line)
+    assert f"\t{status}\t" in capsys.readouterr().out
+
+
+async def test_results_are_cached(app, store, config, fake_twilio, contact, capsys):
+    await validate(config, contact.id)
+    await validate(config, contact.id)
+    assert fake_twilio.lookups == [PHONE]
+    assert capsys.readouterr().out.splitlines()[-1].endswith("(cached)")
+
+
+async def test_lookup_at_contact_creation_when_configured(app, store, config, fake_twilio, site, capsys):
+    args = argparse.Namespace(site=site.id, group=None, first_name="Jane", last_name="Roe", phone="(555) 012-3457",
+                              email=None, auto_notify=True, email_notify=False, title=None, slot_number=None,
+                              time_zone=None, external_id=None, on_test_permission=False)
+    fake_twilio.lines["+15550123457"] = "landline"
+    await contact_add(config, args)
+    assert fake_twilio.lookups == []  # off by default
+    await contact_add(with_twilio(config, fake_twilio, lookup_on_create=True), args)
+    assert fake_twilio.lookups == ["+15550123457"]
+    assert "\tinvalid\tlandline" in capsys.readouterr().out
+
+
+async def test_loopback_has_no_lookup(store, contact, config):
+    import msgspec
+
+    from gateway.config import Carrier
+
+    with pytest.raises(GatewayError, match="no number lookup"):
+        await validate(msgspec.structs.replace(config, carrier=Carrier()), contact.id)

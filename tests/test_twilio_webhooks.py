@@ -1,0 +1,119 @@
+"""Twilio's webhooks: signatures (also behind a TLS proxy), TwiML replies, duplicates, opt-out and opt-in."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from gateway.carriers.twilio_settings import warnings
+from tests.conftest import PHONE
+from tests.fake_twilio import fake_twilio, with_twilio  # noqa: F401  (fixture)
+from tests.helpers import codes, deliver, event_log, post_alarm
+
+INBOUND = "/carriers/twilio/inbound"
+EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response />'
+
+
+@pytest.fixture
+def config(config, fake_twilio):
+    return with_twilio(config, fake_twilio, max_per_second=100)
+
+
+@pytest.fixture
+async def tw(client, fake_twilio):
+    fake_twilio.deliver_to = client
+    return fake_twilio
+
+
+def inbound_url(config, query: str = "") -> str:
+    return config.http.public_url.rstrip("/") + INBOUND + query
+
+
+async def test_reply_goes_back_as_twiml(client, config, tw, auth, site, contact):
+    await post_alarm(client, auth, site.id, "BA", zone="3", text="Motion")
+    assert await deliver(client) == 1 and tw.received[0].to == PHONE
+    status, body = await tw.text(inbound_url(config), PHONE, "Yes!")
+    assert status == 200
+    assert body.startswith('<?xml version="1.0" encoding="UTF-8"?><Response><Message>Thank you John.')
+    assert body.endswith("</Message></Response>")
+    assert codes(await event_log(client, auth, site.id))[-1] == "SMSYES"
+
+
+async def test_nothing_to_say_is_an_empty_response(client, config, tw):
+    status, body = await tw.text(inbound_url(config), "+15550999999", "who is this")
+    assert (status, body) == (200, EMPTY)
+
+
+async def test_retried_webhook_logs_once_and_replies_once(client, config, tw, auth, site, contact):
+    await post_alarm(client, auth, site.id, "BA")
+    await deliver(client)
+    first = await tw.text(inbound_url(config), PHONE, "YES", sid="SM" + "1" * 32)
+    again = await tw.text(inbound_url(config), PHONE, "YES", sid="SM" + "1" * 32)
+    assert "<Message>" in first[1] and again == (200, EMPTY)
+    assert codes(await event_log(client, auth, site.id)).count("SMSYES") == 1
+
+
+@pytest.mark.parametrize("how", ["missing", "wrong", "tampered"])
+async def test_bad_signature_is_refused_and_nothing_stored(client, config, tw, auth, caplog, how):
+    fields = {"MessageSid": tw.new_sid(), "From": PHONE, "To": "+15005550006", "Body": "YES"}
+    headers = {"missing": {}, "wrong": {"X-Twilio-Signature": "bm90IGl0"},
+               "tampered": {"X-Twilio-Signature": tw.sign(inbound_url(config), {**fields, "Body": "NO"})}}[how]
+    with caplog.at_level(logging.WARNING):
+        resp = await client.post(INBOUND, data=fields, headers=headers)
+    assert resp.status == 403
+    assert (await resp.json())["error"]["code"] == "FORBIDDEN"
+    assert any("signature" in r.getMessage() and "rejected" in r.getMessage() for r in caplog.records)
+    assert await event_log(client, auth) == []
+
+
+async def test_behind_a_tls_proxy_the_public_https_url_is_what_counts(aiohttp_client, fake_twilio, config, clock):
+    from gateway.web.app import create_app
+
+    proxied = with_twilio(config, fake_twilio, public_url="https://sms.example.com/")
+    client = await aiohttp_client(create_app(proxied, clock=clock, run_loops=False))
+    fake_twilio.deliver_to = client
+    public = "https://sms.example.com" + INBOUND + "?site=main"
+    assert (await fake_twilio.text(public, PHONE, "hello"))[0] == 200
+    fields = {"MessageSid": fake_twilio.new_sid(), "From": PHONE, "Body": "hello"}
+    as_seen_locally = str(client.make_url(INBOUND + "?site=main"))
+    signature = fake_twilio.sign(as_seen_locally, fields)
+    assert (await fake_twilio.post_signed(public, fields, signature=signature))[0] == 403
+
+
+async def test_validation_switched_off_accepts_unsigned_and_check_warns(aiohttp_client, fake_twilio, config, clock):
+    from gateway.web.app import create_app
+
+    unsafe = with_twilio(config, fake_twilio, validate_signatures=False)
+    client = await aiohttp_client(create_app(unsafe, clock=clock, run_loops=False))
+    resp = await client.post(INBOUND, data={"MessageSid": "SMx", "From": PHONE, "Body": "hi"})
+    assert resp.status == 200
+    assert "OFF" in warnings(unsafe)[0] and warnings(config) == []
+
+
+async def test_stop_opts_out_sends_fail_fast_and_start_opts_back_in(client, app, config, tw, auth, site, contact):
+    status, body = await tw.text(inbound_url(config), PHONE, "STOP", OptOutType="STOP")
+    assert (status, body) == (200, EMPTY)
+    rows = await event_log(client, auth, site.id)
+    assert [(r["code"], r["contact_id"]) for r in rows] == [("SMSOPTOUT", contact.id), ("SMSIN", contact.id)]
+    await tw.text(inbound_url(config), PHONE, "STOP", OptOutType="STOP")  # a second STOP changes nothing
+    assert codes(await event_log(client, auth, site.id)).count("SMSOPTOUT") == 1
+
+    await post_alarm(client, auth, site.id, "BA")
+    await deliver(client)
+    assert tw.received == []  # no carrier call
+    failed = (await event_log(client, auth, site.id))[-1]
+    assert failed["code"] == "SMSFAIL" and failed["details"]["error_code"] == "OPTED_OUT"
+
+    await tw.text(inbound_url(config), PHONE, "START", OptOutType="START")
+    assert codes(await event_log(client, auth, site.id))[-2:] == ["SMSOPTIN", "SMSReply"]  # START answered the alarm
+    await post_alarm(client, auth, site.id, "BA")
+    await deliver(client)
+    assert [r.to for r in tw.received] == [PHONE]
+
+
+async def test_help_is_passed_through_without_opting_out(client, app, config, tw, auth, site, contact):
+    from gateway.web.appkeys import STORE
+
+    await tw.text(inbound_url(config), PHONE, "HELP", OptOutType="HELP")
+    assert not await app[STORE].opted_out(PHONE)
