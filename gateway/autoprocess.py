@@ -34,6 +34,11 @@ def _zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def slot_details(contact: Contact) -> dict[str, object]:
+    """The contact's title and slot number, so the automation platform files the row under the right slot."""
+    return {k: v for k, v in (("title", contact.title), ("slot_number", contact.slot_number)) if v is not None}
+
+
 def alert_values(
     *, site: Site, alarm: AlarmEvent | None, contact: Contact | None, process: AutoProcess | None,
     central_station: str, now: datetime,
@@ -76,29 +81,36 @@ def decide_alarm(
                                      comment=f"No auto process handles event code {alarm.event_code}.", **base))
         return decision
     recipients = [c for c in contacts if c.auto_notify and c.phone]
+    # The guide's "email" box: an auto-notify contact with it also gets the verification by email.
+    emailed = [c for c in contacts if c.auto_notify and c.email_notify and c.email]
     for process in processes:
-        if not recipients:
+        if not recipients and not emailed:
             decision.log.append(LogEntry(code=codes.NO_RECIPIENT, details={"process": process.name},
                                          comment=f"{process.name}: no auto-notify contact with a phone.", **base))
             continue
         verification = Verification(
             id=new_id(), site_id=site.id, event_id=alarm.id, process=process.name, status="pending",
             created_at=now, timeout_at=now + timedelta(seconds=process.timeout_seconds),
-            recipients=tuple(Recipient(contact_id=c.id, phone=c.phone) for c in recipients),
+            recipients=tuple(Recipient(contact_id=c.id, phone=c.phone) for c in recipients)
+            + tuple(Recipient(contact_id=c.id, phone=None, email=c.email, channel="email") for c in emailed),
         )
         decision.opened.append(verification)
-        for contact in recipients:
+        for contact, channel in [(c, "sms") for c in recipients] + [(c, "email") for c in emailed]:
             text = render(process.template, alert_values(
                 site=site, alarm=alarm, contact=contact, process=process,
                 central_station=table.central_station, now=now))
             decision.outbound.append(OutboundMessage(
-                to_phone=contact.phone, from_phone=from_phone, body=text, kind="verification",
-                priority=PRIORITY_VERIFICATION, site_id=site.id, contact_id=contact.id,
-                verification_id=verification.id, expires_at=verification.timeout_at,
+                to_phone=contact.phone if channel == "sms" else "", from_phone=from_phone, body=text,
+                kind="verification", priority=PRIORITY_VERIFICATION, site_id=site.id, contact_id=contact.id,
+                verification_id=verification.id, expires_at=verification.timeout_at, channel=channel,
+                to_address=contact.email if channel == "email" else None,
+                subject=f"ALARM at {site.name}" if channel == "email" else None,
             ))
             decision.log.append(LogEntry(
-                code=process.sent_code, contact_id=contact.id, phone=contact.phone,
+                code=process.sent_code, contact_id=contact.id, phone=contact.phone if channel == "sms" else None,
                 verification_id=verification.id, comment=text,
-                details={"process": process.name, "recipient": contact.name}, **base,
+                details={"process": process.name, "recipient": contact.name, "method": channel,
+                         **slot_details(contact)},
+                **base,
             ))
     return decision

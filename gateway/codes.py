@@ -8,3 +8,4 @@ ON_TEST = "SMSONTEST"  # an alarm arrived for a site on test: logged, no verific
 WEBHOOK_FAILED = "WEBHOOKFAIL"  # a webhook subscriber did not accept a delivery before its max age: given up
 OPTED_OUT = "SMSOPTOUT"  # a number opted out of texts (STOP, or the carrier refused it as unsubscribed)
 OPTED_IN = "SMSOPTIN"  # a number that had opted out asked for texts again (START)
+DISPATCH_SENT = "SMSDISP"  # a Dispatch SMS written by the operator without a template was sent

@@ -121,7 +121,7 @@ class ValidationFailed(HTTPProblem):
 
 
 class InvalidContact(HTTPProblem):
-    """One or more contact IDs are invalid."""
+    """One or more contact IDs are invalid"""  # the seed's exact words
 
     status = 400
     code = "INVALID_CONTACT"

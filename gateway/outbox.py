@@ -23,6 +23,7 @@ from gateway.carriers import Carrier
 from gateway.clock import Clock
 from gateway.config import Outbox as OutboxConfig
 from gateway.errors import CarrierError
+from gateway.mail.courier import EmailCourier
 from gateway.metrics import Metrics
 from gateway.model import LogEntry
 from gateway.ratelimit import SenderLimits
@@ -33,15 +34,18 @@ OPTED_OUT = "OPTED_OUT"  # the error code of a text not sent because its number 
 
 
 class OutboxSender:
-    def __init__(self, store: Store, carrier: Carrier, clock: Clock, metrics: Metrics, config: OutboxConfig) -> None:
+    def __init__(self, store: Store, carrier: Carrier, clock: Clock, metrics: Metrics, config: OutboxConfig,
+                 email: EmailCourier | None = None) -> None:
         self.store = store
         self.carrier = carrier
+        self.email = email
         self.clock = clock
         self.metrics = metrics
         self.config = config
         self._wake = asyncio.Event()
         self._stopping = False
         self._in_flight: set[asyncio.Task] = set()
+        self._watchers: set[asyncio.Event] = set()
         self.limits = SenderLimits(clock, carrier.max_per_second)
         self.running = False
 
@@ -112,8 +116,21 @@ class OutboxSender:
             self.metrics.outbox_depth.set(await self.store.outbox_depth())
         return len(items)
 
+    async def sent_batch(self, timeout: float) -> None:
+        """Wait until a send finishes, at most ``timeout`` seconds (for callers that report "sent")."""
+        event = asyncio.Event()
+        self._watchers.add(event)
+        try:
+            await asyncio.wait_for(event.wait(), max(timeout, 0.0))
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            self._watchers.discard(event)
+
     def _finished(self, task: asyncio.Task) -> None:
         self._in_flight.discard(task)
+        for watcher in self._watchers:
+            watcher.set()
         if not task.cancelled() and task.exception() is not None:
             log.error("outbox: a send failed after the carrier call", exc_info=task.exception())
 
@@ -127,6 +144,8 @@ class OutboxSender:
         """Give up on a stale or opted-out message, else reserve its segments; the seconds to wait, or None."""
         if await self._stale(item):
             return None
+        if item.channel == "email":
+            return 0.0  # no opt-out list or sender pace for email
         if await self.store.opted_out(item.to_phone):
             await self._give_up(item, "failed", OPTED_OUT, "The number opted out (STOP); not sent.", codes.SEND_FAILED)
             self.metrics.outbound.labels(self.carrier.name, "opted_out").inc()
@@ -155,9 +174,13 @@ class OutboxSender:
             if await self._stale(item):
                 return
         now = self.clock.now()
-        carrier = self.carrier.name
+        transport = self.email if item.channel == "email" else self.carrier
+        if transport is None:
+            await self._give_up(item, "failed", None, "Email is not set up (email.backend).", codes.SEND_FAILED)
+            return
+        carrier = transport.name
         try:
-            carrier_id = await self.carrier.send(item)
+            carrier_id = await transport.send(item)
         except CarrierError as exc:
             if exc.retryable and item.attempts < self.config.max_attempts:
                 delay = min(self.config.backoff_max_seconds,
@@ -178,7 +201,8 @@ class OutboxSender:
             return
         await self.store.outbound_sent(item, carrier, carrier_id, self.clock.now())
         self.metrics.outbound.labels(carrier, "sent").inc()
-        self.metrics.outbound_segments.labels(carrier).inc(item.segments)
+        if item.channel == "sms":
+            self.metrics.outbound_segments.labels(carrier).inc(item.segments)
 
     async def _give_up(self, item: OutboxItem, status: str, error_code: str | None, error: str, code: str) -> None:
         entry = LogEntry(code=code, at=self.clock.now(), site_id=item.site_id, contact_id=item.contact_id,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from gateway.autoprocess import alert_values
 from gateway.clock import isoformat
@@ -114,6 +115,16 @@ def _already_answered(decision: Decision, sender: Sender, text: Text, table: Key
         "responder": verification.responder_name or "another contact"}))
 
 
+def record_response(decision: Decision, verification: Verification, contact_id: int, response: str,
+                    at: datetime) -> None:
+    """The first decisive answer resolves ``verification`` for every recipient; subscribers hear of it."""
+    decision.responses.append(VerificationResponse(
+        verification_id=verification.id, contact_id=contact_id, response=response, at=at))
+    decision.notifications.append(Notification(event_type="verification.responded", at=at, data={
+        "verification_id": verification.id, "event_id": verification.event_id, "site_id": verification.site_id,
+        "contact_id": contact_id, "response": response, "responded_at": isoformat(at)}))
+
+
 def _answer_verification(decision: Decision, sender: Sender, text: Text, table: KeywordTable, base: dict,
                          keyword: Keyword | None) -> None:
     verification, contact_id = sender.open[0]
@@ -132,11 +143,7 @@ def _answer_verification(decision: Decision, sender: Sender, text: Text, table: 
         decision.log.append(LogEntry(code=pin_code, comment=text.stored, details={"keyword": keyword.word}, **row))
     response = OUTCOME_RESPONSES.get(keyword.outcome)
     if response:
-        decision.responses.append(VerificationResponse(
-            verification_id=verification.id, contact_id=contact.id, response=response, at=base["at"]))
-        decision.notifications.append(Notification(event_type="verification.responded", at=base["at"], data={
-            "verification_id": verification.id, "event_id": verification.event_id, "site_id": verification.site_id,
-            "contact_id": contact.id, "response": response, "responded_at": isoformat(base["at"])}))
+        record_response(decision, verification, contact.id, response, base["at"])
     if keyword.reply:
         site = sender.sites.get(verification.site_id)
         values = alert_values(site=site, alarm=sender.alarms.get(verification.event_id or ""), contact=contact,

@@ -14,7 +14,8 @@ async def test_alarm_sends_verification_text_and_logs_it(client, auth, site, con
     data = await post_alarm(client, auth, site.id, "BA", zone="3", text="Motion, hallway", event_id="evt_1")
     assert [v["process"] for v in data["verifications"]] == ["burglary-verification"]
     assert data["verifications"][0]["sent_to"] == [
-        {"contact_id": contact.id, "phone": PHONE, "status": "pending", "response": None}]
+        {"contact_id": contact.id, "name": "John Doe", "channel": "sms", "phone": PHONE, "status": "pending",
+         "error": None, "response": None, "responded_at": None}]
     assert await deliver(client) == 1
     [sent] = await outbox(client, to=PHONE)
     # 15:30 UTC is 10:30 in New York, the site's zone
@@ -83,23 +84,23 @@ async def test_reply_with_pin_logs_pin_response_and_masks_it(client, auth, site,
 
     from gateway.hashes import hash_secret
 
-    await store._writer.execute("UPDATE contacts SET pin_hash = ? WHERE id = ?", (hash_secret("4821"), contact.id))
+    await store.set_pin(contact.id, hash_secret("48213579"), None)  # 8 digits: never in a random id by chance
     await post_alarm(client, auth, site.id, "BA")
-    answer = await text(client, PHONE, "YES 4821")
+    answer = await text(client, PHONE, "YES 48213579")
     assert "CONFIRMED" in answer["replies"][0]
     rows = await event_log(client, auth, site.id)
     assert codes(rows)[-2:] == ["SMSYES", "SMSPINReply"]
     assert all(r["comment"] == "YES ****" for r in rows[-2:])
-    await text(client, PHONE, "anything 4821")  # no open verification now: still masked
+    await text(client, PHONE, "anything 48213579")  # no open verification now: still masked
     with sqlite3.connect(config.database.sqlite_path) as db:
         dump = "\n".join(db.iterdump())
-    assert "4821" not in dump
+    assert "48213579" not in dump
 
 
 async def test_unmatched_reply_with_pin_logs_pin_response_code(client, auth, site, contact, store):
     from gateway.hashes import hash_secret
 
-    await store._writer.execute("UPDATE contacts SET pin_hash = ? WHERE id = ?", (hash_secret("4821"), contact.id))
+    await store.set_pin(contact.id, hash_secret("4821"), None)
     await post_alarm(client, auth, site.id, "BA")
     await text(client, PHONE, "on my way 4821")
     row = (await event_log(client, auth, site.id))[-1]

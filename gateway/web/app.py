@@ -20,12 +20,16 @@ from gateway.expiry import VerificationExpiry
 from gateway.inbound import InboundService
 from gateway.keyword_file import KeywordFile
 from gateway.metrics import Metrics
+from gateway.mail import create_mailer
+from gateway.mail.courier import EmailCourier
 from gateway.outbox import OutboxSender
+from gateway.verifications_service import VerificationService
 from gateway.stores import open_store
 from gateway.webhooks import WebhookDispatcher
-from gateway.web import ext_api, health
+from gateway.web import ext_api, health, response_pages, verifications_api
 from gateway.web.appkeys import (
-    ALARMS, API_KEYS, CARRIER, CLOCK, CONFIG, EXPIRY, INBOUND, KEYWORDS, MAX_BODY, METRICS, SENDER, STORE, WEBHOOKS,
+    ALARMS, API_KEYS, CARRIER, CLOCK, CONFIG, EXPIRY, INBOUND, KEYWORDS, MAILER, MAX_BODY, METRICS, SENDER, STORE,
+    VERIFICATIONS, WEBHOOKS,
 )
 from gateway.web.middleware import trace_and_errors
 
@@ -48,7 +52,9 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     inbound = InboundService(store, keywords, clock, metrics, config.phone.default_region, config.interface,
                              config.verifications)
     carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, inbound))
-    sender = OutboxSender(store, carrier, clock, metrics, config.outbox)
+    mailer = create_mailer(config.email, folder=config.folder)
+    courier = EmailCourier(mailer, store, clock, config.http.public_url, config.email.from_address)
+    sender = OutboxSender(store, carrier, clock, metrics, config.outbox, email=courier)
     app[CONFIG], app[CLOCK], app[METRICS], app[STORE], app[KEYWORDS] = config, clock, metrics, store, keywords
     app[INBOUND], app[CARRIER], app[SENDER], app[MAX_BODY] = inbound, carrier, sender, config.http.max_body_bytes
     app[ALARMS] = AlarmService(store, keywords, clock, metrics, config.carrier.from_number, sender.wake)
@@ -58,6 +64,11 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
 
     app.add_routes(health.routes)
     app.add_routes(ext_api.routes)
+    app.add_routes(verifications_api.routes)
+    app.add_routes(response_pages.routes)
+    app[VERIFICATIONS] = VerificationService(store, keywords, clock, metrics, sender, config.verifications,
+                                             config.carrier.from_number)
+    app[MAILER] = mailer
     carrier_app = web.Application()
     carrier_app.add_routes(carrier.routes())
     app.add_subapp(f"/carriers/{carrier.name}/", carrier_app)
@@ -65,6 +76,7 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_operator_key)
     app.cleanup_ctx.append(_carrier)
+    app.cleanup_ctx.append(_mailer)
     if run_loops:
         app.cleanup_ctx.append(_sender_loop)
         app.cleanup_ctx.append(_expiry_loop)
@@ -87,6 +99,12 @@ async def _operator_key(app: web.Application) -> AsyncIterator[None]:
     yield
     with contextlib.suppress(OSError):
         path.unlink()
+
+
+async def _mailer(app: web.Application) -> AsyncIterator[None]:
+    await app[MAILER].start()
+    yield
+    await app[MAILER].close()
 
 
 async def _carrier(app: web.Application) -> AsyncIterator[None]:

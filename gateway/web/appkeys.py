@@ -14,7 +14,9 @@ from gateway.inbound import InboundService
 from gateway.keyword_file import KeywordFile
 from gateway.metrics import Metrics
 from gateway.outbox import OutboxSender
+from gateway.mail import Mailer
 from gateway.stores import Store
+from gateway.verifications_service import VerificationService
 from gateway.webhooks import WebhookDispatcher
 
 CONFIG = web.AppKey("config", Config)
@@ -31,3 +33,5 @@ API_KEYS = web.AppKey("api_keys", ApiKeyAuth)
 MAX_BODY = web.AppKey("max_body_bytes", int)
 WEBHOOKS = web.AppKey("webhooks", WebhookDispatcher)
 TRACE_ID = web.RequestKey("trace_id", str)
+VERIFICATIONS = web.AppKey("verifications", VerificationService)
+MAILER = web.AppKey("mailer", Mailer)

@@ -9,10 +9,10 @@ from aiohttp import web
 
 from gateway.clock import isoformat
 from gateway.errors import UnknownSite
-from gateway.model import Verification
 from gateway.stores import LogRow
 from gateway.web.appkeys import ALARMS, API_KEYS, STORE, TRACE_ID
 from gateway.web.bodies import decode_json, query_int
+from gateway.web.views import contact_names, verification_json
 
 routes = web.RouteTableDef()
 
@@ -34,16 +34,6 @@ async def require_key(request: web.Request) -> str:
     return await request.app[API_KEYS].authenticate(request.headers.get("Authorization"))
 
 
-def verification_json(v: Verification) -> dict:
-    return {
-        "verification_id": v.id, "event_id": v.event_id, "site_id": v.site_id, "process": v.process,
-        "status": v.status, "timeout_at": isoformat(v.timeout_at), "created_at": isoformat(v.created_at),
-        "response": v.response,
-        "sent_to": [{"contact_id": r.contact_id, "phone": r.phone, "status": r.status, "response": r.response}
-                    for r in v.recipients],
-    }
-
-
 def log_row_json(row: LogRow) -> dict:
     return {"id": row.id, "at": isoformat(row.at), "code": row.code, "site_id": row.site_id,
             "contact_id": row.contact_id, "phone": row.phone, "verification_id": row.verification_id,
@@ -60,7 +50,8 @@ async def post_event(request: web.Request) -> web.Response:
         zone=None if body.zone is None else str(body.zone), text=body.text, trace_id=request[TRACE_ID])
     data = {"event_id": result.event_id, "site_id": body.site_id, "event_code": body.event_code.upper(),
             "duplicate": result.duplicate, "logged": result.codes,
-            "verifications": [verification_json(v) for v in result.verifications]}
+            "verifications": [verification_json(v, await contact_names(request.app[STORE], v))
+                                  for v in result.verifications]}
     return web.json_response({"data": data}, status=200 if result.duplicate else 201)
 
 

@@ -4,9 +4,25 @@
 ALTER TABLE verifications ADD COLUMN method TEXT NOT NULL DEFAULT 'sms';
 ALTER TABLE verifications ADD COLUMN require_response INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE verifications ADD COLUMN message TEXT;
-ALTER TABLE verification_recipients ADD COLUMN email TEXT;
-ALTER TABLE verification_recipients ADD COLUMN channel TEXT NOT NULL DEFAULT 'sms';
-ALTER TABLE verification_recipients ADD COLUMN error TEXT;
+-- A contact may be a recipient twice, by SMS and by email: the key takes the channel.
+CREATE TABLE verification_recipients_new (
+    verification_id TEXT NOT NULL REFERENCES verifications (id),
+    contact_id      INTEGER NOT NULL,
+    channel         TEXT NOT NULL DEFAULT 'sms',
+    phone           TEXT,
+    email           TEXT,
+    status          TEXT NOT NULL DEFAULT 'pending',
+    error           TEXT,
+    response        TEXT,
+    responded_at    TEXT,
+    PRIMARY KEY (verification_id, contact_id, channel)
+);
+INSERT INTO verification_recipients_new (verification_id, contact_id, phone, status, response, responded_at)
+SELECT verification_id, contact_id, phone, status, response, responded_at FROM verification_recipients;
+DROP TABLE verification_recipients;
+ALTER TABLE verification_recipients_new RENAME TO verification_recipients;
+CREATE INDEX verification_recipients_contact ON verification_recipients (contact_id);
+CREATE INDEX verification_recipients_phone ON verification_recipients (phone);
 
 -- An email is an outbox message too: channel 'email', to_address set, to_phone empty.
 ALTER TABLE outbound_messages ADD COLUMN channel TEXT NOT NULL DEFAULT 'sms';

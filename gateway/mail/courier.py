@@ -1,0 +1,53 @@
+"""Emails in the outbox: a verification email with one-time confirm and cancel links.
+
+The outbox hands email-channel messages here as it hands texts to the carrier. Each email
+gets a fresh 256-bit token; only its SHA-256 is stored, it expires with the verification and
+works once (gateway/web/response_pages.py). Minting the token at send time keeps it out of
+the outbox table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from gateway.clock import Clock
+from gateway.errors import CarrierError, MailError
+from gateway.mail.base import Mailer
+from gateway.mail.message import compose
+from gateway.stores import OutboxItem, Store
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class EmailCourier:
+    """Sends email-channel outbox messages; raises CarrierError like a carrier so the outbox retries alike."""
+
+    name = "email"
+
+    def __init__(self, mailer: Mailer, store: Store, clock: Clock, public_url: str, from_address: str | None) -> None:
+        self.mailer = mailer
+        self.store = store
+        self.clock = clock
+        self.public_url = public_url.rstrip("/")
+        self.from_address = from_address or "gateway@localhost"
+
+    async def send(self, item: OutboxItem) -> str:
+        text = item.body
+        if item.verification_id and item.contact_id is not None:
+            verification = await self.store.get_verification(item.verification_id)
+            if verification is not None and verification.require_response:
+                token = secrets.token_urlsafe(32)
+                await self.store.add_response_token(token_hash(token), verification.id, item.contact_id,
+                                                    verification.timeout_at)
+                link = f"{self.public_url}/v/{token}"
+                text += (f"\n\nConfirm the alarm: {link}/confirm\nCancel the alarm: {link}/cancel\n"
+                         "Each link works once, until the verification times out. You may also reply by SMS.")
+        message = compose(item.to_address or "", item.subject or "Alarm verification", text,
+                          from_address=self.from_address, now=self.clock.now())
+        try:
+            return await self.mailer.send(message)
+        except MailError as exc:
+            raise CarrierError(exc.message, retryable=exc.retryable, code=exc.code) from exc
