@@ -18,7 +18,7 @@ _TRACE_OK = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def _problem(exc: HTTPProblem) -> web.Response:
-    return web.json_response(exc.body(), status=exc.status)
+    return web.json_response(exc.body(), status=exc.status, headers=getattr(exc, "headers", None))
 
 
 @web.middleware
