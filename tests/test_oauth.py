@@ -163,3 +163,43 @@ def test_bad_clients_file_is_a_configuration_error(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(ConfigurationError, match=message):
         load_clients_file(path)
+
+
+def test_cli_adds_a_client_whose_token_works_until_revoked(tmp_path):
+    import json
+    from urllib.parse import urlencode
+
+    from tests.daemon import Daemon
+
+    d = Daemon(tmp_path)
+    try:
+        out = d.cli("oauth-client", "add", "--dealer", "12345", "--name", "Acme").stdout
+        fields = dict(line.split(": ", 1) for line in out.strip().splitlines())
+        client_id, secret = fields["client_id"], fields["client_secret"]
+        assert client_id.startswith("gwc_") and len(secret) >= 40
+        assert f"{client_id}\tdealer 12345\tAcme\tactive" in d.cli("oauth-client", "list").stdout
+        d.start()
+        form = urlencode({"grant_type": "client_credentials"}).encode()
+        status, body = d.request("POST", "/oauth/token", form, {
+            "Content-Type": "application/x-www-form-urlencoded", **basic(client_id, secret)})
+        assert status == 200, body
+        auth = {"Authorization": f"Bearer {json.loads(body)['access_token']}"}
+        assert d.request("GET", SITES, headers=auth)[0] == 200
+        assert "revoked" in d.cli("oauth-client", "revoke", client_id).stdout
+        assert d.request("GET", SITES, headers=auth)[0] == 401
+        again = d.cli("oauth-client", "revoke", client_id, check=False)
+        assert again.returncode == 2 and "no active stored client" in again.stderr
+    finally:
+        d.close()
+
+
+def test_check_reports_a_bad_clients_file(tmp_path):
+    from tests.daemon import Daemon
+
+    (tmp_path / "clients.yaml").write_text("- {client_id: a, dealer_id: d, secret_hash: plain}\n")
+    d = Daemon(tmp_path, api={"oauth_clients_file": str(tmp_path / "clients.yaml")})
+    try:
+        result = d.cli("check", check=False)
+        assert result.returncode == 1 and "api.oauth_clients_file" in result.stdout
+    finally:
+        d.close()
