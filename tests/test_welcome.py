@@ -145,3 +145,18 @@ async def test_deleting_the_contact_voids_its_link(client, partner, site, contac
     _, token = await link_sent(client)
     assert (await client.delete(f"{BASE}/{site.id}/contacts/{contact.id}", headers=partner)).status == 204
     assert (await client.get(f"/welcome/{token}")).status == 404
+
+
+@pytest.mark.parametrize("yaml_text, problem", [
+    ("welcome: {logo_url: 'javascript:alert(1)'}", "welcome.logo_url: 'javascript:alert(1)' is not an http(s)://"),
+    ("welcome: {video_url: 'ftp://x/y'}", "welcome.video_url: 'ftp://x/y' is not an http:// or https:// URL"),
+    ("welcome: {text: 'Hello {first_name}'}", "welcome.text: the text must contain {link}"),
+    ("welcome: {text: '{link} {pin}'}", "welcome.text: unknown placeholder(s) pin"),
+    ("welcome: {token_days: 0}", "welcome.token_days"),
+])
+def test_welcome_config_problems_name_the_key(yaml_text, problem):
+    from gateway.config import ConfigFileError, parse_config
+
+    with pytest.raises(ConfigFileError) as caught:
+        parse_config(yaml_text + "\n", "g.yaml")
+    assert problem in "\n".join(str(p) for p in caught.value.problems)

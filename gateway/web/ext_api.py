@@ -126,7 +126,8 @@ async def post_event(request: web.Request) -> web.Response:
 
 @routes.get("/ext/v1/event-log")
 @operation(summary="Read the event log", tag="events", security=API_KEY,
-           params=[Param("site_id", "query", Ident, "Only this site's rows"),
+           params=[Param("site_id", "query", Annotated[str, msgspec.Meta(max_length=64)],
+                         "Only this site's rows; empty or absent: every site's"),
                    Param("after", "query", Annotated[int, msgspec.Meta(ge=0)], "The previous page's next_after"),
                    Param("limit", "query", Annotated[int, msgspec.Meta(ge=1, le=1000)], "Rows per page (100)")],
            responses={200: (EventLogPage, "Rows oldest first")},

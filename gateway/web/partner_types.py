@@ -23,7 +23,7 @@ Title = Annotated[str, msgspec.Meta(max_length=64)]
 Slot = Annotated[int, msgspec.Meta(ge=1, le=9999, description="The contact's slot in the automation platform")]
 TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="IANA time zone",
                                        examples=["America/New_York"])]
-DealerId = Annotated[str, msgspec.Meta(description="The dealer your OAuth client acts for")]
+DealerId = Annotated[str, msgspec.Meta(description="The dealer your OAuth client acts for", examples=["12345"])]
 SiteId = Annotated[str, msgspec.Meta(description="A site_id as returned by this API")]
 ContactId = Annotated[int, msgspec.Meta(ge=1, description="A contact_id (a number) as returned by this API")]
 EmailVerification = Annotated[bool, msgspec.Meta(
