@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from gateway import codes
-from gateway.clock import Clock
+from gateway.clock import Clock, isoformat
 from gateway.config import Config
 from gateway.errors import NoPhone
 from gateway.hashes import token_digest
 from gateway.keywords import KeywordTable
 from gateway.metrics import Metrics
-from gateway.model import PRIORITY_NOTICE, Contact, LogEntry, OutboundMessage, Site
+from gateway.model import PRIORITY_NOTICE, Contact, LogEntry, Notification, OutboundMessage, Site
 from gateway.stores import OutboxItem, Store
 from gateway.stores.base import Welcome
 from gateway.templates import render
@@ -76,12 +76,15 @@ class WelcomeService:
         return (welcome, contact, site) if welcome and contact and site else None
 
     async def confirm(self, welcome: Welcome, contact: Contact, trace_id: str | None) -> bool:
-        """Mark confirmed and log it; False when it was confirmed already."""
+        """Mark confirmed, log it and tell webhook subscribers (``contact.confirmed``); False when it already was."""
         now = self.clock.now()
         entry = LogEntry(code=codes.WELCOME_CONFIRMED, at=now, site_id=contact.site_id, contact_id=contact.id,
                          phone=contact.phone, comment=f"{contact.name} confirmed the welcome message.",
                          trace_id=trace_id)
-        confirmed = await self.store.confirm_welcome(welcome.contact_id, now, [entry])
+        notice = Notification(event_type="contact.confirmed", at=now, data={
+            "contact_id": contact.id, "external_contact_id": contact.external_contact_id, "site_id": contact.site_id,
+            "confirmed_at": isoformat(now)})
+        confirmed = await self.store.confirm_welcome(welcome.contact_id, now, [entry], [notice])
         if confirmed:
             self.metrics.logged([entry])
             log.info("trace=%s contact %d confirmed the welcome", trace_id, contact.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 
@@ -228,3 +229,15 @@ async def test_another_dealers_site_is_404_exactly_like_a_missing_one(client, pa
     resp = await client.get(f"/partner/v1/dealers/99999/sites/{their_site}/contacts", headers=theirs)
     assert [c["contact_id"] for c in await resp.json()] == [their_contact["contact_id"]]
     assert [s["site_id"] for s in await (await client.get(BASE, headers=partner)).json()] == [site.id]
+
+
+async def test_deleting_a_contact_ends_its_sms_interface_session(client, partner, site, config):
+    created = await create(client, partner, site.id)
+    with sqlite3.connect(config.database.sqlite_path) as db:
+        db.execute("INSERT INTO interface_state (phone, session_contact_id, session_expires_at, updated_at) "
+                   "VALUES (?, ?, '2099-01-01T00:00:00.000Z', '2026-01-15T15:30:00.000Z')",
+                   (PHONE, created["contact_id"]))
+    assert (await client.delete(f"{BASE}/{site.id}/contacts/{created['contact_id']}", headers=partner)).status == 204
+    with sqlite3.connect(config.database.sqlite_path) as db:
+        assert db.execute("SELECT session_contact_id, session_expires_at FROM interface_state").fetchall() == \
+            [(None, None)]

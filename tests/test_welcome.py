@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 
 import pytest
 
@@ -59,6 +61,11 @@ async def test_welcome_round_trip(client, partner, auth, site, contact, config):
                                                            ("WELCOMECONF", "trace-confirm")]
     again = await client.post(f"/welcome/{token}/confirm")
     assert again.status == 200 and len(await event_log(client, auth, site.id)) == 2
+    with sqlite3.connect(config.database.sqlite_path) as db:
+        events = db.execute("SELECT event_type, data FROM webhook_events").fetchall()
+    assert [(kind, json.loads(data)) for kind, data in events] == [("contact.confirmed", {
+        "contact_id": contact.id, "external_contact_id": None, "site_id": site.id,
+        "confirmed_at": "2026-01-15T15:30:00.000Z"})]
     assert "Thank you" in await (await client.get(f"/welcome/{token}")).text()
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import msgspec
 
 from gateway.model import (
-    AlarmEvent, Contact, Decision, DeliveryReport, Dispatch, InterfaceState, LogEntry, OutboundMessage, PhoneLookup, Site,
-    SiteGroup, Verification,
+    AlarmEvent, Contact, Decision, DeliveryReport, Dispatch, InterfaceState, LogEntry, Notification, OutboundMessage,
+    PhoneLookup, Site, SiteGroup, Verification,
 )
 
 
@@ -332,7 +332,7 @@ class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
     @abc.abstractmethod
     async def delete_contact(self, contact: Contact, now: datetime,
                              log_for: Callable[[int], Sequence[LogEntry]]) -> int:
-        """Delete ``contact``, take it out of open verifications and the outbox, and log
+        """Delete ``contact``, take it out of open verifications, the outbox and SMS sessions, and log
         ``log_for(remaining)`` in the same transaction; the site's remaining contact count."""
 
     @abc.abstractmethod
@@ -351,8 +351,9 @@ class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
         """The welcome whose unexpired token hashes to ``token_hash``."""
 
     @abc.abstractmethod
-    async def confirm_welcome(self, contact_id: int, now: datetime, log: Sequence[LogEntry]) -> bool:
-        """Mark confirmed and log; False (nothing logged) when it already was."""
+    async def confirm_welcome(self, contact_id: int, now: datetime, log: Sequence[LogEntry],
+                              notifications: Sequence[Notification] = ()) -> bool:
+        """Mark confirmed, log and notify; False (nothing written) when it already was."""
 
     @abc.abstractmethod
     async def welcome_send_failed(self, contact_id: int, reason: str, now: datetime) -> bool:

@@ -608,6 +608,7 @@ class SQLiteStore(Store):
             await QUERIES.delete_contact(conn, id=contact.id)
             await QUERIES.detach_open_recipient(conn, contact_id=contact.id)
             await QUERIES.cancel_queued_for_contact(conn, contact_id=contact.id, now=_t(now))
+            await QUERIES.end_contact_sessions(conn, contact_id=contact.id, now=_t(now))
             await QUERIES.delete_welcome(conn, contact_id=contact.id)
             remaining = await QUERIES.count_site_contacts(conn, site_id=contact.site_id)
             await self._insert_log(conn, log_for(remaining))
@@ -637,11 +638,13 @@ class SQLiteStore(Store):
         row = await QUERIES.welcome_by_token(self._read, token_hash=token_hash, now=_t(now))
         return welcome_from_row(row) if row else None
 
-    async def confirm_welcome(self, contact_id: int, now: datetime, log: Sequence[LogEntry]) -> bool:
+    async def confirm_welcome(self, contact_id: int, now: datetime, log: Sequence[LogEntry],
+                              notifications: Sequence[Notification] = ()) -> bool:
         async with self._transaction() as conn:
             changed = await QUERIES.confirm_welcome(conn, contact_id=contact_id, now=_t(now))
             if changed:
                 await self._insert_log(conn, log)
+                await self._insert_notifications(conn, notifications)
         return bool(changed)
 
     async def welcome_send_failed(self, contact_id: int, reason: str, now: datetime) -> bool:

@@ -384,6 +384,11 @@ UPDATE outbound_messages
 SET status = 'cancelled', updated_at = :now, error_message = 'the contact was deleted'
 WHERE contact_id = :contact_id AND status = 'queued';
 
+-- name: end_contact_sessions!
+UPDATE interface_state SET session_contact_id = NULL, session_expires_at = NULL, session_duress = 0,
+                           pending_command = NULL, pending_until = NULL, updated_at = :now
+WHERE session_contact_id = :contact_id;
+
 -- name: delete_welcome!
 DELETE FROM contact_welcome WHERE contact_id = :contact_id;
 
