@@ -631,7 +631,8 @@ class SQLiteStore(Store):
                 to_phone=message.to_phone, from_phone=message.from_phone or "", body=message.body,
                 segments=segments.count(message.body).segments, site_id=message.site_id,
                 contact_id=message.contact_id, verification_id=None, inbound_id=None,
-                expires_at=_t(message.expires_at), carrier=None, sent_at=None)
+                expires_at=_t(message.expires_at), carrier=None, sent_at=None, channel=message.channel,
+                to_address=message.to_address, subject=message.subject)
             await self._insert_log(conn, log)
 
     async def welcome_by_token(self, token_hash: str, now: datetime) -> Welcome | None:
