@@ -76,6 +76,18 @@ class DeliveryResult(msgspec.Struct, frozen=True, kw_only=True):
     settled: OutboxItem | None = None
 
 
+class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
+    """A claimed webhook delivery with the event it carries, leased to one dispatcher until it is marked."""
+
+    id: int
+    subscriber: str
+    webhook_event_id: int
+    event_type: str
+    data: str  # JSON, as stored
+    event_created_at: datetime
+    attempts: int
+
+
 class Store(abc.ABC):
     """Durable state: sites, contacts, verifications, the outbox, the event log."""
 
@@ -264,18 +276,6 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def webhook_deliveries_by_status(self) -> dict[str, int]: ...
-
-
-class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
-    """A claimed webhook delivery with the event it carries, leased to one dispatcher until it is marked."""
-
-    id: int
-    subscriber: str
-    webhook_event_id: int
-    event_type: str
-    data: str  # JSON, as stored
-    event_created_at: datetime
-    attempts: int
 
     # Verifications API: response links
     @abc.abstractmethod
