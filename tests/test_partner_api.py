@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from datetime import timedelta
 
 import pytest
 
+from gateway.clock import parse_isoformat
 from gateway.model import Contact, Site
 from tests.conftest import PHONE
 from tests.helpers import codes, deliver, event_log, outbox, post_alarm, text
@@ -241,3 +243,30 @@ async def test_deleting_a_contact_ends_its_sms_interface_session(client, partner
     with sqlite3.connect(config.database.sqlite_path) as db:
         assert db.execute("SELECT session_contact_id, session_expires_at FROM interface_state").fetchall() == \
             [(None, None)]
+
+
+async def test_phone_validity_comes_from_the_carrier_lookup_and_resets_with_a_new_number(client, partner, site, store,
+                                                                                          clock):
+    from gateway.model import PhoneLookup
+
+    created = await create(client, partner, site.id)
+    assert created["verification"]["phone"] == "unknown"
+    url = f"{BASE}/{site.id}/contacts/{created['contact_id']}"
+    await store.save_lookup(PhoneLookup(phone=PHONE, valid=True, line_type="landline", looked_up_at=clock.now()))
+    assert (await (await client.get(url, headers=partner)).json())["verification"]["phone"] == "invalid"
+    await store.save_lookup(PhoneLookup(phone=PHONE, valid=True, line_type="mobile", looked_up_at=clock.now()))
+    assert (await (await client.get(url, headers=partner)).json())["verification"]["phone"] == "valid"
+    body = await (await client.put(url, json={"first_name": "Johnny"}, headers=partner)).json()
+    assert body["verification"]["phone"] == "valid"
+    body = await (await client.put(url, json={"phone_number": "+15550199999"}, headers=partner)).json()
+    assert body["verification"]["phone"] == "unknown"
+
+
+async def test_deleting_a_contact_voids_its_email_response_links(client, partner, auth, site, store, clock):
+    created = await create(client, partner, site.id)
+    alarm = await post_alarm(client, auth, site.id)
+    verification_id = alarm["verifications"][0]["verification_id"]
+    await store.add_response_token("a" * 64, verification_id, created["contact_id"], clock.now() + timedelta(hours=1))
+    assert (await client.delete(f"{BASE}/{site.id}/contacts/{created['contact_id']}", headers=partner)).status == 204
+    token = await store.response_token("a" * 64)
+    assert parse_isoformat(token["expires_at"]) <= clock.now()

@@ -609,6 +609,7 @@ class SQLiteStore(Store):
             await QUERIES.detach_open_recipient(conn, contact_id=contact.id)
             await QUERIES.cancel_queued_for_contact(conn, contact_id=contact.id, now=_t(now))
             await QUERIES.end_contact_sessions(conn, contact_id=contact.id, now=_t(now))
+            await QUERIES.expire_contact_response_tokens(conn, contact_id=contact.id, now=_t(now))
             await QUERIES.delete_welcome(conn, contact_id=contact.id)
             remaining = await QUERIES.count_site_contacts(conn, site_id=contact.site_id)
             await self._insert_log(conn, log_for(remaining))

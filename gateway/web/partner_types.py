@@ -99,15 +99,11 @@ def site_out(site: Site) -> SiteOut:
                    created_at=isoformat(site.created_at))
 
 
-def phone_status(contact: Contact) -> str:
-    return "unknown"
-
-
 def contact_out(contact: Contact, welcome: Welcome | None) -> ContactOut:
     return ContactOut(
         contact_id=contact.id, external_contact_id=contact.external_contact_id, first_name=contact.first_name,
         last_name=contact.last_name, phone_number=contact.phone, email=contact.email,
         created_at=isoformat(contact.created_at), title=contact.title, slot_number=contact.slot_number,
         email_verification=contact.email_notify, auto_notify=contact.auto_notify,
-        verification=ContactVerification(phone=phone_status(contact), welcome=welcome.state if welcome else "none",
+        verification=ContactVerification(phone=contact.phone_status, welcome=welcome.state if welcome else "none",
                                          send_error=welcome.send_error if welcome else None))

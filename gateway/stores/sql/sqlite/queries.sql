@@ -359,10 +359,13 @@ UPDATE contacts SET phone_status = :phone_status, line_type = :line_type WHERE p
 -- Partner API: sites, contacts, OAuth, welcome
 
 -- name: update_contact!
+-- A new number has not been looked up: its status is unknown (the right-hand sides see the old row).
 UPDATE contacts
 SET external_contact_id = :external_contact_id, first_name = :first_name, last_name = :last_name,
     phone = :phone, email = :email, auto_notify = :auto_notify, email_notify = :email_notify,
-    title = :title, slot_number = :slot_number
+    title = :title, slot_number = :slot_number,
+    phone_status = CASE WHEN phone IS :phone THEN phone_status ELSE 'unknown' END,
+    line_type = CASE WHEN phone IS :phone THEN line_type ELSE NULL END
 WHERE id = :id;
 
 -- name: delete_contact!
@@ -388,6 +391,9 @@ WHERE contact_id = :contact_id AND status = 'queued';
 UPDATE interface_state SET session_contact_id = NULL, session_expires_at = NULL, session_duress = 0,
                            pending_command = NULL, pending_until = NULL, updated_at = :now
 WHERE session_contact_id = :contact_id;
+
+-- name: expire_contact_response_tokens!
+UPDATE response_tokens SET expires_at = :now WHERE contact_id = :contact_id AND used_at IS NULL AND expires_at > :now;
 
 -- name: delete_welcome!
 DELETE FROM contact_welcome WHERE contact_id = :contact_id;
