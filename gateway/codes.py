@@ -9,3 +9,7 @@ WEBHOOK_FAILED = "WEBHOOKFAIL"  # a webhook subscriber did not accept a delivery
 OPTED_OUT = "SMSOPTOUT"  # a number opted out of texts (STOP, or the carrier refused it as unsubscribed)
 OPTED_IN = "SMSOPTIN"  # a number that had opted out asked for texts again (START)
 DISPATCH_SENT = "SMSDISP"  # a Dispatch SMS written by the operator without a template was sent
+CONTACT_DELETED = "CONTACTDEL"  # a contact was deleted through the partner API
+SITE_NO_CONTACTS = "SITENOCONTACT"  # warning: the deleted contact was the site's last one
+WELCOME_SENT = "WELCOMESENT"  # a welcome text with the confirmation link was queued
+WELCOME_CONFIRMED = "WELCOMECONF"  # the contact pressed Confirm on the welcome page

@@ -21,6 +21,7 @@ import phonenumbers
 from gateway.errors import ConfigurationError, InvalidPhoneNumber
 from gateway.mail import BACKENDS as MAIL_BACKENDS
 from gateway.phone import to_e164
+from gateway.templates import placeholders
 from gateway.yamlsource import (InvalidFile, LineMap, Path_, Problem, YamlSyntaxError, load_yaml, type_name,
                                 validation_problem)
 
@@ -161,6 +162,21 @@ class Api(_Section):
 
     keys_file: str | None = None
     oauth_clients_file: str | None = None
+    oauth_token_seconds: Annotated[int, msgspec.Meta(ge=60, le=86400)] = 3600
+
+
+class Welcome(_Section):
+    """``welcome``: the text and page that welcome a contact added through the partner API."""
+
+    central_station: str | None = None  # None: keywords.yaml's central_station
+    logo_url: str | None = None
+    video_url: str | None = None
+    message: str = ("You have been added as an alarm contact. When an alarm goes off we will text you "
+                    "and ask you to confirm or cancel it. Please watch the short introduction video, "
+                    "then press Confirm.")
+    text: str = ("{central_station}: Hello {first_name}, you are now an alarm contact for {site_name}. "
+                 "Please open {link} to confirm.")
+    token_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 14
 
 
 WEBHOOK_EVENTS = ("verification.responded", "verification.expired", "verification.failed", "contact.confirmed",
@@ -221,6 +237,7 @@ class Config(_Section, dict=True):
     interface: Interface = msgspec.field(default_factory=Interface)
     api: Api = msgspec.field(default_factory=Api)
     webhooks: list[Webhook] = msgspec.field(default_factory=list)
+    welcome: Welcome = msgspec.field(default_factory=Welcome)
     outbox: Outbox = msgspec.field(default_factory=Outbox)
     verifications: Verifications = msgspec.field(default_factory=Verifications)
     logging: Logging = msgspec.field(default_factory=Logging)
@@ -313,6 +330,7 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
     if config.outbox.backoff_base_seconds > config.outbox.backoff_max_seconds:
         bad(("outbox", "backoff_base_seconds"), "must not exceed backoff_max_seconds")
     _check_email(config.email, bad)
+    _check_welcome(config.welcome, bad)
     seen_urls = set()
     for i, hook in enumerate(config.webhooks):
         if urlsplit(hook.url).scheme not in ("http", "https"):
@@ -347,6 +365,26 @@ def _check_email(email: Email, bad: Callable[[Path_, str], None]) -> None:
         bad(("email", "username"), "needs password_file or password_env")
     if not email.username and (email.password_file or email.password_env):
         bad(("email", "password_file" if email.password_file else "password_env"), "needs username")
+
+
+WELCOME_TEXT_PLACEHOLDERS = frozenset({"central_station", "first_name", "last_name", "site_name", "link"})
+
+
+def _check_welcome(welcome: Welcome, bad) -> None:
+    if welcome.logo_url is not None and urlsplit(welcome.logo_url).scheme not in ("https", "http", "data"):
+        bad(("welcome", "logo_url"), f"{welcome.logo_url!r} is not an http(s):// or data: URL")
+    if welcome.video_url is not None and urlsplit(welcome.video_url).scheme not in ("https", "http"):
+        bad(("welcome", "video_url"), f"{welcome.video_url!r} is not an http:// or https:// URL")
+    try:
+        names = placeholders(welcome.text)
+    except ValueError as exc:
+        bad(("welcome", "text"), str(exc))
+        return
+    if unknown := names - WELCOME_TEXT_PLACEHOLDERS:
+        bad(("welcome", "text"), f"unknown placeholder(s) {', '.join(sorted(unknown))}; "
+                                 f"use {', '.join(sorted(WELCOME_TEXT_PLACEHOLDERS))}")
+    elif "link" not in names:
+        bad(("welcome", "text"), "the text must contain {link}, the confirmation page's address")
 
 
 def read_secret(value: str | None, file: str | os.PathLike[str] | None, env_name: str | None,

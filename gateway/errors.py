@@ -132,3 +132,43 @@ class UnknownSite(HTTPProblem):
 
     status = 404
     code = "SITE_NOT_FOUND"
+
+
+class DuplicateKey(StoreError):
+    """A record with this key already exists."""
+
+
+class TokenRequired(Unauthorized):
+    """An OAuth 2.0 access token is required (Authorization: Bearer ...; see POST /oauth/token)."""
+
+    headers = {"WWW-Authenticate": 'Bearer realm="partner"'}
+
+
+class InvalidToken(Unauthorized):
+    """The access token is missing, invalid, expired or revoked."""
+
+    headers = {"WWW-Authenticate": 'Bearer realm="partner", error="invalid_token"'}
+
+
+class DealerForbidden(Forbidden):
+    """This client may not act for that dealer."""
+
+    code = "DEALER_FORBIDDEN"
+
+
+class ContactNotFound(NotFound):
+    """No such contact."""
+
+    code = "CONTACT_NOT_FOUND"
+
+
+class DuplicateContact(Conflict):
+    """A contact with this external_contact_id already exists on the site."""
+
+    code = "DUPLICATE_CONTACT"
+
+
+class NoPhone(ValidationFailed):
+    """The contact has no phone number to text."""
+
+    code = "NO_PHONE_NUMBER"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hashlib
 import hmac
 
 from argon2 import PasswordHasher
@@ -41,3 +42,12 @@ async def verify_secret_async(hash_: str | None, secret: str) -> bool:
 def same(a: str, b: str) -> bool:
     """Constant-time string comparison."""
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 (hex) under which a random bearer token or link token is stored.
+
+    A fast hash suits these where argon2 suits secrets people choose: the tokens are 256
+    random bits, so a leaked digest gives nothing to guess, and each request looks one up.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from gateway import codes
@@ -48,6 +49,8 @@ class OutboxSender:
         self._watchers: set[asyncio.Event] = set()
         self.limits = SenderLimits(clock, carrier.max_per_second)
         self.running = False
+        # kind -> called with (item, reason) after the outbox gives up on a message of that kind
+        self.give_up_hooks: dict[str, Callable[[OutboxItem, str], Awaitable[None]]] = {}
 
     def wake(self) -> None:
         """Something was queued: look at the outbox now rather than at the next poll."""
@@ -212,3 +215,6 @@ class OutboxSender:
         await self.store.outbound_failed(item, status, error_code, error, self.clock.now(), [entry])
         self.metrics.logged([entry])
         log.error("outbox %d to %s %s: %s", item.id, item.to_phone, status, error)
+        hook = self.give_up_hooks.get(item.kind)
+        if hook is not None:
+            await hook(item, error)

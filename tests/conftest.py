@@ -73,3 +73,24 @@ async def site(store, clock) -> Site:
 async def contact(store, site, clock) -> Contact:
     return await store.add_contact(Contact(id=0, site_id=site.id, first_name="John", last_name="Doe", phone=PHONE,
                                            auto_notify=True, created_at=clock.now()))
+
+
+@pytest.fixture
+async def partner_token(client, store, clock):
+    """``token(dealer_id)``: a real access token from POST /oauth/token for a new client of that dealer."""
+    from gateway.oauth import create_client
+
+    async def token(dealer_id: str = "12345") -> dict[str, str]:
+        client_id, secret = await create_client(store, dealer_id, "tests", clock)
+        resp = await client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                                      "client_secret": secret})
+        assert resp.status == 200, await resp.text()
+        return {"Authorization": f"Bearer {(await resp.json())['access_token']}"}
+
+    return token
+
+
+@pytest.fixture
+async def partner(partner_token) -> dict[str, str]:
+    """Authorization headers of a partner client acting for dealer 12345 (the ``site`` fixture's dealer)."""
+    return await partner_token("12345")

@@ -15,6 +15,7 @@ from gateway.errors import ConfigurationError, GatewayError, InvalidPhoneNumber
 from gateway.keywords import KeywordFileError, load_keyword_table
 from gateway.mail import create_mailer
 from gateway.model import Contact, Site
+from gateway.oauth import create_client, load_clients_file
 from gateway.optout import keyword_collisions
 from gateway.phone import display, to_e164
 from gateway.commands import opened
@@ -69,6 +70,21 @@ def register(sub, config_arg) -> None:
     p.add_argument("--name", required=True)
     p.set_defaults(run=api_key_add)
 
+    oauth = sub.add_parser("oauth-client", help="manage OAuth clients of the /partner/v1 API")
+    oauth = oauth.add_subparsers(dest="action", required=True)
+    p = oauth.add_parser("add", help="create a client for one dealer; prints its id and secret once")
+    config_arg(p)
+    p.add_argument("--dealer", required=True, help="the dealer id the client may act for")
+    p.add_argument("--name", help="who the client is, for your records")
+    p.set_defaults(run=oauth_client_add)
+    p = oauth.add_parser("revoke", help="revoke a client and every token it holds")
+    config_arg(p)
+    p.add_argument("client_id", metavar="ID")
+    p.set_defaults(run=oauth_client_revoke)
+    p = oauth.add_parser("list", help="list the stored clients (not those of api.oauth_clients_file)")
+    config_arg(p)
+    p.set_defaults(run=oauth_client_list)
+
 
 async def check(config: Config, args: argparse.Namespace) -> int:
     problems: list[str] = []
@@ -97,6 +113,11 @@ async def check(config: Config, args: argparse.Namespace) -> int:
         problems.extend(str(p) for p in exc.problems)
     except OSError as exc:
         problems.append(f"{config.keywords_path}: cannot read: {exc.strerror}")
+    if config.api.oauth_clients_file:
+        try:
+            load_clients_file(config.resolve(config.api.oauth_clients_file))
+        except GatewayError as exc:
+            problems.append(f"{config.source or '<defaults>'}: {exc.message}")
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for problem in problems:
@@ -180,4 +201,30 @@ async def api_key_add(config: Config, args: argparse.Namespace) -> int:
         key = await create_key(store, args.name, Clock())
     print(key)
     print("Store this key now: only its hash is kept.", file=sys.stderr)
+    return 0
+
+
+async def oauth_client_add(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        client_id, secret = await create_client(store, args.dealer, args.name, Clock())
+    print(f"client_id: {client_id}")
+    print(f"client_secret: {secret}")
+    print(f"Store the secret now: only its hash is kept. The client acts for dealer {args.dealer}.", file=sys.stderr)
+    return 0
+
+
+async def oauth_client_revoke(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        if not await store.revoke_oauth_client(args.client_id, Clock().now()):
+            raise GatewayError(f"no active stored client {args.client_id!r} (see `gateway oauth-client list`; "
+                               "clients of api.oauth_clients_file are removed from that file)")
+    print(f"revoked {args.client_id}: its tokens no longer work")
+    return 0
+
+
+async def oauth_client_list(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        for client, revoked_at in await store.oauth_clients():
+            state = f"revoked {revoked_at:%Y-%m-%d %H:%M}" if revoked_at else "active"
+            print(f"{client.client_id}\tdealer {client.dealer_id}\t{client.name or '-'}\t{state}")
     return 0

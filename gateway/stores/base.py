@@ -10,8 +10,8 @@ from typing import Any
 import msgspec
 
 from gateway.model import (
-    AlarmEvent, Contact, Decision, DeliveryReport, Dispatch, InterfaceState, LogEntry, PhoneLookup, Site, SiteGroup,
-    Verification,
+    AlarmEvent, Contact, Decision, DeliveryReport, Dispatch, InterfaceState, LogEntry, Notification, OutboundMessage,
+    PhoneLookup, Site, SiteGroup, Verification,
 )
 
 
@@ -74,6 +74,18 @@ class DeliveryResult(msgspec.Struct, frozen=True, kw_only=True):
 
     known: bool
     settled: OutboxItem | None = None
+
+
+class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
+    """A claimed webhook delivery with the event it carries, leased to one dispatcher until it is marked."""
+
+    id: int
+    subscriber: str
+    webhook_event_id: int
+    event_type: str
+    data: str  # JSON, as stored
+    event_created_at: datetime
+    attempts: int
 
 
 class Store(abc.ABC):
@@ -265,18 +277,6 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def webhook_deliveries_by_status(self) -> dict[str, int]: ...
 
-
-class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
-    """A claimed webhook delivery with the event it carries, leased to one dispatcher until it is marked."""
-
-    id: int
-    subscriber: str
-    webhook_event_id: int
-    event_type: str
-    data: str  # JSON, as stored
-    event_created_at: datetime
-    attempts: int
-
     # Verifications API: response links
     @abc.abstractmethod
     async def add_response_token(self, token_hash: str, verification_id: str, contact_id: int,
@@ -316,3 +316,101 @@ class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
     @abc.abstractmethod
     async def save_lookup(self, lookup: PhoneLookup) -> None:
         """Cache ``lookup`` and mark every contact with that phone valid, invalid or unknown."""
+
+
+    # Partner API: sites, contacts, OAuth, welcome
+    @abc.abstractmethod
+    async def create_contact(self, contact: Contact) -> Contact:
+        """Like ``add_contact``; raises :class:`gateway.errors.DuplicateKey` for an external id already on the site."""
+
+    @abc.abstractmethod
+    async def update_contact(self, contact: Contact, *, reset_welcome: bool = False) -> Contact:
+        """Write every field of ``contact`` but its id, site and creation time; DuplicateKey as above.
+
+        ``reset_welcome`` forgets the welcome state (a new number has confirmed nothing)."""
+
+    @abc.abstractmethod
+    async def delete_contact(self, contact: Contact, now: datetime,
+                             log_for: Callable[[int], Sequence[LogEntry]]) -> int:
+        """Delete ``contact``, take it out of open verifications, the outbox and SMS sessions, and log
+        ``log_for(remaining)`` in the same transaction; the site's remaining contact count."""
+
+    @abc.abstractmethod
+    async def get_welcome(self, contact_id: int) -> Welcome | None: ...
+
+    @abc.abstractmethod
+    async def site_welcomes(self, site_id: str) -> dict[int, Welcome]: ...
+
+    @abc.abstractmethod
+    async def start_welcome(self, contact_id: int, token_hash: str, token_expires_at: datetime,
+                            message: OutboundMessage, log: Sequence[LogEntry], now: datetime) -> None:
+        """Set the welcome pending with a new token, queue its text and log, in one transaction."""
+
+    @abc.abstractmethod
+    async def welcome_by_token(self, token_hash: str, now: datetime) -> Welcome | None:
+        """The welcome whose unexpired token hashes to ``token_hash``."""
+
+    @abc.abstractmethod
+    async def confirm_welcome(self, contact_id: int, now: datetime, log: Sequence[LogEntry],
+                              notifications: Sequence[Notification] = ()) -> bool:
+        """Mark confirmed, log and notify; False (nothing written) when it already was."""
+
+    @abc.abstractmethod
+    async def welcome_send_failed(self, contact_id: int, reason: str, now: datetime) -> bool:
+        """A pending welcome's text could not be sent: state send_error with ``reason``."""
+
+    @abc.abstractmethod
+    async def add_oauth_client(self, client: OAuthClient) -> None: ...
+
+    @abc.abstractmethod
+    async def oauth_client(self, client_id: str) -> OAuthClient | None:
+        """The client, unless unknown or revoked."""
+
+    @abc.abstractmethod
+    async def oauth_clients(self) -> list[tuple[OAuthClient, datetime | None]]:
+        """Every stored client with its revocation time."""
+
+    @abc.abstractmethod
+    async def revoke_oauth_client(self, client_id: str, now: datetime) -> bool:
+        """Revoke the client and drop its tokens; False when there was no such active client."""
+
+    @abc.abstractmethod
+    async def add_oauth_token(self, token_hash: str, client_id: str, dealer_id: str, issued_at: datetime,
+                              expires_at: datetime) -> None:
+        """Store a new token (and forget the expired ones)."""
+
+    @abc.abstractmethod
+    async def oauth_token(self, token_hash: str) -> TokenGrant | None: ...
+
+
+# Partner API records
+
+class Welcome(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a contact stands with the welcome text; no record means state ``none``."""
+
+    contact_id: int
+    state: str  # pending | confirmed | send_error
+    send_error: str | None = None
+    token_expires_at: datetime | None = None
+    sent_at: datetime | None = None
+    confirmed_at: datetime | None = None
+
+
+class OAuthClient(msgspec.Struct, frozen=True, kw_only=True):
+    """A partner system allowed to act for one dealer."""
+
+    client_id: str
+    dealer_id: str
+    secret_hash: str
+    name: str | None = None
+    created_at: datetime | None = None
+
+
+class TokenGrant(msgspec.Struct, frozen=True, kw_only=True):
+    """What a bearer token was issued for. ``client_stored`` is false for clients of the clients file."""
+
+    client_id: str
+    dealer_id: str
+    expires_at: datetime
+    client_stored: bool
+    client_revoked: bool

@@ -8,7 +8,7 @@ from typing import Any
 
 from gateway.clock import parse_isoformat
 from gateway.model import AlarmEvent, Contact, Dispatch, InterfaceState, Recipient, Site, SiteGroup, Verification
-from gateway.stores.base import LogRow, OutboxItem
+from gateway.stores.base import LogRow, OAuthClient, OutboxItem, Welcome
 
 
 def _dt(value):
@@ -89,3 +89,14 @@ def log_row_from_row(r: Mapping[str, Any]) -> LogRow:
                   phone=r["phone"], verification_id=r["verification_id"], event_id=r["event_id"],
                   comment=r["comment"], details=json.loads(r["details"]) if r["details"] else None,
                   trace_id=r["trace_id"])
+
+
+def welcome_from_row(r: Mapping[str, Any]) -> Welcome:
+    return Welcome(contact_id=r["contact_id"], state=r["state"], send_error=r["send_error"],
+                   token_expires_at=_dt(r["token_expires_at"]), sent_at=_dt(r["sent_at"]),
+                   confirmed_at=_dt(r["confirmed_at"]))
+
+
+def oauth_client_from_row(r: Mapping[str, Any]) -> OAuthClient:
+    return OAuthClient(client_id=r["id"], dealer_id=r["dealer_id"], secret_hash=r["secret_hash"], name=r["name"],
+                       created_at=_dt(r["created_at"]))

@@ -22,15 +22,18 @@ from gateway.keyword_file import KeywordFile
 from gateway.metrics import Metrics
 from gateway.mail import create_mailer
 from gateway.mail.courier import EmailCourier
+from gateway.oauth import PartnerAuth, load_clients_file
 from gateway.outbox import OutboxSender
 from gateway.verifications_service import VerificationService
 from gateway.stores import open_store
 from gateway.webhooks import WebhookDispatcher
-from gateway.web import ext_api, health, response_pages, verifications_api
+from gateway.welcome import KIND as WELCOME_KIND, WelcomeService
+from gateway.web import ext_api, health, oauth, openapi, partner_api, response_pages, verifications_api, welcome
 from gateway.web.appkeys import (
     ALARMS, API_KEYS, CARRIER, CLOCK, CONFIG, EXPIRY, INBOUND, KEYWORDS, MAILER, MAX_BODY, METRICS, SENDER, STORE,
     VERIFICATIONS, WEBHOOKS,
 )
+from gateway.web.appkeys import PARTNER_AUTH, WELCOME
 from gateway.web.middleware import trace_and_errors
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,11 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app[EXPIRY] = VerificationExpiry(store, keywords, clock, metrics, config.verifications.expiry_poll_seconds,
                                      config.interface.codes.test_end)
     app[API_KEYS] = ApiKeyAuth(store)
+    clients_file = config.api.oauth_clients_file
+    app[PARTNER_AUTH] = PartnerAuth(store, clock, config.api.oauth_token_seconds,
+                                    load_clients_file(config.resolve(clients_file)) if clients_file else None)
+    app[WELCOME] = WelcomeService(store, config, keywords, clock, metrics, sender.wake)
+    sender.give_up_hooks[WELCOME_KIND] = app[WELCOME].send_failed
 
     app.add_routes(health.routes)
     app.add_routes(ext_api.routes)
@@ -69,6 +77,8 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app[VERIFICATIONS] = VerificationService(store, keywords, clock, metrics, sender, config.verifications,
                                              config.carrier.from_number)
     app[MAILER] = mailer
+    for surface in (oauth, partner_api, welcome, openapi):
+        app.add_routes(surface.routes)
     carrier_app = web.Application()
     carrier_app.add_routes(carrier.routes())
     app.add_subapp(f"/carriers/{carrier.name}/", carrier_app)

@@ -13,11 +13,13 @@ from gateway.expiry import VerificationExpiry
 from gateway.inbound import InboundService
 from gateway.keyword_file import KeywordFile
 from gateway.metrics import Metrics
+from gateway.oauth import PartnerAuth
 from gateway.outbox import OutboxSender
 from gateway.mail import Mailer
 from gateway.stores import Store
 from gateway.verifications_service import VerificationService
 from gateway.webhooks import WebhookDispatcher
+from gateway.welcome import WelcomeService
 
 CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)
@@ -32,6 +34,8 @@ EXPIRY = web.AppKey("expiry", VerificationExpiry)
 API_KEYS = web.AppKey("api_keys", ApiKeyAuth)
 MAX_BODY = web.AppKey("max_body_bytes", int)
 WEBHOOKS = web.AppKey("webhooks", WebhookDispatcher)
+PARTNER_AUTH = web.AppKey("partner_auth", PartnerAuth)
+WELCOME = web.AppKey("welcome", WelcomeService)
 TRACE_ID = web.RequestKey("trace_id", str)
 VERIFICATIONS = web.AppKey("verifications", VerificationService)
 MAILER = web.AppKey("mailer", Mailer)

@@ -51,3 +51,9 @@ def query_int(request: web.Request, name: str, default: int, *, minimum: int | N
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise ValidationFailed(f"Query parameter {name!r} must be between {minimum} and {maximum}.", field=name)
     return value
+
+
+def respond(value: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """``value`` (msgspec structs, lists, dicts) as a JSON response."""
+    return web.Response(body=msgspec.json.encode(value), status=status, headers=headers,
+                        content_type="application/json")

@@ -18,7 +18,7 @@ _TRACE_OK = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def _problem(exc: HTTPProblem) -> web.Response:
-    return web.json_response(exc.body(), status=exc.status)
+    return web.json_response(exc.body(), status=exc.status, headers=getattr(exc, "headers", None))
 
 
 @web.middleware
@@ -40,7 +40,8 @@ async def trace_and_errors(request: web.Request, handler) -> web.StreamResponse:
         elif exc.status == 405:
             response = web.json_response({"error": {"code": "METHOD_NOT_ALLOWED",
                                                     "message": f"{request.method} is not allowed here.",
-                                                    "details": {}}}, status=405)
+                                                    "details": {}}}, status=405,
+                                         headers={"Allow": exc.headers.get("Allow", "")})
         else:
             raise
     except Exception:

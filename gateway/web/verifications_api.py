@@ -11,9 +11,10 @@ from gateway.clock import isoformat
 from gateway.errors import NotFound
 from gateway.model import Verification
 from gateway.web.appkeys import STORE, TRACE_ID, VERIFICATIONS
-from gateway.web.bodies import decode_json
-from gateway.web.ext_api import require_key
-from gateway.web.views import contact_names, verification_json
+from gateway.web.bodies import decode_json, respond
+from gateway.web.ext_api import KEY_ERRORS, require_key
+from gateway.web.openapi import API_KEY, Param, Timestamp, operation
+from gateway.web.views import VerificationOut, contact_names, verification_json
 
 routes = web.RouteTableDef()
 
@@ -53,11 +54,44 @@ class DispatchIn(msgspec.Struct, forbid_unknown_fields=True):
     text: Message | None = None
 
 
+class VerificationBody(msgspec.Struct):
+    data: VerificationOut
+
+
+class DispatchSentTo(msgspec.Struct, kw_only=True):
+    contact_id: int
+    phone: str
+    text: str
+
+
+class DispatchOut(msgspec.Struct, kw_only=True):
+    dispatch_id: str
+    site_id: str
+    template: str | None
+    code: Annotated[str, msgspec.Meta(description="The event code each text logged")]
+    reply_until: Timestamp
+    sent_to: list[DispatchSentTo]
+
+
+class DispatchBody(msgspec.Struct):
+    data: DispatchOut
+
+
+SEND_ERRORS = {**KEY_ERRORS, 400: "Malformed JSON, or contact ids that name no contact of the site "
+                                  "(code INVALID_CONTACT, details.invalid_contacts)",
+               404: "No such site (code SITE_NOT_FOUND)", 413: "Body too large", 415: "Not application/json",
+               422: "Invalid field (details.field); UNSUPPORTED_METHOD for push and call; DELIVERY_FAILED "
+                    "(details.reason, details.contact_id) when no recipient can be reached"}
+
+
 async def _respond(request: web.Request, v: Verification) -> web.Response:
-    return web.json_response({"data": verification_json(v, await contact_names(request.app[STORE], v))})
+    return respond(VerificationBody(verification_json(v, await contact_names(request.app[STORE], v))))
 
 
 @routes.post("/ext/v1/events/{event_id}/verifications")
+@operation(summary="Send a verification for an event", tag="verifications", security=API_KEY,
+           body=EventVerificationIn, params=[Param("event_id", "path", Ident, "The alarm event's id")],
+           responses={200: (VerificationBody, "Sent (or queued: status pending)")}, errors=SEND_ERRORS)
 async def event_verification(request: web.Request) -> web.Response:
     """Send an alarm verification for one event to chosen contacts of its site."""
     await require_key(request)
@@ -70,6 +104,9 @@ async def event_verification(request: web.Request) -> web.Response:
 
 
 @routes.post("/ext/v1/verifications")
+@operation(summary="Send a general verification", tag="verifications", security=API_KEY,
+           body=GeneralVerificationIn, responses={200: (VerificationBody, "Sent (or queued: status pending)")},
+           errors=SEND_ERRORS)
 async def general_verification(request: web.Request) -> web.Response:
     """Send a verification not tied to an event (``require_response: false`` for a notice)."""
     await require_key(request)
@@ -82,6 +119,10 @@ async def general_verification(request: web.Request) -> web.Response:
 
 
 @routes.get("/ext/v1/verifications/{verification_id}")
+@operation(summary="Read a verification", tag="verifications", security=API_KEY,
+           params=[Param("verification_id", "path", str, "From the answer that sent it")],
+           responses={200: (VerificationBody, "Its state, each recipient's delivery status and response")},
+           errors={**KEY_ERRORS, 404: "No such verification"})
 async def get_verification(request: web.Request) -> web.Response:
     await require_key(request)
     v = await request.app[STORE].get_verification(request.match_info["verification_id"])
@@ -91,6 +132,8 @@ async def get_verification(request: web.Request) -> web.Response:
 
 
 @routes.post("/ext/v1/dispatches")
+@operation(summary="Send a Dispatch SMS", tag="verifications", security=API_KEY, body=DispatchIn,
+           responses={201: (DispatchBody, "Queued; replies until reply_until log SMSReply")}, errors=SEND_ERRORS)
 async def dispatch(request: web.Request) -> web.Response:
     """A Dispatch SMS: a keywords.yaml dispatch template with its variables, or the operator's edited text."""
     await require_key(request)
@@ -98,8 +141,8 @@ async def dispatch(request: web.Request) -> web.Response:
     sent, outbound = await request.app[VERIFICATIONS].dispatch(
         site_id=body.site_id, contacts=body.contacts, template=body.template, text=body.text,
         variables=dict(body.variables), trace_id=request[TRACE_ID])
-    return web.json_response({"data": {
-        "dispatch_id": sent.id, "site_id": sent.site_id, "template": sent.template, "code": sent.code,
-        "reply_until": isoformat(sent.reply_until),
-        "sent_to": [{"contact_id": m.contact_id, "phone": m.to_phone, "text": m.body} for m in outbound]}},
+    return respond(DispatchBody(DispatchOut(
+        dispatch_id=sent.id, site_id=sent.site_id, template=sent.template, code=sent.code,
+        reply_until=isoformat(sent.reply_until),
+        sent_to=[DispatchSentTo(contact_id=m.contact_id, phone=m.to_phone, text=m.body) for m in outbound])),
         status=201)

@@ -354,3 +354,100 @@ SET valid = excluded.valid, line_type = excluded.line_type, carrier_name = exclu
 
 -- name: set_phone_status!
 UPDATE contacts SET phone_status = :phone_status, line_type = :line_type WHERE phone = :phone;
+
+
+-- Partner API: sites, contacts, OAuth, welcome
+
+-- name: update_contact!
+-- A new number has not been looked up: its status is unknown (the right-hand sides see the old row).
+UPDATE contacts
+SET external_contact_id = :external_contact_id, first_name = :first_name, last_name = :last_name,
+    phone = :phone, email = :email, auto_notify = :auto_notify, email_notify = :email_notify,
+    title = :title, slot_number = :slot_number,
+    phone_status = CASE WHEN phone IS :phone THEN phone_status ELSE 'unknown' END,
+    line_type = CASE WHEN phone IS :phone THEN line_type ELSE NULL END
+WHERE id = :id;
+
+-- name: delete_contact!
+DELETE FROM contacts WHERE id = :id;
+
+-- name: count_site_contacts$
+SELECT count(*) FROM contacts WHERE site_id = :site_id;
+
+-- name: detach_open_recipient!
+-- A deleted contact stops counting in the verifications still open: its row keeps the
+-- history but loses the phone, so a reply from that number can no longer answer them.
+UPDATE verification_recipients SET status = 'removed', phone = NULL
+WHERE contact_id = :contact_id
+  AND verification_id IN (SELECT id FROM verifications
+                          WHERE status IN ('pending', 'sent', 'delivered', 'failed'));
+
+-- name: cancel_queued_for_contact!
+UPDATE outbound_messages
+SET status = 'cancelled', updated_at = :now, error_message = 'the contact was deleted'
+WHERE contact_id = :contact_id AND status = 'queued';
+
+-- name: end_contact_sessions!
+UPDATE interface_state SET session_contact_id = NULL, session_expires_at = NULL, session_duress = 0,
+                           pending_command = NULL, pending_until = NULL, updated_at = :now
+WHERE session_contact_id = :contact_id;
+
+-- name: expire_contact_response_tokens!
+UPDATE response_tokens SET expires_at = :now WHERE contact_id = :contact_id AND used_at IS NULL AND expires_at > :now;
+
+-- name: delete_welcome!
+DELETE FROM contact_welcome WHERE contact_id = :contact_id;
+
+-- name: get_welcome^
+SELECT * FROM contact_welcome WHERE contact_id = :contact_id;
+
+-- name: site_welcomes
+SELECT w.* FROM contact_welcome w JOIN contacts c ON c.id = w.contact_id WHERE c.site_id = :site_id;
+
+-- name: start_welcome!
+INSERT INTO contact_welcome (contact_id, state, send_error, token_hash, token_expires_at, sent_at, updated_at)
+VALUES (:contact_id, 'pending', NULL, :token_hash, :token_expires_at, :now, :now)
+ON CONFLICT (contact_id) DO UPDATE
+SET state = 'pending', send_error = NULL, token_hash = excluded.token_hash,
+    token_expires_at = excluded.token_expires_at, sent_at = excluded.sent_at, confirmed_at = NULL,
+    updated_at = excluded.updated_at;
+
+-- name: welcome_by_token^
+SELECT * FROM contact_welcome WHERE token_hash = :token_hash AND token_expires_at > :now;
+
+-- name: confirm_welcome!
+UPDATE contact_welcome SET state = 'confirmed', confirmed_at = :now, send_error = NULL, updated_at = :now
+WHERE contact_id = :contact_id AND state != 'confirmed';
+
+-- name: welcome_send_failed!
+UPDATE contact_welcome SET state = 'send_error', send_error = :reason, updated_at = :now
+WHERE contact_id = :contact_id AND state = 'pending';
+
+-- name: insert_oauth_client!
+INSERT INTO oauth_clients (id, name, secret_hash, dealer_id, created_at)
+VALUES (:id, :name, :secret_hash, :dealer_id, :created_at);
+
+-- name: get_oauth_client^
+SELECT * FROM oauth_clients WHERE id = :id AND revoked_at IS NULL;
+
+-- name: list_oauth_clients
+SELECT * FROM oauth_clients ORDER BY created_at, id;
+
+-- name: revoke_oauth_client!
+UPDATE oauth_clients SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL;
+
+-- name: delete_client_tokens!
+DELETE FROM oauth_tokens WHERE client_id = :client_id;
+
+-- name: delete_expired_tokens!
+DELETE FROM oauth_tokens WHERE expires_at <= :now;
+
+-- name: insert_oauth_token!
+INSERT INTO oauth_tokens (token_hash, client_id, dealer_id, issued_at, expires_at)
+VALUES (:token_hash, :client_id, :dealer_id, :issued_at, :expires_at);
+
+-- name: get_oauth_token^
+-- The grant behind a token, with whether its client (when stored here) was revoked since.
+SELECT t.*, c.id IS NOT NULL AS stored_client, c.revoked_at AS client_revoked_at
+FROM oauth_tokens t LEFT JOIN oauth_clients c ON c.id = t.client_id
+WHERE t.token_hash = :token_hash;
