@@ -17,7 +17,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 # argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane): the library's default takes 64 MiB
 # a check, and with two checks in flight the daemon's memory would more than double.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
+# One thread: on two cores a second argon2 thread left the event loop one core short (non-PIN p99 at
+# 200 texts/s went 2.0 -> 11.1 ms under 20 PIN texts/s with two threads, 4.9 ms with one; bench/interface.py)
+# and memory one more 19 MiB. PIN texts are rare; under a flood they queue here, not on the loop.
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
 # Checked against when there is no hash, so an unknown account costs the same time as a wrong secret.
 # Made with the same parameters (a hash's own parameters decide the cost of checking it).
 _DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$bm90LWEtcmVhbC1zYWx0IQ$FskkG/OwqBKrQe94MtLurOpwcRa/0re2ztdrz1Q/WkE"
