@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from inbound import RssMonitor, free_port, proc_status, wait_ready  # noqa: E402
+from inbound import RssMonitor, free_port, wait_ready  # noqa: E402
 
 PIN = "48213579"
 
@@ -153,7 +153,6 @@ def main() -> int:
             rss.stop()
             daemon.send_signal(signal.SIGTERM)
             code = daemon.wait(timeout=30)
-        hwm = proc_status(daemon.pid).get("VmHWM") or rss.peak_kb
         print(f"non-PIN texts at {args.rate:.0f}/s for {args.seconds:.0f} s; PIN texts at {args.pin_rate:.0f}/s "
               f"(2 argon2id checks each, 19 MiB, t=2), {os.cpu_count()} CPUs")
         print(f"{'':28}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'texts':>8}{'errors':>8}")

@@ -10,7 +10,7 @@ import pytest
 
 from gateway.hashes import hash_secret
 from gateway.model import Contact, Site, SiteGroup
-from gateway.web.appkeys import EXPIRY, STORE
+from gateway.web.appkeys import EXPIRY
 from tests.helpers import codes, event_log, post_alarm, text
 
 GINA = "+15550001111"  # a site-group contact with the On Test permission

@@ -8,7 +8,6 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from gateway.oauth import create_client
-from tests.conftest import PHONE
 
 
 class Recorder:

@@ -11,7 +11,7 @@ from gateway.commands.lookup import contact_validate
 from gateway.errors import GatewayError
 from gateway.web.appkeys import STORE
 from tests.conftest import PHONE
-from tests.fake_twilio import fake_twilio, with_twilio  # noqa: F401  (fixture)
+from tests.fake_twilio import with_twilio
 
 
 @pytest.fixture

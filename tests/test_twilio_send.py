@@ -12,7 +12,7 @@ from gateway.clock import ManualClock
 from gateway.model import PRIORITY_NOTICE, PRIORITY_VERIFICATION, Decision, OutboundMessage
 from gateway.web.appkeys import SENDER, STORE
 from tests.conftest import PHONE
-from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, TWILIO_NUMBER, Answer, fake_twilio, with_twilio  # noqa: F401
+from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, TWILIO_NUMBER, Answer, with_twilio
 from tests.helpers import codes, deliver, event_log, post_alarm
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from gateway.carriers.twilio_settings import warnings
 from tests.conftest import PHONE
-from tests.fake_twilio import fake_twilio, with_twilio  # noqa: F401  (fixture)
+from tests.fake_twilio import with_twilio
 from tests.helpers import codes, deliver, event_log, post_alarm
 
 INBOUND = "/carriers/twilio/inbound"
