@@ -52,8 +52,11 @@ class InboundService:
             raise ValidationFailed(exc.message, field="from") from None
 
     async def receive(self, *, carrier: str, carrier_message_id: str, from_phone: str, to_phone: str, body: str,
-                      trace_id: str | None = None) -> InboundResult:
-        """Decide on and durably record one text; the replies to send back inline."""
+                      trace_id: str | None = None, may_reply: bool = True) -> InboundResult:
+        """Decide on and durably record one text; the replies to send back inline.
+
+        ``may_reply=False`` (the text opted the number out) records no reply, since none can be sent.
+        """
         sender_phone = self.normalize(from_phone)
         body = body[:MAX_BODY_CHARS]
         words, pin = split_pin(body)
@@ -63,6 +66,8 @@ class InboundService:
         check = await self._check_pin(sender.access, pin)
         decision = decide_inbound(msg, sender, Text(words=words, stored=msg.body, pin=check),
                                   self.table(), self.interface, self.verifications, trace_id=trace_id)
+        if not may_reply:
+            decision.replies.clear()
         result = await self.store.commit(decision)
         if result.duplicate:
             self.metrics.inbound.labels(carrier, "duplicate").inc()

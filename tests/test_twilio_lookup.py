@@ -59,3 +59,29 @@ async def test_loopback_has_no_lookup(store, contact, config):
 
     with pytest.raises(GatewayError, match="no number lookup"):
         await validate(msgspec.structs.replace(config, carrier=Carrier()), contact.id)
+
+
+@pytest.fixture
+def lookup_config(config, fake_twilio):
+    return with_twilio(config, fake_twilio, lookup_on_create=True)
+
+
+async def test_partner_api_contact_is_looked_up_when_configured(aiohttp_client, lookup_config, clock, fake_twilio):
+    from gateway.model import Site
+    from gateway.oauth import create_client
+    from gateway.web.app import create_app
+    from gateway.web.appkeys import STORE
+
+    client = await aiohttp_client(create_app(lookup_config, clock=clock, run_loops=False))
+    store = client.app[STORE]
+    await store.add_site(Site(id="site_main", dealer_id="12345", name="Main Office", created_at=clock.now()))
+    client_id, secret = await create_client(store, "12345", "tests", clock)
+    token = await (await client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                                           "client_secret": secret})).json()
+    resp = await client.post("/partner/v1/dealers/12345/sites/site_main/contacts",
+                             headers={"Authorization": f"Bearer {token['access_token']}"},
+                             json={"external_contact_id": "x1", "first_name": "A", "last_name": "B",
+                                   "phone_number": "5550123457"})
+    body = await resp.json()
+    assert resp.status == 201 and fake_twilio.lookups == ["+15550123457"]
+    assert body["verification"]["phone"] == "valid"

@@ -178,11 +178,11 @@ class TwilioCarrier(Carrier):
             await self.optouts.opt_in(phone, "START", trace_id)
         result = await self.services.inbound.receive(
             carrier=self.name, carrier_message_id=sid, from_phone=phone,
-            to_phone=form.get("To") or self.settings.from_number, body=form.get("Body", ""), trace_id=trace_id)
+            to_phone=form.get("To") or self.settings.from_number, body=form.get("Body", ""), trace_id=trace_id,
+            may_reply=opt != "STOP")  # Twilio refuses any text to a number that just opted out
         twiml = MessagingResponse()
-        if opt != "STOP":  # Twilio refuses any text to a number that just opted out
-            for reply in result.replies:
-                twiml.message(reply)
+        for reply in result.replies:
+            twiml.message(reply)
         return web.Response(text=str(twiml), content_type="text/xml")
 
     async def status(self, request: web.Request) -> web.Response:

@@ -611,6 +611,7 @@ class SQLiteStore(Store):
             await QUERIES.end_contact_sessions(conn, contact_id=contact.id, now=_t(now))
             await QUERIES.expire_contact_response_tokens(conn, contact_id=contact.id, now=_t(now))
             await QUERIES.delete_welcome(conn, contact_id=contact.id)
+            await QUERIES.forget_dispatch_recipient(conn, contact_id=contact.id)
             remaining = await QUERIES.count_site_contacts(conn, site_id=contact.site_id)
             await self._insert_log(conn, log_for(remaining))
         return remaining

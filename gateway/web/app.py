@@ -20,6 +20,7 @@ from gateway.expiry import VerificationExpiry
 from gateway.inbound import InboundService
 from gateway.keyword_file import KeywordFile
 from gateway.metrics import Metrics
+from gateway.lookup import PhoneLookups
 from gateway.mail import create_mailer
 from gateway.mail.courier import EmailCourier
 from gateway.oauth import PartnerAuth, load_clients_file
@@ -33,6 +34,7 @@ from gateway.web.appkeys import (
     ALARMS, API_KEYS, CARRIER, CLOCK, CONFIG, EXPIRY, INBOUND, KEYWORDS, MAILER, MAX_BODY, METRICS, SENDER, STORE,
     VERIFICATIONS, WEBHOOKS,
 )
+from gateway.web.appkeys import LOOKUPS
 from gateway.web.appkeys import PARTNER_AUTH, WELCOME
 from gateway.web.middleware import trace_and_errors
 
@@ -77,6 +79,9 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app[VERIFICATIONS] = VerificationService(store, keywords, clock, metrics, sender, config.verifications,
                                              config.carrier.from_number)
     app[MAILER] = mailer
+    twilio = config.carrier.twilio
+    if twilio is not None and twilio.lookup_on_create:
+        app[LOOKUPS] = PhoneLookups(store, carrier, clock, twilio.lookup_cache_days)
     for surface in (oauth, partner_api, welcome, openapi):
         app.add_routes(surface.routes)
     carrier_app = web.Application()

@@ -15,6 +15,7 @@ from gateway.keyword_file import KeywordFile
 from gateway.metrics import Metrics
 from gateway.oauth import PartnerAuth
 from gateway.outbox import OutboxSender
+from gateway.lookup import PhoneLookups
 from gateway.mail import Mailer
 from gateway.stores import Store
 from gateway.verifications_service import VerificationService
@@ -39,3 +40,4 @@ WELCOME = web.AppKey("welcome", WelcomeService)
 TRACE_ID = web.RequestKey("trace_id", str)
 VERIFICATIONS = web.AppKey("verifications", VerificationService)
 MAILER = web.AppKey("mailer", Mailer)
+LOOKUPS = web.AppKey("lookups", PhoneLookups)  # present when carrier.twilio.lookup_on_create is on

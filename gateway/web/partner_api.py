@@ -16,12 +16,12 @@ import msgspec
 from aiohttp import web
 
 from gateway import codes
-from gateway.errors import (ContactNotFound, DealerForbidden, DuplicateContact, DuplicateKey, InvalidPhoneNumber,
+from gateway.errors import (ContactNotFound, GatewayError, DealerForbidden, DuplicateContact, DuplicateKey, InvalidPhoneNumber,
                             UnknownSite, ValidationFailed)
 from gateway.hashes import same
 from gateway.model import Contact, LogEntry, Site
 from gateway.phone import to_e164
-from gateway.web.appkeys import CLOCK, CONFIG, METRICS, PARTNER_AUTH, STORE, TRACE_ID, WELCOME
+from gateway.web.appkeys import CLOCK, CONFIG, LOOKUPS, METRICS, PARTNER_AUTH, STORE, TRACE_ID, WELCOME
 from gateway.web.bodies import decode_json, respond
 from gateway.web.openapi import PARTNER_OAUTH, Param, operation
 from gateway.web.partner_types import (UNSET, ContactId, ContactIn, ContactOut, ContactUpdate, DealerId, SiteId,
@@ -96,6 +96,19 @@ def _check(contact: Contact) -> Contact:
     return contact
 
 
+async def _looked_up(request: web.Request, contact: Contact) -> Contact:
+    """With ``carrier.twilio.lookup_on_create``: the carrier's lookup marks the new phone valid or invalid.
+    A lookup that fails leaves it unknown; the contact is created all the same."""
+    lookups = request.app.get(LOOKUPS)
+    if lookups is None or not contact.phone:
+        return contact
+    try:
+        return (await lookups.validate_contact(contact.id)).contact
+    except GatewayError as exc:
+        log.warning("trace=%s contact %d: phone lookup failed: %s", request[TRACE_ID], contact.id, exc.message)
+        return contact
+
+
 async def _out(request: web.Request, contact: Contact) -> ContactOut:
     return contact_out(contact, await request.app[STORE].get_welcome(contact.id))
 
@@ -153,6 +166,7 @@ async def create_contact(request: web.Request) -> web.Response:
     except DuplicateKey as exc:
         raise DuplicateContact(exc.message, field="external_contact_id") from None
     log.info("trace=%s contact %d created on site %s", request[TRACE_ID], contact.id, site.id)
+    contact = await _looked_up(request, contact)
     return respond(await _out(request, contact), 201, {"Location": f"{request.path}/{contact.id}"})
 
 

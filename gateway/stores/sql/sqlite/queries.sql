@@ -451,3 +451,7 @@ VALUES (:token_hash, :client_id, :dealer_id, :issued_at, :expires_at);
 SELECT t.*, c.id IS NOT NULL AS stored_client, c.revoked_at AS client_revoked_at
 FROM oauth_tokens t LEFT JOIN oauth_clients c ON c.id = t.client_id
 WHERE t.token_hash = :token_hash;
+
+-- name: forget_dispatch_recipient!
+-- A deleted contact's replies no longer count as answers to a Dispatch SMS.
+DELETE FROM dispatch_recipients WHERE contact_id = :contact_id;
