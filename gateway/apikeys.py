@@ -10,8 +10,12 @@ import hashlib
 import os
 import secrets
 from pathlib import Path
+from typing import Annotated
+
+import msgspec
 
 from gateway.clock import Clock
+from gateway.credential_files import load_entries
 from gateway.errors import Unauthorized
 from gateway.hashes import hash_secret, same, verify_secret_async
 from gateway.stores import Store
@@ -53,10 +57,24 @@ def write_operator_key(path: Path) -> str:
     return full
 
 
+class KeyEntry(msgspec.Struct, forbid_unknown_fields=True):
+    """One entry of ``api.keys_file``: ``{id, name, hash}``, as ``gateway api-key add --for-file`` prints it."""
+
+    id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{12}$")]
+    name: str
+    hash: Annotated[str, msgspec.Meta(pattern=r"^\$argon2id\$")]
+
+
+def load_keys_file(path: Path) -> dict[str, str]:
+    """Key id to argon2 hash for every key listed in ``path`` (``api.keys_file``)."""
+    return {e.id: e.hash for e in load_entries(path, "api.keys_file", KeyEntry, "id")}
+
+
 class ApiKeyAuth:
-    def __init__(self, store: Store, operator_key: str | None = None) -> None:
+    def __init__(self, store: Store, operator_key: str | None = None, file_keys: dict[str, str] | None = None) -> None:
         self.store = store
         self.operator_key = operator_key
+        self.file_keys = file_keys or {}
         self._known: dict[bytes, str] = {}
 
     async def authenticate(self, authorization: str | None) -> str:
@@ -71,7 +89,9 @@ class ApiKeyAuth:
         if digest in self._known:
             return self._known[digest]
         parts = split_key(token)
-        stored = await self.store.api_key_hash(parts[0]) if parts and parts[0] != OPERATOR_KEY_ID else None
+        stored = None
+        if parts and parts[0] != OPERATOR_KEY_ID:
+            stored = self.file_keys.get(parts[0]) or await self.store.api_key_hash(parts[0])
         # Checked even when the id is unknown, so a guessed id costs the same time as a real one.
         if not await verify_secret_async(stored, parts[1] if parts else token) or stored is None:
             raise Unauthorized("The API key is not valid.")

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Annotated
 
 import msgspec
-import yaml
 
 from gateway.clock import Clock
-from gateway.errors import ConfigurationError, InvalidToken, TokenRequired
+from gateway.credential_files import load_entries
+from gateway.errors import InvalidToken, TokenRequired
 from gateway.hashes import hash_secret, token_digest, verify_secret_async
 from gateway.stores import Store
 from gateway.stores.base import OAuthClient
@@ -42,23 +42,9 @@ class IssuedToken(msgspec.Struct, frozen=True):
 
 def load_clients_file(path: Path) -> dict[str, OAuthClient]:
     """The clients listed in ``path``; ConfigurationError naming the file and entry when it is invalid."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigurationError(f"api.oauth_clients_file: cannot read {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(f"api.oauth_clients_file: {path}: not YAML: {exc}") from None
-    try:
-        entries = msgspec.convert(data or [], list[ClientEntry], strict=True)
-    except msgspec.ValidationError as exc:
-        raise ConfigurationError(f"api.oauth_clients_file: {path}: {exc}") from None
-    clients: dict[str, OAuthClient] = {}
-    for entry in entries:
-        if entry.client_id in clients:
-            raise ConfigurationError(f"api.oauth_clients_file: {path}: client_id {entry.client_id!r} appears twice")
-        clients[entry.client_id] = OAuthClient(client_id=entry.client_id, dealer_id=entry.dealer_id,
-                                               secret_hash=entry.secret_hash, name=entry.name)
-    return clients
+    return {e.client_id: OAuthClient(client_id=e.client_id, dealer_id=e.dealer_id, secret_hash=e.secret_hash,
+                                      name=e.name)
+            for e in load_entries(path, "api.oauth_clients_file", ClientEntry, "client_id")}
 
 
 async def create_client(store: Store, dealer_id: str, name: str | None, clock: Clock) -> tuple[str, str]:

@@ -107,3 +107,33 @@ async def test_trace_id_is_echoed_and_logged(client, auth, site, contact):
     rows = await event_log(client, auth, site.id)
     assert {r["trace_id"] for r in rows} == {"550e8400-e29b-41d4-a716-123456789000"}
     assert codes(rows) == ["BA", "SMSSENT"]
+
+
+async def test_keys_from_the_keys_file(aiohttp_client, config, clock, tmp_path, site):
+    import msgspec
+
+    from gateway.apikeys import new_key
+    from gateway.config import Api
+    from gateway.hashes import hash_secret
+    from gateway.web.app import create_app
+
+    key_id, secret, key = new_key()
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(f"- id: {key_id}\n  name: automation\n  hash: '{hash_secret(secret)}'\n")
+    config = msgspec.structs.replace(config, api=Api(keys_file=str(keys)))
+    client = await aiohttp_client(create_app(config, clock=clock, run_loops=False))
+    ok = await client.get("/ext/v1/event-log", headers={"Authorization": f"Bearer {key}"})
+    wrong = await client.get("/ext/v1/event-log", headers={"Authorization": f"Bearer {key[:-2]}xx"})
+    assert ok.status == 200 and wrong.status == 401
+
+
+def test_a_bad_keys_file_is_one_clear_line(tmp_path):
+    import pytest as _pytest
+
+    from gateway.apikeys import load_keys_file
+    from gateway.errors import ConfigurationError
+
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("- id: nothex\n  name: x\n  hash: plain\n")
+    with _pytest.raises(ConfigurationError, match=f"api.keys_file: {keys}"):
+        load_keys_file(keys)

@@ -7,7 +7,10 @@ import secrets
 import sys
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from gateway.apikeys import create_key
+import yaml
+
+from gateway.apikeys import create_key, load_keys_file, new_key
+from gateway.hashes import hash_secret
 from gateway.carriers import BACKENDS
 from gateway.clock import Clock
 from gateway.config import Config
@@ -68,6 +71,8 @@ def register(sub, config_arg) -> None:
     p = key.add_parser("add", help="create a key; prints it once (only its hash is stored)")
     config_arg(p)
     p.add_argument("--name", required=True)
+    p.add_argument("--for-file", action="store_true",
+                   help="store nothing: print the key, and on stderr its entry for api.keys_file")
     p.set_defaults(run=api_key_add)
 
     oauth = sub.add_parser("oauth-client", help="manage OAuth clients of the /partner/v1 API")
@@ -113,11 +118,12 @@ async def check(config: Config, args: argparse.Namespace) -> int:
         problems.extend(str(p) for p in exc.problems)
     except OSError as exc:
         problems.append(f"{config.keywords_path}: cannot read: {exc.strerror}")
-    if config.api.oauth_clients_file:
-        try:
-            load_clients_file(config.resolve(config.api.oauth_clients_file))
-        except GatewayError as exc:
-            problems.append(f"{config.source or '<defaults>'}: {exc.message}")
+    for name, loader in (("oauth_clients_file", load_clients_file), ("keys_file", load_keys_file)):
+        if getattr(config.api, name):
+            try:
+                loader(config.resolve(getattr(config.api, name)))
+            except GatewayError as exc:
+                problems.append(f"{config.source or '<defaults>'}: {exc.message}")
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for problem in problems:
@@ -197,6 +203,12 @@ async def contact_list(config: Config, args: argparse.Namespace) -> int:
 
 
 async def api_key_add(config: Config, args: argparse.Namespace) -> int:
+    if args.for_file:
+        key_id, secret, key = new_key()
+        print(key)
+        entry = yaml.safe_dump([{"id": key_id, "name": args.name, "hash": hash_secret(secret)}], sort_keys=False)
+        print(f"Add this entry to api.keys_file:\n{entry}", file=sys.stderr, end="")
+        return 0
     async with opened(config) as store:
         key = await create_key(store, args.name, Clock())
     print(key)

@@ -12,7 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from gateway.alarms import AlarmService
-from gateway.apikeys import ApiKeyAuth, write_operator_key
+from gateway.apikeys import ApiKeyAuth, load_keys_file, write_operator_key
 from gateway.carriers import CarrierServices, create_carrier
 from gateway.clock import Clock
 from gateway.config import Config
@@ -65,7 +65,8 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app[ALARMS] = AlarmService(store, keywords, clock, metrics, config.carrier.from_number, sender.wake)
     app[EXPIRY] = VerificationExpiry(store, keywords, clock, metrics, config.verifications.expiry_poll_seconds,
                                      config.interface.codes.test_end)
-    app[API_KEYS] = ApiKeyAuth(store)
+    app[API_KEYS] = ApiKeyAuth(store, file_keys=load_keys_file(config.resolve(config.api.keys_file))
+                               if config.api.keys_file else None)
     clients_file = config.api.oauth_clients_file
     app[PARTNER_AUTH] = PartnerAuth(store, clock, config.api.oauth_token_seconds,
                                     load_clients_file(config.resolve(clients_file)) if clients_file else None)
