@@ -117,3 +117,15 @@ async def test_help_is_passed_through_without_opting_out(client, app, config, tw
 
     await tw.text(inbound_url(config), PHONE, "HELP", OptOutType="HELP")
     assert not await app[STORE].opted_out(PHONE)
+
+
+async def test_cancel_that_opts_out_answers_the_alarm_but_records_no_reply(client, app, config, tw, auth, site,
+                                                                            contact):
+    import sqlite3
+
+    await post_alarm(client, auth, site.id, "BA")
+    status, body = await tw.text(inbound_url(config), PHONE, "CANCEL", OptOutType="STOP")
+    assert (status, body) == (200, EMPTY)  # Twilio would refuse a reply to a number that just opted out
+    assert codes(await event_log(client, auth, site.id))[-1] == "SMSNO"  # the cancel still counts
+    with sqlite3.connect(config.database.sqlite_path) as db:
+        assert db.execute("SELECT count(*) FROM outbound_messages WHERE kind = 'reply'").fetchone()[0] == 0

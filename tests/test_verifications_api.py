@@ -145,3 +145,16 @@ async def test_dispatch_edited_text_and_bad_requests(client, auth, site, contact
     unknown = await verify(client, auth, "/ext/v1/dispatches",
                            {"site_id": site.id, "contacts": ["all"], "template": "nope"}, status=422)
     assert unknown["error"]["details"]["field"] == "template"
+
+
+async def test_a_deleted_contact_leaves_the_dispatch_reply_window(client, auth, site, contact, partner, store,
+                                                                  clock):
+    # The same phone belongs to a second contact (a spouse sharing a number), who stays.
+    await store.add_contact(Contact(id=0, site_id=site.id, first_name="Joan", last_name="Doe", phone=PHONE,
+                                    created_at=clock.now()))
+    await verify(client, auth, "/ext/v1/dispatches", {"site_id": site.id, "contacts": [contact.id], "text": "Go"},
+                 status=201)
+    resp = await client.delete(f"/partner/v1/dealers/12345/sites/{site.id}/contacts/{contact.id}", headers=partner)
+    assert resp.status == 204
+    await text(client, PHONE, "on my way")
+    assert codes(await event_log(client, auth))[-1] == "SMSIN"  # not a reply to John's dispatch any more
