@@ -277,3 +277,10 @@ async def test_verification_reply_still_wins_over_commands(client, auth, sam):
     await post_alarm(client, auth, "site_c", "BA")
     assert "CONFIRMED" in await one(client, SAM, "yes")
     assert await one(client, SAM, f"SITES {SAM_PIN}") == "1 Depot"  # with nothing open, commands work again
+
+
+async def test_help_fits_one_sms_segment(client, gina, sam):
+    from gateway.segments import count
+
+    for phone in (GINA, SAM, STRANGER):
+        assert count(await one(client, phone, "HELP")).segments == 1
