@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 
 from gateway import codes
-from gateway.clock import Clock
+from gateway.clock import Clock, isoformat
 from gateway.keywords import fold
-from gateway.model import LogEntry
+from gateway.model import Decision, LogEntry, Notification
 from gateway.stores import Store
 from gateway.yamlsource import load_yaml
 
@@ -50,7 +50,16 @@ class OptOuts:
                             details={"source": source}, trace_id=trace_id) for c in contacts]
         entries = entries or [LogEntry(code=code, at=now, phone=phone, comment=comment, details={"source": source},
                                        trace_id=trace_id)]
-        return await self.store.set_opt_out(phone, opted_out, source, now, entries)
+        changed = await self.store.set_opt_out(phone, opted_out, source, now, entries)
+        if changed and opted_out:
+            # Subscribers hear that a life-safety contact can no longer be texted. Queued right after the
+            # opt-out's own transaction: a crash between the two loses this webhook, not the opt-out.
+            await self.store.commit(Decision(notifications=[Notification(
+                event_type="contact.opted_out", at=now, data={
+                    "phone": phone, "contact_ids": [c.id for c in contacts], "site_ids": sorted(
+                        {c.site_id for c in contacts if c.site_id}), "source": source,
+                    "opted_out_at": isoformat(now)})]))
+        return changed
 
 
 def keyword_collisions(path: str | os.PathLike[str]) -> list[str]:

@@ -129,3 +129,14 @@ async def test_cancel_that_opts_out_answers_the_alarm_but_records_no_reply(clien
     assert codes(await event_log(client, auth, site.id))[-1] == "SMSNO"  # the cancel still counts
     with sqlite3.connect(config.database.sqlite_path) as db:
         assert db.execute("SELECT count(*) FROM outbound_messages WHERE kind = 'reply'").fetchone()[0] == 0
+
+
+async def test_stop_queues_a_contact_opted_out_webhook(client, app, config, tw, site, contact):
+    import json
+    import sqlite3
+
+    await tw.text(inbound_url(config), PHONE, "STOP", OptOutType="STOP")
+    with sqlite3.connect(config.database.sqlite_path) as db:
+        rows = db.execute("SELECT event_type, data FROM webhook_events").fetchall()
+    assert [(kind, json.loads(data)["contact_ids"], json.loads(data)["source"]) for kind, data in rows] == [
+        ("contact.opted_out", [contact.id], "STOP")]
