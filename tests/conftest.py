@@ -96,3 +96,22 @@ async def partner_token(client, store, clock):
 async def partner(partner_token) -> dict[str, str]:
     """Authorization headers of a partner client acting for dealer 12345 (the ``site`` fixture's dealer)."""
     return await partner_token("12345")
+
+
+# Tests marked `postgres` need the server on 127.0.0.1:5432 and skip with a reason when none
+# answers; under CI (CI=true) such a skip fails the run, so a missing server cannot pass unseen.
+_skipped_postgres: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and "postgres" in report.keywords:
+        _skipped_postgres.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import os
+
+    if os.environ.get("CI") == "true" and _skipped_postgres:
+        print(f"\nCI: {len(_skipped_postgres)} PostgreSQL test(s) skipped; they must run in CI: "
+              + ", ".join(_skipped_postgres[:5]))
+        session.exitstatus = 1
