@@ -1,15 +1,124 @@
-"""Rows to records: the one place that knows how stored columns map onto the model."""
+"""The store's records, and how stored rows become them: the one place that knows how stored
+columns map onto the model."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from gateway.clock import parse_isoformat
 from gateway.model import AlarmEvent, Contact, Dispatch, InterfaceState, Recipient, Site, SiteGroup, Verification
-from gateway.stores.base import LogRow, OAuthClient, OutboxItem, Welcome
 
+
+class CommitResult(msgspec.Struct, frozen=True, kw_only=True):
+    duplicate: bool = False  # the inbound message or alarm event was seen before: nothing written
+    inbound_id: int | None = None
+    outbound_ids: tuple[int, ...] = ()
+
+
+class LogRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An event-log row as stored, with its cursor id."""
+
+    id: int
+    at: datetime
+    code: str
+    site_id: str | None
+    contact_id: int | None
+    phone: str | None
+    verification_id: str | None
+    event_id: str | None
+    comment: str | None
+    details: dict[str, Any] | None
+    trace_id: str | None
+
+
+class InboundView(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything about a number that deciding on its text needs, read in one go."""
+
+    contacts: list[Contact]
+    state: InterfaceState | None
+    open: list[tuple[Verification, int]]  # newest first, with the recipient contact id
+    site: Site | None  # of the newest open verification
+    alarm: AlarmEvent | None  # of the newest open verification
+    dispatches: list[Dispatch] = []  # whose reply window is open, newest first
+
+
+class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
+    """A claimed outbox message, leased to one sender until it is marked."""
+
+    id: int
+    kind: str
+    priority: int
+    to_phone: str
+    from_phone: str
+    body: str
+    segments: int
+    attempts: int
+    created_at: datetime
+    expires_at: datetime | None
+    site_id: str | None
+    contact_id: int | None
+    verification_id: str | None
+    channel: str = "sms"  # sms | email
+    to_address: str | None = None  # for email
+    subject: str | None = None
+
+
+class DeliveryResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What a delivery report did: whether its message is known, and the message when it was settled."""
+
+    known: bool
+    settled: OutboxItem | None = None
+
+
+class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
+    """A claimed webhook delivery with the event it carries, leased to one dispatcher until it is marked."""
+
+    id: int
+    subscriber: str
+    webhook_event_id: int
+    event_type: str
+    data: str  # JSON, as stored
+    event_created_at: datetime
+    attempts: int
+
+
+class Welcome(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a contact stands with the welcome text; no record means state ``none``."""
+
+    contact_id: int
+    state: str  # pending | confirmed | send_error
+    send_error: str | None = None
+    token_expires_at: datetime | None = None
+    sent_at: datetime | None = None
+    confirmed_at: datetime | None = None
+
+
+class OAuthClient(msgspec.Struct, frozen=True, kw_only=True):
+    """A partner system allowed to act for one dealer."""
+
+    client_id: str
+    dealer_id: str
+    secret_hash: str
+    name: str | None = None
+    created_at: datetime | None = None
+
+
+class TokenGrant(msgspec.Struct, frozen=True, kw_only=True):
+    """What a bearer token was issued for. ``client_stored`` is false for clients of the clients file."""
+
+    client_id: str
+    dealer_id: str
+    expires_at: datetime
+    client_stored: bool
+    client_revoked: bool
+
+
+# Rows to records
 
 def _dt(value):
     if value is None:

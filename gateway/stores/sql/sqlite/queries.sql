@@ -1,4 +1,4 @@
--- Every query the SQLite engine runs. gateway/stores/sqlite.py is the only caller.
+-- Every query the SQLite engine runs. gateway/stores/sqlite/ is the only caller.
 -- aiosql suffixes: ^ one row, $ one value, ! rowcount, <! last row id, *! many.
 
 -- name: insert_site!

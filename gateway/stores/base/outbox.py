@@ -1,0 +1,88 @@
+"""Verifications and the messages that carry them: the outbox, carrier delivery reports,
+response links, the loopback carrier's record."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from gateway.model import Decision, DeliveryReport, LogEntry, Verification
+from gateway.stores.records import DeliveryResult, OutboxItem
+
+
+class OutboxStore(abc.ABC):
+    """Verifications, the outbox and delivery reports."""
+
+    # Verifications
+    @abc.abstractmethod
+    async def open_verifications(self, phone: str, now: datetime) -> list[tuple[Verification, int]]:
+        """Verifications a text from ``phone`` may answer (not timed out), newest first, with the recipient contact id."""
+
+    @abc.abstractmethod
+    async def get_verification(self, verification_id: str) -> Verification | None: ...
+
+    @abc.abstractmethod
+    async def expire_verifications(self, now: datetime, effects_for: Callable[[Verification], Decision]) -> list[Verification]:
+        """Mark every verification past its timeout expired; write the log rows and notifications of
+        ``effects_for(v)`` in the same transaction."""
+
+    # Verifications API: response links
+    @abc.abstractmethod
+    async def add_response_token(self, token_hash: str, verification_id: str, contact_id: int,
+                                 expires_at: datetime) -> None: ...
+
+    @abc.abstractmethod
+    async def response_token(self, token_hash: str) -> dict[str, Any] | None:
+        """The token's row with its verification's status, process, site, event and message."""
+
+    @abc.abstractmethod
+    async def use_response_token(self, token_hash: str, now: datetime) -> bool:
+        """Mark the token used; False when it already was (one use only)."""
+
+    # Outbox
+    @abc.abstractmethod
+    async def claim_outbound(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]: ...
+
+    @abc.abstractmethod
+    async def release_leases(self, now: datetime) -> int:
+        """Make every message left 'sending' by a previous process due now (start-up only)."""
+
+    @abc.abstractmethod
+    async def outbound_sent(self, item: OutboxItem, carrier: str, carrier_message_id: str, now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    async def outbound_retry(
+        self, item: OutboxItem, next_attempt_at: datetime, error_code: str | None, error: str, now: datetime
+    ) -> None: ...
+
+    @abc.abstractmethod
+    async def outbound_failed(
+        self, item: OutboxItem, status: str, error_code: str | None, error: str, now: datetime, log: Sequence[LogEntry]
+    ) -> None:
+        """Give up on ``item`` (status failed or expired) and log why, in one transaction."""
+
+    @abc.abstractmethod
+    async def outbox_depth(self) -> int: ...
+
+    @abc.abstractmethod
+    async def next_outbound_due(self) -> datetime | None: ...
+
+    # Carrier delivery reports
+    @abc.abstractmethod
+    async def delivery_report(
+        self, report: DeliveryReport, log_for: Callable[[OutboxItem, DeliveryReport], Sequence[LogEntry]]
+    ) -> DeliveryResult:
+        """Record a carrier's report and move its message forward, never back.
+
+        A final report settles the message and its verification recipient (delivered or
+        failed) and logs ``log_for(item, report)``, all in one transaction.
+        """
+
+    # The loopback carrier's own record
+    @abc.abstractmethod
+    async def record_loopback(self, item: OutboxItem, now: datetime) -> int: ...
+
+    @abc.abstractmethod
+    async def loopback_messages(self, *, to_phone: str | None, after: int, limit: int) -> list[dict[str, Any]]: ...
