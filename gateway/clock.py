@@ -45,7 +45,8 @@ class ManualClock(Clock):
 
 def isoformat(moment: datetime) -> str:
     """UTC ISO 8601 with milliseconds and a Z, as the seeds show (``2025-01-15T10:30:00.000Z``)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # datetime.isoformat is C code; strftime was 8% of the event loop's time under load (bench/inbound.py).
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_isoformat(text: str) -> datetime:

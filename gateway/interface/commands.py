@@ -3,6 +3,7 @@ syntax and help beside it, HELP built from the table, one answer for anything un
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,6 +52,7 @@ class Commands:
         self.events, self.base, self.zone = events, base, zone_of(contact)
 
     @classmethod
+    @functools.cache  # the table is fixed once the class exists; asked for on every inbound text
     def verbs(cls) -> dict[str, Callable]:
         return {name[4:]: getattr(cls, name) for name in dir(cls) if name.startswith("sms_")}
 

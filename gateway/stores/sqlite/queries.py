@@ -3,7 +3,6 @@ writes the engine's modules share."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosql
+import msgspec
 
 from gateway.clock import isoformat
 from gateway.model import InterfaceState, LogEntry, Notification
@@ -26,15 +26,19 @@ def _t(moment: datetime | None) -> str | None:
     return isoformat(moment) if moment is not None else None
 
 
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
 def _log_params(entries: Sequence[LogEntry]) -> list[dict[str, Any]]:
     return [{"at": _t(e.at), "code": e.code, "site_id": e.site_id, "contact_id": e.contact_id, "phone": e.phone,
              "verification_id": e.verification_id, "event_id": e.event_id, "comment": e.comment,
-             "details": json.dumps(e.details, separators=(",", ":")) if e.details else None, "trace_id": e.trace_id}
+             "details": _json(e.details) if e.details else None, "trace_id": e.trace_id}
             for e in entries]
 
 
 def _notification_params(notifications: Sequence[Notification]) -> list[dict[str, Any]]:
-    return [{"event_type": n.event_type, "data": json.dumps(n.data, separators=(",", ":")), "created_at": _t(n.at)}
+    return [{"event_type": n.event_type, "data": _json(n.data), "created_at": _t(n.at)}
             for n in notifications]
 
 
