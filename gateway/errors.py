@@ -27,6 +27,10 @@ class StoreError(GatewayError):
     """The store could not complete the operation."""
 
 
+class StaleDecision(StoreError):
+    """The decision was made on a state that changed before it could be committed; decide again."""
+
+
 class InvalidPhoneNumber(GatewayError):
     """The phone number is not a valid number."""
 

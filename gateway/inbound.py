@@ -11,9 +11,10 @@ import msgspec
 
 from gateway.clock import Clock
 from gateway.config import Interface, Verifications
-from gateway.errors import InvalidPhoneNumber, ValidationFailed
+from gateway.errors import InvalidPhoneNumber, StaleDecision, ValidationFailed
 from gateway.hashes import verify_secret_async
 from gateway.keywords import KeywordTable
+from gateway.locks import KeyedLocks
 from gateway.metrics import Metrics
 from gateway.model import Contact, InboundMessage, InterfaceState
 from gateway.phone import to_e164
@@ -25,7 +26,8 @@ from gateway.stores import Store
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_CHARS = 1600  # Twilio's own cap on a concatenated message
+MAX_BODY_CHARS = 1600
+STALE_RETRIES = 3  # Twilio's own cap on a concatenated message
 
 
 class InboundResult(msgspec.Struct, frozen=True):
@@ -36,7 +38,8 @@ class InboundResult(msgspec.Struct, frozen=True):
 
 class InboundService:
     def __init__(self, store: Store, table: Callable[[], KeywordTable], clock: Clock, metrics: Metrics,
-                 default_region: str, interface: Interface, verifications: Verifications) -> None:
+                 default_region: str, interface: Interface, verifications: Verifications,
+                 locks: KeyedLocks | None = None) -> None:
         self.store = store
         self.table = table
         self.clock = clock
@@ -44,6 +47,7 @@ class InboundService:
         self.default_region = default_region
         self.interface = interface
         self.verifications = verifications
+        self.locks = locks or KeyedLocks()
 
     def normalize(self, phone: str) -> str:
         try:
@@ -60,15 +64,17 @@ class InboundService:
         sender_phone = self.normalize(from_phone)
         body = body[:MAX_BODY_CHARS]
         words, pin = split_pin(body)
-        msg = InboundMessage(carrier=carrier, carrier_message_id=carrier_message_id, from_phone=sender_phone,
-                             to_phone=to_phone, body=masked(body), received_at=self.clock.now())
-        sender = await self._sender(sender_phone, words)
-        check = await self._check_pin(sender.access, pin)
-        decision = decide_inbound(msg, sender, Text(words=words, stored=msg.body, pin=check),
-                                  self.table(), self.interface, self.verifications, trace_id=trace_id)
-        if not may_reply:
-            decision.replies.clear()
-        result = await self.store.commit(decision)
+        async with self.locks.hold([f"phone:{sender_phone}"]):
+            for attempt in range(STALE_RETRIES):
+                sender = await self._sender(sender_phone, words)
+                try:
+                    decision, result = await self._decide(carrier, carrier_message_id, sender_phone, to_phone, body,
+                                                          words, pin, sender, trace_id, may_reply)
+                    break
+                except StaleDecision as exc:  # another number answered (or it expired) meanwhile: decide again
+                    if attempt == STALE_RETRIES - 1:
+                        raise
+                    log.info("inbound %s: %s; deciding again", carrier_message_id, exc.message)
         if result.duplicate:
             self.metrics.inbound.labels(carrier, "duplicate").inc()
             log.info("inbound %s from %s: duplicate, ignored", carrier_message_id, sender_phone)
@@ -82,6 +88,17 @@ class InboundService:
                 self.metrics.time_to_response.observe((response.at - opened.created_at).total_seconds())
         log.info("inbound %s from %s: %s", carrier_message_id, sender_phone, ",".join(e.code for e in decision.log))
         return InboundResult(carrier_message_id, decision.replies)
+
+    async def _decide(self, carrier: str, carrier_message_id: str, sender_phone: str, to_phone: str, body: str,
+                      words: str, pin: str | None, sender: Sender, trace_id: str | None, may_reply: bool):
+        msg = InboundMessage(carrier=carrier, carrier_message_id=carrier_message_id, from_phone=sender_phone,
+                             to_phone=to_phone, body=masked(body), received_at=self.clock.now())
+        check = await self._check_pin(sender.access, pin)
+        decision = decide_inbound(msg, sender, Text(words=words, stored=msg.body, pin=check),
+                                  self.table(), self.interface, self.verifications, trace_id=trace_id)
+        if not may_reply:
+            decision.replies.clear()
+        return decision, await self.store.commit(decision)
 
     async def _sender(self, phone: str, words: str) -> Sender:
         now = self.clock.now()

@@ -11,6 +11,7 @@ import html
 
 from aiohttp import web
 
+from gateway.errors import StaleDecision
 from gateway.mail.courier import token_hash
 from gateway.model import Decision, LogEntry
 from gateway.pipeline import record_response
@@ -70,7 +71,10 @@ async def answer(request: web.Request) -> web.Response:
         event_id=verification.event_id, comment=f"{response} by email link", trace_id=request[TRACE_ID],
         details={"outcome": outcome, "channel": "email"})])
     record_response(decision, verification, token["contact_id"], response, now)
-    await store.commit(decision)
+    try:
+        await store.commit(decision)
+    except StaleDecision:  # answered by text (or expired) between the check above and now
+        return page("Link not valid", f"<p>{GONE}</p>", status=404)
     request.app[METRICS].logged(decision.log)
     request.app[METRICS].verifications.labels(response).inc()
     return page(f"Alarm {response}", f"<p>Thank you. The central station has your answer: the alarm is "

@@ -14,7 +14,7 @@ import aiosqlite
 
 from gateway import segments
 from gateway.clock import Clock, isoformat
-from gateway.errors import ConfigurationError
+from gateway.errors import StaleDecision, ConfigurationError
 from gateway.model import Decision, LogEntry, Notification
 from gateway.stores.groupcommit import GroupCommit
 from gateway.stores.records import (
@@ -170,7 +170,10 @@ class SQLiteEngine:
         for resp in decision.responses:
             params = dict(verification_id=resp.verification_id, contact_id=resp.contact_id,
                           response=resp.response, at=_t(resp.at))
-            q.respond_verification(conn, **params)
+            if not q.respond_verification(conn, **params):
+                # Answered or expired since the pipeline read it: nothing of this decision may stand.
+                raise StaleDecision(f"verification {resp.verification_id} is no longer open",
+                                    verification_id=resp.verification_id)
             q.respond_recipient(conn, **params)
         outbound_ids = []
         for out in decision.outbound:

@@ -1,0 +1,41 @@
+"""Keyed locks: one text per phone number at a time.
+
+The pipeline decides from a snapshot of the store and the decision is committed after. Two
+texts from one number deciding from the same snapshot would each count only the first wrong
+PIN, and parallel guesses would never reach the lockout. The daemon is the only writer of its
+database, so an in-process lock per number serialises exactly those decisions. (Two numbers
+answering one verification are settled in the store instead: the loser's commit is refused
+as stale and decided again.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+
+
+class KeyedLocks:
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, keys: Iterable[str]) -> AsyncIterator[None]:
+        """Hold the locks of ``keys``, taken in sorted order so two holders never wait on each other."""
+        held: list[str] = []
+        try:
+            for key in sorted(set(keys)):
+                self._users[key] = self._users.get(key, 0) + 1
+                held.append(key)
+                await self._locks.setdefault(key, asyncio.Lock()).acquire()
+            yield
+        finally:
+            for key in reversed(held):
+                lock = self._locks[key]
+                if lock.locked():
+                    lock.release()
+                self._users[key] -= 1
+                if not self._users[key]:  # nobody else waits: forget it, the map stays small
+                    del self._users[key]
+                    del self._locks[key]
