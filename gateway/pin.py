@@ -10,7 +10,10 @@ import enum
 import re
 
 MASK = "****"
-_TRAILING_PIN = re.compile(r"^(?P<text>.*?)(?:^|\s+)(?P<pin>\d{4,8})\s*$", re.DOTALL)
+# The PIN is the last word; punctuation after it ("STATUS 4821.", "Yes 4821!") is not part of the text.
+_TRAILING_PIN = re.compile(r"^(?P<text>.*?)(?:^|\s+)(?P<pin>\d{4,8})[\s.,;:!?]*$", re.DOTALL)
+# Any standalone group of 4 to 8 digits, wherever it stands ("4821 YES"), is masked before storage.
+_PIN_SHAPED = re.compile(r"(?<![\d+\-/:.])\d{4,8}(?![\d\-/:]|\.\d)")
 
 
 class PinCheck(enum.Enum):
@@ -34,8 +37,10 @@ def split_pin(body: str) -> tuple[str, str | None]:
 
 
 def masked(body: str) -> str:
-    """The text as it may be stored: a PIN-shaped last word replaced by ``****``."""
-    text, pin = split_pin(body)
-    if pin is None:
-        return body
-    return f"{text} {MASK}" if text else MASK
+    """The text as it may be stored: every standalone group of 4 to 8 digits replaced by ``****``.
+
+    Broader than the PIN itself on purpose: a PIN typed first, or followed by punctuation,
+    must not reach a row either. Phone numbers, times and dates (digits joined by + - / : .)
+    are kept.
+    """
+    return _PIN_SHAPED.sub(MASK, body)

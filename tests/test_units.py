@@ -74,3 +74,14 @@ def test_dummy_hash_costs_what_a_real_check_costs():
         PasswordHasher().verify(hashes._DUMMY_HASH, "48213579")
     assert hashes.verify_secret(None, "not-a-real-secret") is False
     assert hashes.verify_secret(real, "48213579") and not hashes.verify_secret(real, "48213570")
+
+
+@pytest.mark.parametrize("body, stored", [
+    ("STATUS 4821.", "STATUS ****."),  # punctuation after the PIN
+    ("Yes 4821!", "Yes ****!"),
+    ("4821 YES", "**** YES"),  # the PIN typed first
+    ("call me on 555-1234 at 10:30", "call me on 555-1234 at 10:30"),  # numbers that are not PIN-shaped words
+    ("+15550123456", "+15550123456"),
+])
+def test_every_pin_shaped_word_is_masked(body, stored):
+    assert masked(body) == stored

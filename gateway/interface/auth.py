@@ -16,7 +16,7 @@ from msgspec.structs import replace
 from gateway.config import Interface
 from gateway.interface.commands import Commands, Outcome, help_text
 from gateway.model import Contact, Decision, InterfaceState, LogEntry, Site
-from gateway.pin import PinCheck
+from gateway.pin import PinCheck, masked
 from gateway.stores import LogRow
 
 PIN_REFUSED = "PIN not accepted."
@@ -103,7 +103,7 @@ def decide_interface(decision: Decision, words: str, pin: PinCheck, access: Acce
             decision.replies.append("You are not logged in.")
             return state
         decision.replies.append(f"Send your PIN to run {verb}.")
-        return replace(state, pending_command=words[:160],
+        return replace(state, pending_command=masked(words)[:160],
                        pending_until=now + timedelta(seconds=config.pending_command_seconds))
     if not words:
         if not state.pending_command:
