@@ -177,6 +177,11 @@ def plan_dispatch(site: Site, contacts: Sequence[Contact], template: DispatchTem
                         code=code, created_at=now, reply_until=now + timedelta(minutes=window),
                         recipients=tuple((c.id, c.phone) for c in reachable))
     decision = Decision(dispatches=[dispatch])
+    try:
+        placeholders(text)
+    except ValueError as exc:
+        raise ValidationFailed(f"The text is not a valid template: {exc} (write {{{{ and }}}} for braces).",
+                               field="text") from None
     for contact in reachable:
         body = render(text, {**alert_values(site=site, alarm=None, contact=contact, process=None,
                                             central_station=table.central_station, now=now), **variables})

@@ -137,3 +137,15 @@ def test_a_bad_keys_file_is_one_clear_line(tmp_path):
     keys.write_text("- id: nothex\n  name: x\n  hash: plain\n")
     with _pytest.raises(ConfigurationError, match=f"api.keys_file: {keys}"):
         load_keys_file(keys)
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("POST", "/ext/v1/events/x/verifications", {"contacts": [10**20], "method": "sms"}),
+    ("GET", "/ext/v1/event-log?after=99999999999999999999999", None),
+    ("GET", "/carriers/loopback/outbox?after=99999999999999999999999", None),
+    ("POST", "/ext/v1/dispatches", {"site_id": "site_main", "contacts": ["all"], "text": "hi {nope"}),
+])
+async def test_out_of_range_and_malformed_values_are_422(client, auth, site, contact, method, path, body):
+    resp = await client.request(method, path, json=body, headers=auth)
+    assert resp.status == 422, await resp.text()
+    error_code(await resp.json())

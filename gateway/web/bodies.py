@@ -40,7 +40,9 @@ async def decode_json(request: web.Request, kind: type[T]) -> T:
 
 
 def query_int(request: web.Request, name: str, default: int, *, minimum: int | None = None,
-              maximum: int | None = None) -> int:
+              maximum: int | None = 2**62) -> int:
+    """An integer query parameter; 422 naming it when it is not one or out of range (the default maximum
+    keeps every value inside SQLite's 64-bit integers)."""
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default

@@ -18,7 +18,7 @@ from gateway.web.views import VerificationOut, contact_names, verification_json
 
 routes = web.RouteTableDef()
 
-ContactRef = Annotated[int, msgspec.Meta(ge=1)] | Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+ContactRef = Annotated[int, msgspec.Meta(ge=1, le=2**62)] | Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 Contacts = Annotated[list[ContactRef], msgspec.Meta(
     min_length=1, max_length=200,
     description='Contact ids as the Contacts API gives them (1, "1" or "contact_1"), or ["all"].')]
