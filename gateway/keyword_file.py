@@ -33,9 +33,14 @@ class KeywordFile:
             log.error("keywords reload rejected: %d problem(s); the previous table stays in force", len(exc.problems))
             self.metrics.keyword_reloads.labels("rejected").inc()
             return False
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             log.error("keywords reload rejected: cannot read %s: %s; the previous table stays in force",
-                      self.path, exc.strerror)
+                      self.path, getattr(exc, "strerror", None) or exc)
+            self.metrics.keyword_reloads.labels("rejected").inc()
+            return False
+        except Exception:  # whatever else a broken file provokes (a YAML bomb's RecursionError...)
+            log.exception("keywords reload rejected: %s could not be loaded; the previous table stays in force",
+                          self.path)
             self.metrics.keyword_reloads.labels("rejected").inc()
             return False
         self.table = table

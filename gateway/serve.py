@@ -37,8 +37,10 @@ async def serve(config: Config, notifier: Notifier | None = None) -> int:
 
     def reload() -> None:
         notifier.reloading()
-        app[KEYWORDS].reload()
-        notifier.ready()
+        try:
+            app[KEYWORDS].reload()
+        finally:
+            notifier.ready()  # systemd leaves "reloading" whatever the file held
 
     loop.add_signal_handler(signal.SIGHUP, reload)
     notifier.ready(status=f"serving on {config.http.host}:{config.http.port}")

@@ -105,3 +105,11 @@ def test_event_without_daemon_is_a_clear_error(d):
     (d.tmp / "operator.key").write_text("gwk_operator_x\n")
     result = d.cli("event", "--site", "s", "--code", "BA", "--url", "http://127.0.0.1:9", check=False)
     assert result.returncode != 0 and "cannot reach the daemon" in result.stderr
+
+
+def test_check_refuses_a_database_without_an_engine(tmp_path):
+    config = tmp_path / "gateway.yaml"
+    config.write_text(f'database: {{url: "postgresql://gateway@127.0.0.1/gateway"}}\nkeywords: {KEYWORDS}\n')
+    result = subprocess.run([sys.executable, "-m", "gateway", "check", "-c", str(config)], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1 and "no store engine for 'postgresql'" in result.stdout

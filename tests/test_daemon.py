@@ -131,3 +131,19 @@ def test_metrics_exposed(daemon):
     for name in ("gateway_inbound_messages", "gateway_outbox_depth", "gateway_event_log_rows",
                  "gateway_verification_response_seconds", "gateway_http_request_seconds"):
         assert name in text
+
+
+def test_reload_survives_a_file_that_is_not_text(tmp_path):
+    from gateway.clock import Clock
+    from gateway.keyword_file import KeywordFile
+    from gateway.metrics import Metrics
+    from tests.conftest import KEYWORDS
+
+    path = tmp_path / "keywords.yaml"
+    path.write_text(KEYWORDS.read_text())
+    keywords = KeywordFile(path, Metrics(), Clock())
+    before = keywords.table
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    assert keywords.reload() is False and keywords.table is before
+    path.write_text("[" * 5000)
+    assert keywords.reload() is False and keywords.table is before

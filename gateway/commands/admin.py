@@ -109,6 +109,10 @@ async def check(config: Config, args: argparse.Namespace) -> int:
 
         problems.extend(f"{config.source or '<defaults>'}: {p}" for p in twilio_settings.problems(config))
         warnings.extend(twilio_settings.warnings(config))
+    try:
+        open_store(config.database.url)
+    except ConfigurationError as exc:
+        problems.append(f"{config.source or '<defaults>'}: {exc.message}")
     table = None
     try:
         table = load_keyword_table(config.keywords_path)
