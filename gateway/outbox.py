@@ -14,6 +14,7 @@ free places, so a verification queued behind a burst waits for at most that many
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -107,10 +108,20 @@ class OutboxSender:
         now = self.clock.now()
         items = await self.store.claim_outbound(
             now, now + timedelta(seconds=self.config.sending_lease_seconds), limit)
-        for item in items:
+        for index, item in enumerate(items):
             while len(self._in_flight) >= self.config.max_in_flight:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
-            wait = await self._prepare(item)
+            try:
+                wait = await self._prepare(item)
+            except Exception:
+                # Not left leased for a whole lease time: what was claimed and not handed out is due again now.
+                log.exception("outbox %d: preparing the send failed; releasing %d claimed message(s)", item.id,
+                              len(items) - index)
+                for rest in items[index:]:
+                    with contextlib.suppress(Exception):
+                        await self.store.outbound_defer(rest, self.clock.now(), "sender error: released",
+                                                        self.clock.now())
+                break
             if wait is not None:
                 task = asyncio.create_task(self._send(item, wait), name=f"outbox-{item.id}")
                 self._in_flight.add(task)
@@ -159,7 +170,7 @@ class OutboxSender:
             # Waiting that long would outlive the lease and another claim would send it twice.
             self.limits.refund(sender, item.segments)
             now = self.clock.now()
-            await self.store.outbound_retry(item, now + timedelta(seconds=wait), None, "rate limit: deferred", now)
+            await self.store.outbound_defer(item, now + timedelta(seconds=wait), "rate limit: deferred", now)
             return None
         return wait
 

@@ -110,3 +110,34 @@ async def test_expired_lease_is_claimed_again(app, store, clock, config):
     clock.advance(61)
     assert await sender.run_once() == 1 and carrier.sent == ["lost sender"]
     assert claimed.attempts == 1
+
+
+async def test_a_deferral_gives_the_attempt_back(app, store, clock, config):
+    from datetime import timedelta
+
+    await queue(store, OutboundMessage(to_phone=PHONE, body="later", kind="notice"))
+    [item] = await store.claim_outbound(clock.now(), clock.now() + timedelta(seconds=60), 10)
+    assert item.attempts == 1
+    await store.outbound_defer(item, clock.now(), "rate limit: deferred", clock.now())
+    [again] = await store.claim_outbound(clock.now(), clock.now() + timedelta(seconds=60), 10)
+    assert again.attempts == 1  # not 2: no carrier saw it
+
+
+async def test_a_failure_while_preparing_releases_the_rest_of_the_batch(app, store, clock, config, monkeypatch):
+    carrier, sender = sender_with(app, store, clock, config, [])
+    await queue(store, *(OutboundMessage(to_phone=PHONE, body=f"m{n}", kind="notice") for n in range(3)))
+    real = store.opted_out
+    calls = []
+
+    async def flaky(phone):
+        calls.append(phone)
+        if len(calls) == 2:
+            raise RuntimeError("store hiccup")
+        return await real(phone)
+
+    monkeypatch.setattr(store, "opted_out", flaky)
+    await sender.run_once()
+    assert carrier.sent == ["m0"]
+    monkeypatch.setattr(store, "opted_out", real)
+    assert await sender.run_once() == 2  # due again at once, not after the 60 s lease
+    assert carrier.sent == ["m0", "m1", "m2"]

@@ -58,6 +58,10 @@ class OutboxStore(abc.ABC):
     ) -> None: ...
 
     @abc.abstractmethod
+    async def outbound_defer(self, item: OutboxItem, next_attempt_at: datetime, reason: str, now: datetime) -> None:
+        """Put a claimed message back, due at ``next_attempt_at``, without counting the claim as an attempt."""
+
+    @abc.abstractmethod
     async def outbound_failed(
         self, item: OutboxItem, status: str, error_code: str | None, error: str, now: datetime, log: Sequence[LogEntry]
     ) -> None:

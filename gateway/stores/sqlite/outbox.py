@@ -88,6 +88,10 @@ class SQLiteOutbox(SQLiteEngine):
             conn, id=item.id, next_attempt_at=_t(next_attempt_at), now=_t(now), error_code=error_code,
             error_message=error))
 
+    async def outbound_defer(self, item: OutboxItem, next_attempt_at: datetime, reason: str, now: datetime) -> None:
+        await self._group.run(lambda conn: SYNC_QUERIES.outbound_defer(
+            conn, id=item.id, next_attempt_at=_t(next_attempt_at), now=_t(now), reason=reason))
+
     async def outbound_failed(
         self, item: OutboxItem, status: str, error_code: str | None, error: str, now: datetime, log: Sequence[LogEntry]
     ) -> None:

@@ -138,6 +138,13 @@ SET status = 'queued', next_attempt_at = :next_attempt_at, updated_at = :now,
     error_code = :error_code, error_message = :error_message
 WHERE id = :id AND status = 'sending';
 
+-- name: outbound_defer!
+-- Back to the queue without a carrier call: the claim's attempt is given back.
+UPDATE outbound_messages
+SET status = 'queued', next_attempt_at = :next_attempt_at, updated_at = :now, attempts = max(attempts - 1, 0),
+    error_message = :reason
+WHERE id = :id AND status = 'sending';
+
 -- name: outbound_failed!
 UPDATE outbound_messages
 SET status = :status, updated_at = :now, error_code = :error_code, error_message = :error_message
