@@ -27,7 +27,8 @@ def new_verification_id() -> str:
     return "ver_" + secrets.token_hex(8)
 
 
-def _zone(name: str | None) -> ZoneInfo:
+def zone_named(name: str | None) -> ZoneInfo:
+    """The IANA zone ``name``; UTC when it is empty or unknown (a typo must not stop an alarm text)."""
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
@@ -44,7 +45,7 @@ def alert_values(
     central_station: str, now: datetime,
 ) -> dict[str, object]:
     """The placeholder values of an alert template or keyword reply, times in the contact's zone."""
-    local = now.astimezone(_zone((contact.time_zone if contact else None) or site.time_zone))
+    local = now.astimezone(zone_named((contact.time_zone if contact else None) or site.time_zone))
     return {
         "site_name": site.name,
         "site_id": site.id,

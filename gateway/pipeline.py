@@ -144,6 +144,13 @@ def _answer_verification(decision: Decision, sender: Sender, text: Text, table: 
     response = OUTCOME_RESPONSES.get(keyword.outcome)
     if response:
         record_response(decision, verification, contact.id, response, base["at"])
+        # Several auto processes may fire for one alarm: one "YES" answers all of them, not one at random.
+        for sibling, sibling_contact in sender.open[1:]:
+            if sibling.event_id and sibling.event_id == verification.event_id and sibling.status != "responded":
+                record_response(decision, sibling, sibling_contact, response, base["at"])
+                decision.log.append(LogEntry(code=keyword.code, comment=text.stored, **{
+                    **row, "verification_id": sibling.id, "contact_id": sibling_contact},
+                    details={"keyword": keyword.word, "outcome": keyword.outcome}))
     if keyword.reply:
         site = sender.sites.get(verification.site_id)
         values = alert_values(site=site, alarm=sender.alarms.get(verification.event_id or ""), contact=contact,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gateway import codes
-from gateway.autoprocess import alert_values, slot_details
+from gateway.autoprocess import alert_values, new_verification_id, slot_details
 from gateway.errors import HTTPProblem, InvalidContact, ValidationFailed
 from gateway.keywords import AutoProcess, DispatchTemplate, KeywordTable
 from gateway.model import (
@@ -112,7 +112,7 @@ def plan_verification(request: Request, process: AutoProcess, table: KeywordTabl
                              contact_id=first.contact_id if first else None)
     timeout_at = now + timedelta(seconds=request.timeout_seconds)
     verification = Verification(
-        id="ver_" + secrets.token_hex(8), site_id=request.site.id, event_id=request.event_id, process=process.name,
+        id=new_verification_id(), site_id=request.site.id, event_id=request.event_id, process=process.name,
         status="pending", created_at=now, timeout_at=timeout_at, recipients=tuple(recipients),
         method=request.method, require_response=request.require_response, message=request.message)
     decision = Decision(opened=[verification])

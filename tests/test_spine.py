@@ -167,3 +167,22 @@ async def test_event_log_pages_with_cursor(client, auth, site, contact):
     assert len(page["data"]) == 4 and page["has_more"]
     rest = await event_log(client, auth, site.id, after=page["next_after"])
     assert page["data"] + rest == everything
+
+
+async def test_one_answer_settles_every_process_of_the_alarm(client, auth, site, contact, store, tmp_path, config):
+    from gateway.keyword_file import KeywordFile
+    from gateway.web.appkeys import KEYWORDS
+    from tests.conftest import KEYWORDS as SHIPPED
+
+    doubled = tmp_path / "keywords.yaml"
+    text_ = SHIPPED.read_text().replace("triggers: [FA, PA, HA]", "triggers: [FA, PA, HA, BA]")
+    doubled.write_text(text_)
+    keywords: KeywordFile = client.app[KEYWORDS]
+    keywords.path = doubled
+    assert keywords.reload()
+    data = await post_alarm(client, auth, site.id, "BA")
+    assert len(data["verifications"]) == 2
+    answer = await text(client, PHONE, "YES")
+    assert len(answer["replies"]) == 1
+    for v in data["verifications"]:
+        assert (await store.get_verification(v["verification_id"])).response == "confirmed"

@@ -7,8 +7,9 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from gateway.autoprocess import zone_named
 from gateway.config import Interface
 from gateway.model import Contact, LogEntry, Site, SiteTest
 from gateway.stores import LogRow
@@ -37,10 +38,7 @@ class Outcome:
 
 
 def zone_of(contact: Contact | None) -> ZoneInfo:
-    try:
-        return ZoneInfo((contact.time_zone if contact else None) or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return zone_named(contact.time_zone if contact else None)
 
 
 class Commands:

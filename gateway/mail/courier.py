@@ -8,18 +8,14 @@ the outbox table.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from gateway.clock import Clock
 from gateway.errors import CarrierError, MailError
+from gateway.hashes import token_digest
 from gateway.mail.base import Mailer
 from gateway.mail.message import compose
 from gateway.stores import OutboxItem, Store
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class EmailCourier:
@@ -40,7 +36,7 @@ class EmailCourier:
             verification = await self.store.get_verification(item.verification_id)
             if verification is not None and verification.require_response:
                 token = secrets.token_urlsafe(32)
-                await self.store.add_response_token(token_hash(token), verification.id, item.contact_id,
+                await self.store.add_response_token(token_digest(token), verification.id, item.contact_id,
                                                     verification.timeout_at)
                 link = f"{self.public_url}/v/{token}"
                 text += (f"\n\nConfirm the alarm: {link}/confirm\nCancel the alarm: {link}/cancel\n"

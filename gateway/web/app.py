@@ -129,20 +129,25 @@ async def _carrier(app: web.Application) -> AsyncIterator[None]:
     await app[CARRIER].close()
 
 
+async def _drain(task: asyncio.Task, seconds: float, too_slow: str) -> None:
+    """Let a stopping loop finish what it has in flight for ``seconds``, then cancel it."""
+    try:
+        await asyncio.wait_for(asyncio.shield(task), seconds)
+    except asyncio.TimeoutError:
+        log.warning(too_slow, seconds)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def _sender_loop(app: web.Application) -> AsyncIterator[None]:
     sender = app[SENDER]
     await sender.start()
     task = asyncio.create_task(sender.run(), name="outbox-sender")
     yield
     sender.stop()
-    drain = app[CONFIG].outbox.drain_seconds
-    try:
-        await asyncio.wait_for(asyncio.shield(task), drain)
-    except asyncio.TimeoutError:
-        log.warning("outbox: sends still in flight after %.0fs; they stay queued for the next start", drain)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await _drain(task, app[CONFIG].outbox.drain_seconds, "outbox: sends still in flight after %.0fs; they stay "
+                 "queued for the next start")
 
 
 async def _expiry_loop(app: web.Application) -> AsyncIterator[None]:
@@ -160,13 +165,7 @@ async def _webhook_loop(app: web.Application, *, run_loop: bool) -> AsyncIterato
     task = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher") if run_loop else None
     yield
     dispatcher.stop()
-    drain = app[CONFIG].outbox.drain_seconds
     if task is not None:
-        try:
-            await asyncio.wait_for(asyncio.shield(task), drain)
-        except asyncio.TimeoutError:
-            log.warning("webhooks: deliveries still in flight after %.0fs; they are retried after the next start", drain)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _drain(task, app[CONFIG].outbox.drain_seconds, "webhooks: deliveries still in flight after %.0fs; "
+                     "they are retried after the next start")
     await dispatcher.close()

@@ -12,7 +12,7 @@ import html
 from aiohttp import web
 
 from gateway.errors import StaleDecision
-from gateway.mail.courier import token_hash
+from gateway.hashes import token_digest
 from gateway.model import Decision, LogEntry
 from gateway.pipeline import record_response
 from gateway.clock import parse_isoformat
@@ -36,7 +36,7 @@ def page(title: str, body: str, status: int = 200) -> web.Response:
 
 async def _usable(request: web.Request) -> tuple[dict, tuple[str, str, str]] | None:
     action = ACTIONS.get(request.match_info["action"])
-    token = await request.app[STORE].response_token(token_hash(request.match_info["token"]))
+    token = await request.app[STORE].response_token(token_digest(request.match_info["token"]))
     if action is None or token is None or token["used_at"] or token["verification_status"] in ("responded", "expired"):
         return None
     if parse_isoformat(token["expires_at"]) <= request.app[CLOCK].now():
@@ -58,7 +58,7 @@ async def show(request: web.Request) -> web.Response:
 async def answer(request: web.Request) -> web.Response:
     found = await _usable(request)
     store, clock = request.app[STORE], request.app[CLOCK]
-    if found is None or not await store.use_response_token(token_hash(request.match_info["token"]), clock.now()):
+    if found is None or not await store.use_response_token(token_digest(request.match_info["token"]), clock.now()):
         return page("Link not valid", f"<p>{GONE}</p>", status=404)
     token, (outcome, response, _) = found
     verification = await store.get_verification(token["verification_id"])
