@@ -1,7 +1,8 @@
 """Bearer API keys for /ext/v1: ``gwk_<id>_<secret>``, the secret stored only as an argon2id hash.
 
-A key that checked out once is remembered by its SHA-256 for the life of the process, so
-argon2's deliberate slowness is paid once per key, not once per request.
+A key that checked out once is remembered by its SHA-256, so argon2's deliberate slowness is
+paid once per key, not once per request; every ``RECHECK_SECONDS`` a remembered key is looked
+up again (no argon2), so a revoked key stops working within that time.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from gateway.hashes import hash_secret, same, verify_secret_async
 from gateway.stores import Store
 
 PREFIX = "gwk"
+RECHECK_SECONDS = 60.0
 OPERATOR_KEY_ID = "operator"
 
 
@@ -71,11 +73,13 @@ def load_keys_file(path: Path) -> dict[str, str]:
 
 
 class ApiKeyAuth:
-    def __init__(self, store: Store, operator_key: str | None = None, file_keys: dict[str, str] | None = None) -> None:
+    def __init__(self, store: Store, operator_key: str | None = None, file_keys: dict[str, str] | None = None,
+                 clock: Clock | None = None) -> None:
         self.store = store
         self.operator_key = operator_key
         self.file_keys = file_keys or {}
-        self._known: dict[bytes, str] = {}
+        self.clock = clock or Clock()
+        self._known: dict[bytes, tuple[str, float]] = {}  # sha256 of the key -> (key id, when checked)
 
     async def authenticate(self, authorization: str | None) -> str:
         """The key id behind an ``Authorization: Bearer ...`` header; raises Unauthorized otherwise."""
@@ -86,8 +90,16 @@ class ApiKeyAuth:
         if self.operator_key and same(token, self.operator_key):
             return OPERATOR_KEY_ID
         digest = hashlib.sha256(token.encode()).digest()
-        if digest in self._known:
-            return self._known[digest]
+        known = self._known.get(digest)
+        if known is not None:
+            key_id, checked = known
+            if self.clock.monotonic() - checked < RECHECK_SECONDS:
+                return key_id
+            if key_id in self.file_keys or await self.store.api_key_hash(key_id):
+                self._known[digest] = (key_id, self.clock.monotonic())
+                return key_id
+            del self._known[digest]
+            raise Unauthorized("The API key is not valid.")
         parts = split_key(token)
         stored = None
         if parts and parts[0] != OPERATOR_KEY_ID:
@@ -96,5 +108,5 @@ class ApiKeyAuth:
         if not await verify_secret_async(stored, parts[1] if parts else token) or stored is None:
             raise Unauthorized("The API key is not valid.")
         if len(self._known) < 10_000:
-            self._known[digest] = parts[0]
+            self._known[digest] = (parts[0], self.clock.monotonic())
         return parts[0]

@@ -149,3 +149,16 @@ async def test_out_of_range_and_malformed_values_are_422(client, auth, site, con
     resp = await client.request(method, path, json=body, headers=auth)
     assert resp.status == 422, await resp.text()
     error_code(await resp.json())
+
+
+async def test_a_revoked_key_stops_working_within_the_recheck_time(client, store, clock, site):
+    from gateway.apikeys import RECHECK_SECONDS, create_key, split_key
+
+    key = await create_key(store, "soon gone", clock)
+    headers = {"Authorization": f"Bearer {key}"}
+    assert (await client.get("/ext/v1/event-log", headers=headers)).status == 200
+    assert await store.revoke_api_key(split_key(key)[0], clock.now())
+    assert (await client.get("/ext/v1/event-log", headers=headers)).status == 200  # remembered for a while
+    clock.advance(RECHECK_SECONDS)
+    assert (await client.get("/ext/v1/event-log", headers=headers)).status == 401
+    assert [k["revoked_at"] is not None for k in await store.api_keys()] == [True]

@@ -113,3 +113,13 @@ def test_check_refuses_a_database_without_an_engine(tmp_path):
     result = subprocess.run([sys.executable, "-m", "gateway", "check", "-c", str(config)], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 1 and "no store engine for 'postgresql'" in result.stdout
+
+
+def test_api_keys_add_list_revoke(d):
+    key = d.cli("api-key", "add", "--name", "automation").stdout.strip()
+    key_id = key.split("_")[1]
+    assert d.cli("api-key", "list").stdout.split("\t")[:2] == [key_id, "automation"]
+    assert d.cli("api-key", "revoke", key_id).stdout.strip() == f"revoked {key_id}"
+    assert "revoked" in d.cli("api-key", "list").stdout.split("\t")[-1]
+    again = d.cli("api-key", "revoke", key_id, check=False)
+    assert again.returncode != 0 and "no active stored key" in again.stderr

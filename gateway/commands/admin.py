@@ -74,6 +74,13 @@ def register(sub, config_arg) -> None:
     p.add_argument("--for-file", action="store_true",
                    help="store nothing: print the key, and on stderr its entry for api.keys_file")
     p.set_defaults(run=api_key_add)
+    p = key.add_parser("revoke", help="revoke a stored key (running daemons refuse it within a minute)")
+    config_arg(p)
+    p.add_argument("key_id", help="the id: the part between gwk_ and the second _")
+    p.set_defaults(run=api_key_revoke)
+    p = key.add_parser("list", help="list the stored keys (never their secrets)")
+    config_arg(p)
+    p.set_defaults(run=api_key_list)
 
     oauth = sub.add_parser("oauth-client", help="manage OAuth clients of the /partner/v1 API")
     oauth = oauth.add_subparsers(dest="action", required=True)
@@ -217,6 +224,23 @@ async def api_key_add(config: Config, args: argparse.Namespace) -> int:
         key = await create_key(store, args.name, Clock())
     print(key)
     print("Store this key now: only its hash is kept.", file=sys.stderr)
+    return 0
+
+
+async def api_key_revoke(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        if not await store.revoke_api_key(args.key_id, Clock().now()):
+            raise GatewayError(f"no active stored key {args.key_id!r} (see `gateway api-key list`; keys of "
+                               "api.keys_file are removed from that file)")
+    print(f"revoked {args.key_id}")
+    return 0
+
+
+async def api_key_list(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        for key in await store.api_keys():
+            print(f"{key['id']}	{key['name']}	created {key['created_at']}	"
+                  f"{'revoked ' + key['revoked_at'] if key['revoked_at'] else 'active'}")
     return 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from gateway.model import Contact, LogEntry, Notification, OutboundMessage
 from gateway.stores.records import OAuthClient, TokenGrant, Welcome
@@ -19,7 +20,16 @@ class PartnerStore(abc.ABC):
     async def add_api_key(self, key_id: str, name: str, key_hash: str, now: datetime) -> None: ...
 
     @abc.abstractmethod
-    async def api_key_hash(self, key_id: str) -> str | None: ...
+    async def api_key_hash(self, key_id: str) -> str | None:
+        """The argon2 hash of a key that is not revoked."""
+
+    @abc.abstractmethod
+    async def revoke_api_key(self, key_id: str, now: datetime) -> bool:
+        """Revoke a stored key; False when there is no such active key."""
+
+    @abc.abstractmethod
+    async def api_keys(self) -> list[dict[str, Any]]:
+        """Every stored key's id, name, created_at and revoked_at (never its hash)."""
 
     # Partner API: contacts
     @abc.abstractmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from gateway import segments
 from gateway.clock import parse_isoformat
@@ -28,6 +29,13 @@ class SQLitePartner(SQLiteEngine):
     async def api_key_hash(self, key_id: str) -> str | None:
         row = await QUERIES.get_api_key(self._read, id=key_id)
         return row["key_hash"] if row else None
+
+    async def revoke_api_key(self, key_id: str, now: datetime) -> bool:
+        async with self._transaction() as conn:
+            return bool(await QUERIES.revoke_api_key(conn, id=key_id, now=_t(now)))
+
+    async def api_keys(self) -> list[dict[str, Any]]:
+        return [dict(r) async for r in QUERIES.list_api_keys(self._read)]
 
     # Partner API: contacts
     async def create_contact(self, contact: Contact) -> Contact:

@@ -175,6 +175,12 @@ INSERT INTO api_keys (id, name, key_hash, created_at) VALUES (:id, :name, :key_h
 -- name: get_api_key^
 SELECT * FROM api_keys WHERE id = :id AND revoked_at IS NULL;
 
+-- name: revoke_api_key!
+UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL;
+
+-- name: list_api_keys
+SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at, id;
+
 -- name: insert_loopback_message!
 INSERT INTO loopback_messages (outbound_id, to_phone, from_phone, body, sent_at)
 VALUES (:outbound_id, :to_phone, :from_phone, :body, :sent_at);
