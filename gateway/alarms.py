@@ -52,11 +52,11 @@ class AlarmService:
                                 from_phone=self.from_phone, trace_id=trace_id)
         result = await self.store.commit(decision)
         if result.duplicate:
-            log.info("alarm %s for site %s: duplicate, ignored", alarm.id, site.id)
+            log.info("trace=%s alarm %s for site %s: duplicate, ignored", trace_id, alarm.id, site.id)
             return AlarmResult(alarm.id, True, [], [])
         self.metrics.logged(decision.log)
         if decision.outbound:
             self.wake_sender()
-        log.info("alarm %s %s for site %s: %d verification(s), %d text(s) queued", alarm.id, alarm.event_code,
-                 site.id, len(decision.opened), len(decision.outbound))
+        log.info("trace=%s alarm %s %s for site %s: %d verification(s), %d text(s) queued", trace_id, alarm.id,
+                 alarm.event_code, site.id, len(decision.opened), len(decision.outbound))
         return AlarmResult(alarm.id, False, decision.opened, [e.code for e in decision.log])

@@ -77,7 +77,7 @@ class InboundService:
                     log.info("inbound %s: %s; deciding again", carrier_message_id, exc.message)
         if result.duplicate:
             self.metrics.inbound.labels(carrier, "duplicate").inc()
-            log.info("inbound %s from %s: duplicate, ignored", carrier_message_id, sender_phone)
+            log.info("trace=%s inbound %s from %s: duplicate, ignored", trace_id, carrier_message_id, sender_phone)
             return InboundResult(carrier_message_id, [], duplicate=True)
         self.metrics.inbound.labels(carrier, decision.log[0].code if decision.log else "none").inc()
         self.metrics.logged(decision.log)
@@ -86,7 +86,8 @@ class InboundService:
             opened = next((v for v, _ in sender.open if v.id == response.verification_id), None)
             if opened is not None:
                 self.metrics.time_to_response.observe((response.at - opened.created_at).total_seconds())
-        log.info("inbound %s from %s: %s", carrier_message_id, sender_phone, ",".join(e.code for e in decision.log))
+        log.info("trace=%s inbound %s from %s: %s", trace_id, carrier_message_id, sender_phone,
+                 ",".join(e.code for e in decision.log))
         return InboundResult(carrier_message_id, decision.replies)
 
     async def _decide(self, carrier: str, carrier_message_id: str, sender_phone: str, to_phone: str, body: str,

@@ -100,13 +100,15 @@ async def test_bad_loopback_inbound(client, payload, status):
     error_code(await resp.json())
 
 
-async def test_trace_id_is_echoed_and_logged(client, auth, site, contact):
+async def test_trace_id_is_echoed_and_logged(client, auth, site, contact, caplog):
+    caplog.set_level("INFO")
     resp = await client.post("/ext/v1/events", json={"site_id": site.id, "event_code": "BA"},
                              headers={**auth, "x-partner-trace-id": "550e8400-e29b-41d4-a716-123456789000"})
     assert resp.headers["x-partner-trace-id"] == "550e8400-e29b-41d4-a716-123456789000"
     rows = await event_log(client, auth, site.id)
     assert {r["trace_id"] for r in rows} == {"550e8400-e29b-41d4-a716-123456789000"}
     assert codes(rows) == ["BA", "SMSSENT"]
+    assert "trace=550e8400-e29b-41d4-a716-123456789000 alarm" in caplog.text
 
 
 async def test_keys_from_the_keys_file(aiohttp_client, config, clock, tmp_path, site):
