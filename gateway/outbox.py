@@ -52,6 +52,8 @@ class OutboxSender:
         self.running = False
         # kind -> called with (item, reason) after the outbox gives up on a message of that kind
         self.give_up_hooks: dict[str, Callable[[OutboxItem, str], Awaitable[None]]] = {}
+        # By kind: make the text final as it goes out (e.g. a one-time link the outbox must not hold).
+        self.compose_hooks: dict[str, Callable[[OutboxItem], Awaitable[OutboxItem]]] = {}
 
     def wake(self) -> None:
         """Something was queued: look at the outbox now rather than at the next poll."""
@@ -188,6 +190,9 @@ class OutboxSender:
             if await self._stale(item):
                 return
         now = self.clock.now()
+        compose = self.compose_hooks.get(item.kind)
+        if compose is not None:
+            item = await compose(item)
         transport = self.email if item.channel == "email" else self.carrier
         if transport is None:
             await self._give_up(item, "failed", None, "Email is not set up (email.backend).", codes.SEND_FAILED)

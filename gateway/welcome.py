@@ -1,17 +1,21 @@
 """The welcome confirmation: a text with a one-time link, a page, a Confirm button.
 
 The link's token is the only secret: 256 random bits, kept as a SHA-256 digest, valid for
-``welcome.token_days``. Sending again issues a new token and voids the old one.
+``welcome.token_days``. It is minted when the outbox hands the text to the carrier
+(:meth:`WelcomeService.compose`), so the outbox keeps the text with a ``{link}`` slot and never
+the token; each text sent voids the link of the one before.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+
+import msgspec
 from collections.abc import Callable
 from datetime import timedelta
 
-from gateway import codes
+from gateway import codes, segments
 from gateway.clock import Clock, isoformat
 from gateway.config import Config
 from gateway.errors import NoPhone
@@ -25,6 +29,7 @@ from gateway.templates import render
 
 log = logging.getLogger(__name__)
 KIND = "welcome"
+LINK_SLOT = "{link}"  # kept in the queued text; the outbox puts the link in as it sends
 
 
 
@@ -45,26 +50,34 @@ class WelcomeService:
     def link(self, token: str) -> str:
         return f"{self.config.http.public_url.rstrip('/')}/welcome/{token}"
 
-    async def send(self, site: Site, contact: Contact, trace_id: str | None) -> str:
-        """Queue the welcome text for ``contact`` and set it pending; returns the link's token (never stored)."""
+    async def send(self, site: Site, contact: Contact, trace_id: str | None) -> None:
+        """Queue the welcome text for ``contact`` and set it pending; the link is made as the text goes out."""
         if not contact.phone:
             raise NoPhone(field="phone_number")
-        token = secrets.token_urlsafe(32)
         now = self.clock.now()
         expires = now + timedelta(days=self.config.welcome.token_days)
         body = render(self.config.welcome.text, {
             "central_station": self.central_station, "first_name": contact.first_name,
-            "last_name": contact.last_name, "site_name": site.name, "link": self.link(token)})
+            "last_name": contact.last_name, "site_name": site.name, "link": LINK_SLOT})
         message = OutboundMessage(to_phone=contact.phone, body=body, kind=KIND, priority=PRIORITY_NOTICE,
                                   from_phone=self.config.carrier.from_number, site_id=site.id,
                                   contact_id=contact.id, expires_at=expires)
         entry = LogEntry(code=codes.WELCOME_SENT, at=now, site_id=site.id, contact_id=contact.id,
                          phone=contact.phone, comment=f"Welcome text queued for {contact.name}.", trace_id=trace_id)
-        await self.store.start_welcome(contact.id, token_digest(token), expires, message, [entry], now)
+        await self.store.start_welcome(contact.id, None, None, message, [entry], now)
         self.metrics.logged([entry])
         self.wake_sender()
         log.info("trace=%s welcome queued for contact %d of site %s", trace_id, contact.id, site.id)
-        return token
+
+    async def compose(self, item: OutboxItem) -> OutboxItem:
+        """The queued welcome text with a fresh link in its slot (the outbox calls this as it sends)."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        if item.contact_id is not None:
+            await self.store.set_welcome_token(item.contact_id, token_digest(token),
+                                               now + timedelta(days=self.config.welcome.token_days), now)
+        body = item.body.replace(LINK_SLOT, self.link(token))
+        return msgspec.structs.replace(item, body=body, segments=segments.count(body).segments)
 
     async def find(self, token: str) -> tuple[Welcome, Contact, Site] | None:
         """The welcome an unexpired token opens, with its contact and site; None for anything else."""

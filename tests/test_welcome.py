@@ -167,3 +167,17 @@ def test_welcome_config_problems_name_the_key(yaml_text, problem):
     with pytest.raises(ConfigFileError) as caught:
         parse_config(yaml_text + "\n", "g.yaml")
     assert problem in "\n".join(str(p) for p in caught.value.problems)
+
+
+async def test_the_outbox_never_holds_the_link_token(client, partner, site, contact, config):
+    await send_welcome(client, partner, site, contact)
+    with sqlite3.connect(config.database.sqlite_path) as db:
+        [queued] = db.execute("SELECT body FROM outbound_messages WHERE kind = 'welcome'").fetchone()
+        assert db.execute("SELECT token_hash FROM contact_welcome").fetchone() == (None,)
+    assert "{link}" in queued
+    _, token = await link_sent(client)  # minted as the carrier got the text
+    with sqlite3.connect(config.database.sqlite_path) as db:
+        dump = "\n".join(db.iterdump())
+    assert token in (await outbox(client, PHONE))[-1]["body"]  # the carrier's own record of what it sent
+    assert dump.count(token) == 1  # only there: the loopback carrier's table, not the gateway's outbox
+    assert (await client.get(f"/welcome/{token}")).status == 200

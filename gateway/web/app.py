@@ -72,6 +72,7 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
                                     load_clients_file(config.resolve(clients_file)) if clients_file else None)
     app[WELCOME] = WelcomeService(store, config, keywords, clock, metrics, sender.wake)
     sender.give_up_hooks[WELCOME_KIND] = app[WELCOME].send_failed
+    sender.compose_hooks[WELCOME_KIND] = app[WELCOME].compose
 
     app.add_routes(health.routes)
     app.add_routes(ext_api.routes)

@@ -56,7 +56,12 @@ class PartnerStore(abc.ABC):
     async def site_welcomes(self, site_id: str) -> dict[int, Welcome]: ...
 
     @abc.abstractmethod
-    async def start_welcome(self, contact_id: int, token_hash: str, token_expires_at: datetime,
+    async def set_welcome_token(self, contact_id: int, token_hash: str, token_expires_at: datetime,
+                                now: datetime) -> bool:
+        """Make ``token_hash`` the contact's welcome link (the one being texted now); False once confirmed."""
+
+    @abc.abstractmethod
+    async def start_welcome(self, contact_id: int, token_hash: str | None, token_expires_at: datetime | None,
                             message: OutboundMessage, log: Sequence[LogEntry], now: datetime) -> None:
         """Set the welcome pending with a new token, queue its text and log, in one transaction."""
 

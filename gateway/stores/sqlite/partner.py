@@ -80,7 +80,13 @@ class SQLitePartner(SQLiteEngine):
     async def site_welcomes(self, site_id: str) -> dict[int, Welcome]:
         return {r["contact_id"]: welcome_from_row(r) async for r in QUERIES.site_welcomes(self._read, site_id=site_id)}
 
-    async def start_welcome(self, contact_id: int, token_hash: str, token_expires_at: datetime,
+    async def set_welcome_token(self, contact_id: int, token_hash: str, token_expires_at: datetime,
+                                now: datetime) -> bool:
+        async with self._transaction() as conn:
+            return bool(await QUERIES.set_welcome_token(conn, contact_id=contact_id, token_hash=token_hash,
+                                                        token_expires_at=_t(token_expires_at), now=_t(now)))
+
+    async def start_welcome(self, contact_id: int, token_hash: str | None, token_expires_at: datetime | None,
                             message: OutboundMessage, log: Sequence[LogEntry], now: datetime) -> None:
         async with self._transaction() as conn:
             await QUERIES.start_welcome(conn, contact_id=contact_id, token_hash=token_hash,

@@ -425,6 +425,11 @@ SET state = 'pending', send_error = NULL, token_hash = excluded.token_hash,
     token_expires_at = excluded.token_expires_at, sent_at = excluded.sent_at, confirmed_at = NULL,
     updated_at = excluded.updated_at;
 
+-- name: set_welcome_token!
+-- The token of the text being sent now; the one of an earlier text stops working.
+UPDATE contact_welcome SET token_hash = :token_hash, token_expires_at = :token_expires_at, updated_at = :now
+WHERE contact_id = :contact_id AND state != 'confirmed';
+
 -- name: welcome_by_token^
 SELECT * FROM contact_welcome WHERE token_hash = :token_hash AND token_expires_at > :now;
 
