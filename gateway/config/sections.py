@@ -1,0 +1,202 @@
+"""The typed sections of the configuration file, and :class:`Config`, the whole of it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+
+from gateway.config.base import Positive, PositiveFloat, Section
+from gateway.config.carrier import Carrier
+
+
+class Http(Section):
+    """``http``: where the daemon listens, and the URL the outside world reaches it at."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8080
+    public_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: Positive = 65536
+
+
+class Database(Section):
+    """``database``: ``sqlite:///relative/path``, ``sqlite:////absolute/path`` or ``postgresql://...``."""
+
+    url: str = "sqlite:///var/gateway.sqlite3"
+
+    @property
+    def engine(self) -> Literal["sqlite", "postgres"]:
+        """The store family the URL names."""
+        return "sqlite" if self.url.startswith("sqlite:") else "postgres"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file (relative paths are relative to the working directory); None for PostgreSQL."""
+        return Path(self.url[len("sqlite:///"):]) if self.engine == "sqlite" else None
+
+
+class Phone(Section):
+    """``phone``: the ISO region assumed for numbers written without a +country code."""
+
+    default_region: str = "US"
+
+
+class Email(Section):
+    """``email``: the email backend by registry name (``none`` or ``smtp``) and its SMTP server."""
+
+    backend: str = "none"
+    host: str | None = None
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587
+    username: str | None = None
+    password_file: str | None = None
+    password_env: str | None = None
+    starttls: bool = True
+    tls: bool = False
+    ca_file: str | None = None
+    from_address: str | None = None
+    timeout_seconds: PositiveFloat = 10.0
+
+
+class InterfaceCodes(Section):
+    """``interface.codes``: the event code logged for each thing the SMS interface does."""
+
+    login: str = "SMSLOGIN"
+    logout: str = "SMSLOGOUT"
+    failed_pin: str = "SMSBADPIN"
+    lockout: str = "SMSLOCKOUT"
+    expired_pin: str = "SMSPINEXP"
+    duress: str = "DURESS"
+    muted: str = "SMSMUTED"
+    help: str = "SMSCMDHELP"
+    sites: str = "SMSCMDSITES"
+    status: str = "SMSCMDSTAT"
+    test: str = "SMSCMDTEST"
+    untest: str = "SMSCMDUNTEST"
+    events: str = "SMSCMDEVENTS"
+    unknown_command: str = "SMSCMDUNK"
+    test_start: str = "ONTEST"
+    test_end: str = "OFFTEST"
+
+
+class Interface(Section):
+    """``interface``: the PIN-authenticated SMS interface."""
+
+    pin_duration_days: Positive = 365
+    session_minutes: Positive = 15
+    max_pin_failures: Positive = 5
+    pin_failure_window_minutes: Positive = 15
+    lockout_minutes: Positive = 30
+    pending_command_seconds: Positive = 120
+    max_test_minutes: Positive = 480
+    status_events: Positive = 3
+    max_events: Positive = 20
+    reply_budget: Positive = 10
+    reply_budget_minutes: Positive = 10
+    mute_minutes: Positive = 60
+    codes: InterfaceCodes = msgspec.field(default_factory=InterfaceCodes)
+
+
+class Api(Section):
+    """``api``: credential files of the automation-platform and partner APIs."""
+
+    keys_file: str | None = None
+    oauth_clients_file: str | None = None
+    oauth_token_seconds: Annotated[int, msgspec.Meta(ge=60, le=86400)] = 3600
+
+
+class Welcome(Section):
+    """``welcome``: the text and page that welcome a contact added through the partner API."""
+
+    central_station: str | None = None  # None: keywords.yaml's central_station
+    logo_url: str | None = None
+    video_url: str | None = None
+    message: str = ("You have been added as an alarm contact. When an alarm goes off we will text you "
+                    "and ask you to confirm or cancel it. Please watch the short introduction video, "
+                    "then press Confirm.")
+    text: str = ("{central_station}: Hello {first_name}, you are now an alarm contact for {site_name}. "
+                 "Please open {link} to confirm.")
+    token_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 14
+
+
+WEBHOOK_EVENTS = ("verification.responded", "verification.expired", "verification.failed", "contact.confirmed",
+                  "contact.opted_out")
+
+
+class Webhook(Section):
+    """One ``webhooks`` entry: where to POST which events (none listed: all), signed with the secret
+    in ``secret_file`` or ``$secret_env``; a delivery not accepted within ``max_age_seconds`` is given up."""
+
+    url: str
+    secret_file: str | None = None
+    secret_env: str | None = None
+    events: list[str] = msgspec.field(default_factory=list)
+    timeout_seconds: PositiveFloat = 10.0
+    max_age_seconds: Positive = 86400
+
+
+class Outbox(Section):
+    """``outbox``: how queued texts are sent and retried."""
+
+    poll_seconds: PositiveFloat = 1.0
+    max_attempts: Positive = 8
+    backoff_base_seconds: PositiveFloat = 2.0
+    backoff_max_seconds: PositiveFloat = 300.0
+    drain_seconds: Annotated[float, msgspec.Meta(ge=0)] = 10.0
+    batch_size: Positive = 50
+    sending_lease_seconds: Positive = 60
+    max_in_flight: Positive = 8
+
+
+class Verifications(Section):
+    """``verifications``: the expiry loop and the longest timeout an API caller may ask for."""
+
+    expiry_poll_seconds: PositiveFloat = 1.0
+    max_timeout_seconds: Positive = 86400
+    default_timeout_seconds: Positive = 300
+    process: str | None = None  # the keywords.yaml auto process whose keywords and codes API verifications use
+    already_answered: str = "The alarm at {site_name} was already {response} by {responder}."
+
+
+class Logging(Section):
+    """``logging``: level name and line format."""
+
+    level: str = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class Config(Section, dict=True):
+    """The whole configuration. ``source`` is the file it came from, None for built-in defaults."""
+
+    http: Http = msgspec.field(default_factory=Http)
+    database: Database = msgspec.field(default_factory=Database)
+    carrier: Carrier = msgspec.field(default_factory=Carrier)
+    phone: Phone = msgspec.field(default_factory=Phone)
+    email: Email = msgspec.field(default_factory=Email)
+    keywords: str | None = None
+    interface: Interface = msgspec.field(default_factory=Interface)
+    api: Api = msgspec.field(default_factory=Api)
+    webhooks: list[Webhook] = msgspec.field(default_factory=list)
+    welcome: Welcome = msgspec.field(default_factory=Welcome)
+    outbox: Outbox = msgspec.field(default_factory=Outbox)
+    verifications: Verifications = msgspec.field(default_factory=Verifications)
+    logging: Logging = msgspec.field(default_factory=Logging)
+
+    source = None
+
+    @property
+    def folder(self) -> Path:
+        """The config file's folder (the working directory for built-in defaults)."""
+        return Path(self.source).parent if self.source is not None else Path(".")
+
+    @property
+    def keywords_path(self) -> Path:
+        """The keyword file: ``keywords`` relative to the config's folder; by default beside that folder."""
+        if self.keywords is not None:
+            return self.resolve(self.keywords)
+        return self.folder.parent / "keywords.yaml" if self.source is not None else Path("keywords.yaml")
+
+    def resolve(self, value: str | os.PathLike[str]) -> Path:
+        """A path written in the config file, made relative to that file's folder."""
+        return self.folder / Path(value).expanduser()
