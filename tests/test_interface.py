@@ -192,7 +192,7 @@ async def test_wrong_pin_looks_like_an_unknown_number(client, auth, gina, monkey
 async def test_lockout_after_failures(client, auth, gina, clock, monkeypatch):
     import gateway.inbound
 
-    for n in range(4):
+    for _ in range(4):
         assert await one(client, GINA, "SITES 0000") == "PIN not accepted."
     assert await one(client, GINA, "SITES 0000") == "Too many wrong PINs. Try again later."
     rows = await event_log(client, auth)

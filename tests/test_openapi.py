@@ -46,7 +46,7 @@ def test_document_is_openapi_3_1_with_both_security_schemes(doc):
     schemes = doc["components"]["securitySchemes"]
     assert schemes["apiKey"] == {**schemes["apiKey"], "type": "http", "scheme": "bearer"}
     assert schemes["partnerOAuth"]["flows"]["clientCredentials"]["tokenUrl"] == "/oauth/token"
-    for name, schema in doc["components"]["schemas"].items():
+    for schema in doc["components"]["schemas"].values():
         Draft202012Validator.check_schema(schema)
     assert doc["paths"]["/ext/v1/events"]["post"]["security"] == [{"apiKey": []}]
     contacts = "/partner/v1/dealers/{dealerId}/sites/{siteId}/contacts/{contactId}"
@@ -156,11 +156,9 @@ async def test_real_responses_of_every_endpoint_match_the_document(client, doc, 
     await call("GET", "/ext/v1/event-log")
 
     big = b"[" + b"0," * 40000 + b"0]"
-    for path, good, kind in (("/ext/v1/events/e-1/verifications", {"contacts": ["all"], "method": "sms"}, 200),
-                             ("/ext/v1/verifications", {"site_id": site.id, "contacts": [contact.id], "method": "sms"},
-                              200),
-                             ("/ext/v1/dispatches", {"site_id": site.id, "contacts": [contact.id], "text": "Go"},
-                              201)):
+    for path, good in (("/ext/v1/events/e-1/verifications", {"contacts": ["all"], "method": "sms"}),
+                       ("/ext/v1/verifications", {"site_id": site.id, "contacts": [contact.id], "method": "sms"}),
+                       ("/ext/v1/dispatches", {"site_id": site.id, "contacts": [contact.id], "text": "Go"})):
         await call("POST", path, json=good, headers=auth)
         await call("POST", path, json={**good, "contacts": ["contact_999"]}, headers=auth)  # 400 INVALID_CONTACT
         await call("POST", path, json=good)  # 401

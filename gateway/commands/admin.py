@@ -10,20 +10,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from gateway.apikeys import create_key, load_keys_file, new_key
-from gateway.hashes import hash_secret
 from gateway.carriers import BACKENDS
 from gateway.clock import Clock
+from gateway.commands import opened
+from gateway.commands.interface import register_interface
+from gateway.commands.lookup import register_lookup, validate_new_contact
 from gateway.config import Config
 from gateway.errors import ConfigurationError, GatewayError, InvalidPhoneNumber
+from gateway.hashes import hash_secret
 from gateway.keywords import KeywordFileError, load_keyword_table
 from gateway.mail import create_mailer
 from gateway.model import Contact, Site
 from gateway.oauth import create_client, load_clients_file
 from gateway.optout import keyword_collisions
 from gateway.phone import display, to_e164
-from gateway.commands import opened
-from gateway.commands.interface import register_interface
-from gateway.commands.lookup import register_lookup, validate_new_contact
 from gateway.stores import open_store
 
 
@@ -239,7 +239,7 @@ async def api_key_revoke(config: Config, args: argparse.Namespace) -> int:
 async def api_key_list(config: Config, args: argparse.Namespace) -> int:
     async with opened(config) as store:
         for key in await store.api_keys():
-            print(f"{key['id']}	{key['name']}	created {key['created_at']}	"
+            print(f"{key['id']}\t{key['name']}\tcreated {key['created_at']}\t"
                   f"{'revoked ' + key['revoked_at'] if key['revoked_at'] else 'active'}")
     return 0
 
