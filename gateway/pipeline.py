@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from gateway.autoprocess import alert_values
+from gateway.autoprocess import alert_values, slot_details
 from gateway.clock import isoformat
 from gateway.config import Interface, Verifications
 from gateway.interface import Access, apply_reply_budget, claims, decide_interface
@@ -133,14 +133,16 @@ def _answer_verification(decision: Decision, sender: Sender, text: Text, table: 
     row = dict(site_id=verification.site_id, contact_id=contact.id, verification_id=verification.id,
                event_id=verification.event_id, **base)
     pin_code = process.pin_response_code if process else DEFAULT_RESPONSE_CODE
+    slot = slot_details(contact)  # so the automation platform files the answer under the contact's slot
     if keyword is None:
         code = pin_code if text.pin.authenticated else (process.response_code if process else DEFAULT_RESPONSE_CODE)
-        decision.log.append(LogEntry(code=code, comment=text.stored, **row))
+        decision.log.append(LogEntry(code=code, comment=text.stored, details=slot or None, **row))
         return
     decision.log.append(LogEntry(code=keyword.code, comment=text.stored,
-                                 details={"keyword": keyword.word, "outcome": keyword.outcome}, **row))
+                                 details={"keyword": keyword.word, "outcome": keyword.outcome, **slot}, **row))
     if text.pin.authenticated:
-        decision.log.append(LogEntry(code=pin_code, comment=text.stored, details={"keyword": keyword.word}, **row))
+        decision.log.append(LogEntry(code=pin_code, comment=text.stored, details={"keyword": keyword.word, **slot},
+                                     **row))
     response = OUTCOME_RESPONSES.get(keyword.outcome)
     if response:
         record_response(decision, verification, contact.id, response, base["at"])
@@ -150,7 +152,7 @@ def _answer_verification(decision: Decision, sender: Sender, text: Text, table: 
                 record_response(decision, sibling, sibling_contact, response, base["at"])
                 decision.log.append(LogEntry(code=keyword.code, comment=text.stored, **{
                     **row, "verification_id": sibling.id, "contact_id": sibling_contact},
-                    details={"keyword": keyword.word, "outcome": keyword.outcome}))
+                    details={"keyword": keyword.word, "outcome": keyword.outcome, **slot}))
     if keyword.reply:
         site = sender.sites.get(verification.site_id)
         values = alert_values(site=site, alarm=sender.alarms.get(verification.event_id or ""), contact=contact,
