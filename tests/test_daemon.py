@@ -60,7 +60,7 @@ def test_ready_notify_and_readyz_then_graceful_stop(daemon):
 
 
 def test_kill_9_loses_no_committed_message(tmp_path):
-    d = Daemon(tmp_path, carrier={"loopback_latency_seconds": 0.02})
+    d = Daemon(tmp_path, carrier={"loopback_latency_seconds": 0.05}, outbox={"max_in_flight": 1})  # ~5 s of sends
     try:
         site = seed(d, contacts=10)
         d.start()
