@@ -13,9 +13,10 @@ import signal
 
 from aiohttp import web
 
+from gateway import daemon_lock
 from gateway.config import Config
 from gateway.sdnotify import Notifier, watchdog_loop
-from gateway.web.app import create_app
+from gateway.web.app import create_app, operator_key_path
 from gateway.web.appkeys import KEYWORDS
 
 log = logging.getLogger("gateway")
@@ -23,7 +24,11 @@ SHUTDOWN_SECONDS = 10.0  # in-flight HTTP requests get this long to finish
 
 
 async def serve(config: Config, notifier: Notifier | None = None) -> int:
-    notifier = notifier or Notifier.from_env()
+    with daemon_lock.held(operator_key_path(config).with_name("gateway.lock")):
+        return await _serve(config, notifier or Notifier.from_env())
+
+
+async def _serve(config: Config, notifier: Notifier) -> int:
     app = create_app(config)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()  # opens the store (migrating it) and starts the loops

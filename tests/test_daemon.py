@@ -147,3 +147,15 @@ def test_reload_survives_a_file_that_is_not_text(tmp_path):
     assert keywords.reload() is False and keywords.table is before
     path.write_text("[" * 5000)
     assert keywords.reload() is False and keywords.table is before
+
+
+def test_a_second_daemon_on_the_same_database_refuses_to_start(daemon):
+    import subprocess
+    import sys
+
+    daemon.start()
+    second = subprocess.run([sys.executable, "-m", "gateway", "serve", "-c", str(daemon.config)],
+                            capture_output=True, text=True, timeout=30, cwd=daemon.tmp)
+    assert second.returncode != 0
+    assert f"another gateway (pid {daemon.proc.pid}) is serving this database" in second.stderr
+    assert daemon.request("GET", "/readyz")[0] == 200  # the first one is untouched
