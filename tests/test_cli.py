@@ -123,3 +123,9 @@ def test_api_keys_add_list_revoke(d):
     assert "revoked" in d.cli("api-key", "list").stdout.split("\t")[-1]
     again = d.cli("api-key", "revoke", key_id, check=False)
     assert again.returncode != 0 and "no active stored key" in again.stderr
+
+
+def test_chat_without_daemon_is_a_clear_error(d):
+    result = d.cli("chat", "--from", "+15550123456", "--url", "http://127.0.0.1:9", input="", check=False)
+    assert result.returncode != 0 and "cannot reach the daemon at http://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr

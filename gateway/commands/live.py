@@ -91,7 +91,10 @@ async def chat(config: Config, args: argparse.Namespace) -> int:
         raise GatewayError(f"--from: {exc.message}") from None
     base = _base_url(config, args.url)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
-        cursor = await _print_outbox(http, base, phone, after=0, history=5)
+        try:
+            cursor = await _print_outbox(http, base, phone, after=0, history=5)
+        except aiohttp.ClientError as exc:
+            raise GatewayError(f"cannot reach the daemon at {base}: {exc}") from None
         print(f"You are {phone}. Type a text and press Enter; Ctrl-D to quit.", file=sys.stderr)
         poller = asyncio.create_task(_poll_outbox(http, base, phone, cursor))
         loop = asyncio.get_running_loop()
