@@ -15,6 +15,7 @@ from aiohttp import web
 
 from gateway import daemon_lock
 from gateway.config import Config
+from gateway.errors import ConfigurationError
 from gateway.sdnotify import Notifier, watchdog_loop
 from gateway.web.app import create_app, operator_key_path
 from gateway.web.appkeys import KEYWORDS
@@ -33,7 +34,12 @@ async def _serve(config: Config, notifier: Notifier) -> int:
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()  # opens the store (migrating it) and starts the loops
     site = web.TCPSite(runner, config.http.host, config.http.port, reuse_address=True)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()  # stop the loops and close the store, or their threads keep the process alive
+        raise ConfigurationError(f"http: cannot listen on {config.http.host}:{config.http.port}: "
+                                 f"{exc.strerror or exc}") from None
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -159,3 +159,21 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start(daemon):
     assert second.returncode != 0
     assert f"another gateway (pid {daemon.proc.pid}) is serving this database" in second.stderr
     assert daemon.request("GET", "/readyz")[0] == 200  # the first one is untouched
+
+
+def test_a_taken_port_is_one_clear_line_and_exit(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    d = Daemon(tmp_path)
+    try:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", d.port))
+            taken.listen()
+            result = subprocess.run([sys.executable, "-m", "gateway", "serve", "-c", str(d.config)],
+                                    capture_output=True, text=True, timeout=30, cwd=tmp_path)
+        assert result.returncode == 2
+        assert f"cannot listen on 127.0.0.1:{d.port}" in result.stderr and "Traceback" not in result.stderr
+    finally:
+        d.close()
