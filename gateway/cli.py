@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 
 from gateway import __version__
@@ -51,4 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except GatewayError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except (OSError, sqlite3.Error) as exc:  # a folder that cannot be made, a database that cannot be opened
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        hint = f"; database.url is {config.database.url}" if isinstance(exc, sqlite3.Error) else ""
+        print(f"error: {getattr(exc, 'strerror', None) or exc}{where}{hint}", file=sys.stderr)
         return 2

@@ -129,3 +129,13 @@ def test_chat_without_daemon_is_a_clear_error(d):
     result = d.cli("chat", "--from", "+15550123456", "--url", "http://127.0.0.1:9", input="", check=False)
     assert result.returncode != 0 and "cannot reach the daemon at http://127.0.0.1:9" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_database_folder_that_cannot_be_made_is_one_clear_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    config = tmp_path / "gateway.yaml"
+    config.write_text(f'database: {{url: "sqlite:///{blocker}/sub/gateway.sqlite3"}}\nkeywords: {KEYWORDS}\n')
+    result = subprocess.run([sys.executable, "-m", "gateway", "site", "list", "-c", str(config)], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr
