@@ -7,14 +7,15 @@ from collections.abc import Callable, Sequence
 
 from gateway.clock import Clock
 from gateway.config import Verifications
-from gateway.errors import UnknownSite, ValidationFailed
+from gateway.errors import InvalidContact, UnknownSite, ValidationFailed
 from gateway.keywords import KeywordTable
 from gateway.metrics import Metrics
 from gateway.model import Contact, Verification
 from gateway.outbox import OutboxSender
 from gateway.stores import Store
 from gateway.verifications import (
-    METHODS, NOT_YET, Request, UnsupportedMethod, choose_contacts, plan_dispatch, plan_verification, render_dispatch,
+    METHODS, NOT_YET, Request, UnsupportedMethod, choose_contacts, contact_number, plan_dispatch, plan_verification,
+    render_dispatch,
 )
 
 SEND_WAIT_SECONDS = 2.0  # how long an API call waits to report "sent" rather than "pending"
@@ -68,8 +69,6 @@ class VerificationService:
 
     async def _site_of(self, refs: list[int | str]) -> str:
         """The site of explicitly named contacts, for an event the gateway has not seen."""
-        from gateway.verifications import contact_number
-
         if refs == ["all"]:
             raise ValidationFailed("contacts ['all'] needs an event the gateway knows or a site_id.", field="site_id")
         for ref in refs:
@@ -77,8 +76,6 @@ class VerificationService:
             contact = await self.store.get_contact(number) if number else None
             if contact is not None and contact.site_id:
                 return contact.site_id
-        from gateway.errors import InvalidContact
-
         raise InvalidContact(invalid_contacts=list(refs))
 
     async def _after_sends(self, verification_id: str) -> Verification:

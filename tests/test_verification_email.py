@@ -22,13 +22,18 @@ async def smtp():
         yield server
 
 
-@pytest.fixture
-async def mailing(aiohttp_client, config, clock, smtp):
-    config = msgspec.structs.replace(config, email=Email(backend="smtp", host="127.0.0.1", port=smtp.port,
+async def mail_client(aiohttp_client, config, clock, port: int):
+    """An app that mails through the SMTP server on ``port``, and an API key for it."""
+    config = msgspec.structs.replace(config, email=Email(backend="smtp", host="127.0.0.1", port=port,
                                                          starttls=False, from_address="alarms@acme.test"))
     client = await aiohttp_client(create_app(config, clock=clock, run_loops=False))
+    return client, {"Authorization": f"Bearer {await create_key(client.app[STORE], 'tests', clock)}"}
+
+
+@pytest.fixture
+async def mailing(aiohttp_client, config, clock, smtp):
+    client, auth = await mail_client(aiohttp_client, config, clock, smtp.port)
     store = client.app[STORE]
-    auth = {"Authorization": f"Bearer {await create_key(store, 'tests', clock)}"}
     site = await store.add_site(Site(id="site_main", dealer_id="1", name="Main Office", created_at=clock.now()))
     anna = await store.add_contact(Contact(id=0, site_id=site.id, first_name="Anna", last_name="Lee",
                                            phone="+15550123456", email="anna@example.com", auto_notify=True,
@@ -92,11 +97,8 @@ async def test_links_die_with_the_verification(mailing, smtp, clock):
 
 async def test_mail_server_refusal_fails_the_recipient(aiohttp_client, config, clock):
     async with SMTPServer(reply="550 5.1.1 no such user", reply_at="RCPT") as server:
-        config = msgspec.structs.replace(config, email=Email(backend="smtp", host="127.0.0.1", port=server.port,
-                                                             starttls=False, from_address="alarms@acme.test"))
-        client = await aiohttp_client(create_app(config, clock=clock, run_loops=False))
+        client, auth = await mail_client(aiohttp_client, config, clock, server.port)
         store = client.app[STORE]
-        auth = {"Authorization": f"Bearer {await create_key(store, 'tests', clock)}"}
         site = await store.add_site(Site(id="s", dealer_id="1", name="S", created_at=clock.now()))
         anna = await store.add_contact(Contact(id=0, site_id="s", first_name="A", last_name="L",
                                                email="nobody@example.com", created_at=clock.now()))
