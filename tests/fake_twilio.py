@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import msgspec
 import pytest
 from aiohttp import web
+from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
 from gateway import segments
@@ -25,6 +26,7 @@ from gateway.config import Carrier, Twilio
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "f" * 32
 TWILIO_NUMBER = "+15005550006"
+Fields = dict[str, str] | list[tuple[str, str]]
 
 
 @dataclass
@@ -158,11 +160,17 @@ class FakeTwilio:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def sign(self, url: str, fields: dict[str, str]) -> str:
-        return RequestValidator(self.auth_token).compute_signature(url, fields)
+    def sign(self, url: str, fields: Fields) -> str:
+        """The X-Twilio-Signature Twilio computes (the real library's code) for ``fields`` POSTed to ``url``."""
+        return RequestValidator(self.auth_token).compute_signature(url, MultiDict(fields))
 
-    async def post_signed(self, url: str, fields: dict[str, str], *, signature: str | None = None):
-        """POST ``fields`` as Twilio would to ``url`` (the URL it signs), delivered to ``deliver_to``."""
+    def validates(self, url: str, fields: Fields, signature: str) -> bool:
+        """Whether the real library's validator accepts ``signature`` for ``fields`` (as a receiver checks it)."""
+        return RequestValidator(self.auth_token).validate(url, MultiDict(fields), signature)
+
+    async def post_signed(self, url: str, fields: Fields, *, signature: str | None = None):
+        """POST ``fields`` (a dict, or (key, value) pairs in wire order) as Twilio would to ``url`` (the URL it
+        signs), delivered to ``deliver_to``."""
         headers = {"X-Twilio-Signature": signature if signature is not None else self.sign(url, fields)}
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -178,20 +186,29 @@ class FakeTwilio:
     async def report(self, sid: str, status: str, error_code: str | None = None):
         """Fire the status callback of message ``sid``, as Twilio does."""
         message = next(r for r in self.received if r.sid == sid)
+        return await self.post_signed(message.form["StatusCallback"], self.report_fields(sid, status, error_code))
+
+    def report_fields(self, sid: str, status: str, error_code: str | None = None) -> dict[str, str]:
+        """The form of a status callback about message ``sid``, as Twilio sends it."""
+        message = next((r for r in self.received if r.sid == sid), None)
+        form = message.form if message else {"To": "+15550123456"}
         fields = {"AccountSid": self.account_sid, "ApiVersion": "2010-04-01", "MessageSid": sid, "SmsSid": sid,
-                  "MessageStatus": status, "SmsStatus": status, "To": message.form["To"],
-                  "From": message.form.get("From", TWILIO_NUMBER)}
+                  "MessageStatus": status, "SmsStatus": status, "To": form["To"],
+                  "From": form.get("From", TWILIO_NUMBER)}
         if error_code:
             fields["ErrorCode"] = error_code
-        return await self.post_signed(message.form["StatusCallback"], fields)
+        return fields
+
+    def inbound_fields(self, from_: str, body: str, sid: str | None = None, **extra: str) -> dict[str, str]:
+        """The form of an inbound SMS webhook, as Twilio sends it (its three message-id keys alike)."""
+        sid = sid or self.new_sid()
+        return {"AccountSid": self.account_sid, "ApiVersion": "2010-04-01", "MessageSid": sid, "SmsSid": sid,
+                "SmsMessageSid": sid, "SmsStatus": "received", "From": from_, "To": TWILIO_NUMBER, "Body": body,
+                "NumMedia": "0", "NumSegments": "1", "FromCountry": "US", "ToCountry": "US", **extra}
 
     async def text(self, url: str, from_: str, body: str, sid: str | None = None, **extra: str):
         """An inbound SMS webhook to ``url`` (the gateway's public inbound URL)."""
-        fields = {"AccountSid": self.account_sid, "ApiVersion": "2010-04-01", "MessageSid": sid or self.new_sid(),
-                  "SmsSid": sid or "", "From": from_, "To": TWILIO_NUMBER, "Body": body, "NumMedia": "0",
-                  "NumSegments": "1", "FromCountry": "US", "ToCountry": "US", **extra}
-        fields["SmsSid"] = fields["MessageSid"]
-        return await self.post_signed(url, fields)
+        return await self.post_signed(url, self.inbound_fields(from_, body, sid, **extra))
 
     def new_sid(self) -> str:
         return f"SM{next(self._ids) + 10**9:032x}"

@@ -8,7 +8,7 @@ import pytest
 
 from gateway.carriers.twilio_settings import warnings
 from tests.conftest import PHONE
-from tests.fake_twilio import with_twilio
+from tests.fake_twilio import ACCOUNT_SID, with_twilio
 from tests.helpers import codes, deliver, event_log, post_alarm
 
 INBOUND = "/carriers/twilio/inbound"
@@ -56,7 +56,7 @@ async def test_retried_webhook_logs_once_and_replies_once(client, config, tw, au
 
 @pytest.mark.parametrize("how", ["missing", "wrong", "tampered"])
 async def test_bad_signature_is_refused_and_nothing_stored(client, config, tw, auth, caplog, how):
-    fields = {"MessageSid": tw.new_sid(), "From": PHONE, "To": "+15005550006", "Body": "YES"}
+    fields = tw.inbound_fields(PHONE, "YES")
     headers = {"missing": {}, "wrong": {"X-Twilio-Signature": "bm90IGl0"},
                "tampered": {"X-Twilio-Signature": tw.sign(inbound_url(config), {**fields, "Body": "NO"})}}[how]
     with caplog.at_level(logging.WARNING):
@@ -86,8 +86,10 @@ async def test_validation_switched_off_accepts_unsigned_and_check_warns(aiohttp_
 
     unsafe = with_twilio(config, fake_twilio, validate_signatures=False)
     client = await aiohttp_client(create_app(unsafe, clock=clock, run_loops=False))
-    resp = await client.post(INBOUND, data={"MessageSid": "SMx", "From": PHONE, "Body": "hi"})
+    resp = await client.post(INBOUND, data=fake_twilio.inbound_fields(PHONE, "hi"))
     assert resp.status == 200
+    misshapen = {**fake_twilio.inbound_fields(PHONE, "hi"), "MessageSid": "SMx"}
+    assert (await client.post(INBOUND, data=misshapen)).status == 403  # the shape rules still hold
     assert "OFF" in warnings(unsafe)[0] and warnings(config) == []
 
 
@@ -140,3 +142,103 @@ async def test_stop_queues_a_contact_opted_out_webhook(client, app, config, tw, 
         rows = db.execute("SELECT event_type, data FROM webhook_events").fetchall()
     assert [(kind, json.loads(data)["contact_ids"], json.loads(data)["source"]) for kind, data in rows] == [
         ("contact.opted_out", [contact.id], "STOP")]
+
+
+# Replays. Twilio's signature runs key and value together with no separator, so a captured request
+# still validates with a parameter boundary moved; only the form's shape can tell.
+def without(fields: dict[str, str], key: str) -> dict[str, str]:
+    return {k: v for k, v in fields.items() if k != key}
+
+
+def inbound_rows(config) -> int:
+    import sqlite3
+
+    with sqlite3.connect(config.database.sqlite_path) as db:
+        return db.execute("SELECT count(*) FROM inbound_messages").fetchone()[0]
+
+
+async def test_a_yes_replayed_with_nummedia_moved_into_messagesid_confirms_nothing(client, config, tw, auth, site,
+                                                                                    contact, caplog):
+    url = inbound_url(config)
+    await post_alarm(client, auth, site.id, "BA", event_id="evt_first")
+    await deliver(client)
+    captured = tw.inbound_fields(PHONE, "YES")
+    signature = tw.sign(url, captured)
+    assert (await tw.post_signed(url, captured, signature=signature))[0] == 200  # confirms the first alarm
+    await post_alarm(client, auth, site.id, "BA", event_id="evt_later")
+    await deliver(client)
+    before = await event_log(client, auth, site.id)
+    replay = {**without(captured, "NumMedia"), "MessageSid": captured["MessageSid"] + "NumMedia0"}
+    assert tw.validates(url, replay, signature)  # the same signature fits the moved boundary
+    with caplog.at_level(logging.WARNING):
+        status, _ = await tw.post_signed(url, replay, signature=signature)
+    assert status == 403
+    assert await event_log(client, auth, site.id) == before  # the later alarm is still unanswered
+    assert any("MessageSid" in r.getMessage() and "rejected" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_apiversion_that_swallowed_the_body_is_refused(client, config, tw, auth):
+    url = inbound_url(config)
+    captured = tw.inbound_fields(PHONE, "NO")
+    signature = tw.sign(url, captured)
+    replay = {**without(captured, "Body"), "ApiVersion": "2010-04-01BodyNO"}
+    assert tw.validates(url, replay, signature)
+    assert (await tw.post_signed(url, replay, signature=signature))[0] == 403
+    assert inbound_rows(config) == 0 and await event_log(client, auth) == []
+
+
+async def test_a_key_sent_twice_is_refused_in_any_order(client, config, tw, auth):
+    url = inbound_url(config)
+    pairs = list(without(tw.inbound_fields(PHONE, ""), "Body").items())
+    signature = tw.sign(url, [*pairs, ("Body", "first"), ("Body", "second")])
+    reordered = [*pairs, ("Body", "second"), ("Body", "first")]
+    assert tw.validates(url, reordered, signature)
+    assert (await tw.post_signed(url, reordered, signature=signature))[0] == 403
+    assert inbound_rows(config) == 0 and await event_log(client, auth) == []
+
+
+OTHER_ACCOUNT = "AC" + "9" * 32
+
+
+@pytest.mark.parametrize("change", [
+    {"MessageSid": "SMx"}, {"SmsSid": "SM" + "A" * 32}, {"SmsMessageSid": "XX" + "1" * 32},
+    {"AccountSid": OTHER_ACCOUNT}, {"AccountSid": "AC123"}, {"AccountSid": None}, {"ApiVersion": None},
+    {"CallSid": "CAnot-a-call"}, {"NumMedia": "0x"},
+], ids=lambda change: ",".join(f"{k}={v}" for k, v in change.items()))
+async def test_an_inbound_form_twilio_would_not_send_is_refused(client, config, tw, auth, change):
+    url = inbound_url(config)
+    fields = {k: v for k, v in {**tw.inbound_fields(PHONE, "YES"), **change}.items() if v is not None}
+    assert (await tw.post_signed(url, fields))[0] == 403  # correctly signed, wrongly shaped
+    assert inbound_rows(config) == 0 and await event_log(client, auth) == []
+
+
+async def test_an_mms_sid_is_accepted(client, config, tw):
+    status, body = await tw.text(inbound_url(config), "+15550999999", "photo", sid="MM" + "a" * 32)
+    assert (status, body) == (200, EMPTY) and inbound_rows(config) == 1
+
+
+@pytest.mark.parametrize("change", [{"MessageSid": "SMx"}, {"AccountSid": OTHER_ACCOUNT}, "twice"])
+async def test_a_status_callback_twilio_would_not_send_is_refused(client, app, config, tw, auth, site, contact,
+                                                                   change):
+    import sqlite3
+
+    await post_alarm(client, auth, site.id, "BA")
+    await deliver(client)
+    sent = tw.received[0]
+    fields = tw.report_fields(sent.sid, "delivered")
+    form = [*fields.items(), ("MessageStatus", "failed")] if change == "twice" else {**fields, **change}
+    assert (await tw.post_signed(sent.form["StatusCallback"], form))[0] == 403
+    with sqlite3.connect(config.database.sqlite_path) as db:
+        assert db.execute("SELECT count(*) FROM delivery_statuses").fetchone()[0] == 0
+        assert db.execute("SELECT status FROM outbound_messages").fetchone()[0] == "sent"
+
+
+def test_voice_callbacks_get_the_same_rules():
+    from gateway.carriers.twilio_webhook import refusal
+
+    call = {"AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01", "CallSid": "CA" + "0" * 32, "Digits": "1"}
+    required = ("AccountSid", "CallSid")
+    assert refusal(list(call.items()), ACCOUNT_SID, required) is None
+    assert "CallSid" in refusal(list({**call, "CallSid": "CA" + "0" * 32 + "Digits1"}.items()), ACCOUNT_SID, required)
+    assert "twice" in refusal([*call.items(), ("Digits", "2")], ACCOUNT_SID, required)
+    assert "CallSid" in refusal(list(without(call, "CallSid").items()), ACCOUNT_SID, required)

@@ -17,14 +17,14 @@ import aiohttp
 from aiohttp import web
 from twilio.base.exceptions import TwilioException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
-from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from gateway import codes
 from gateway.carriers.base import Carrier, CarrierServices
+from gateway.carriers import twilio_webhook
 from gateway.carriers.twilio_settings import load_settings
-from gateway.errors import CarrierError, Forbidden, ValidationFailed
+from gateway.errors import CarrierError
 from gateway.model import DeliveryReport, LogEntry, PhoneLookup
 from gateway.optout import OptOuts
 from gateway.stores import OutboxItem
@@ -63,7 +63,9 @@ class TwilioCarrier(Carrier):
     def __init__(self, services: CarrierServices) -> None:
         super().__init__(services)
         self.settings = load_settings(services.config)
-        self.validator = RequestValidator(self.settings.auth_token)
+        self.webhook = twilio_webhook.TwilioWebhook(self.settings.auth_token, self.settings.account_sid,
+                                                    self.settings.public_url,
+                                                    check_signatures=self.settings.options.validate_signatures)
         self.optouts = OptOuts(services.store, services.clock)
         self.client: Client | None = None
         self._sending = 0
@@ -152,23 +154,9 @@ class TwilioCarrier(Carrier):
     def routes(self) -> list[web.RouteDef]:
         return [web.post("/inbound", self.inbound), web.post("/status", self.status)]
 
-    async def _signed_form(self, request: web.Request):
-        form = await request.post()
-        if not self.settings.options.validate_signatures:
-            return form
-        signature = request.headers.get("X-Twilio-Signature")
-        url = self.settings.public_url + request.path_qs
-        if not signature or not self.validator.validate(url, form, signature):
-            log.warning("twilio %s: %s signature from %s; rejected, nothing stored", request.path,
-                        "wrong" if signature else "no", request.remote)
-            raise Forbidden("The X-Twilio-Signature is missing or does not match.")
-        return form
-
     async def inbound(self, request: web.Request) -> web.Response:
-        form = await self._signed_form(request)
-        sid = form.get("MessageSid") or form.get("SmsSid")
-        if not sid or not form.get("From"):
-            raise ValidationFailed("MessageSid and From are required.", field="MessageSid" if not sid else "From")
+        form = await self.webhook.form(request, twilio_webhook.INBOUND)
+        sid = form["MessageSid"]
         trace_id = request.get(TRACE_ID)
         phone = self.services.inbound.normalize(form["From"])
         opt = (form.get("OptOutType") or "").upper()
@@ -178,7 +166,7 @@ class TwilioCarrier(Carrier):
             await self.optouts.opt_in(phone, "START", trace_id)
         result = await self.services.inbound.receive(
             carrier=self.name, carrier_message_id=sid, from_phone=phone,
-            to_phone=form.get("To") or self.settings.from_number, body=form.get("Body", ""), trace_id=trace_id,
+            to_phone=form["To"], body=form["Body"], trace_id=trace_id,
             may_reply=opt != "STOP")  # Twilio refuses any text to a number that just opted out
         twiml = MessagingResponse()
         for reply in result.replies:
@@ -186,11 +174,8 @@ class TwilioCarrier(Carrier):
         return web.Response(text=str(twiml), content_type="text/xml")
 
     async def status(self, request: web.Request) -> web.Response:
-        form = await self._signed_form(request)
-        sid = form.get("MessageSid") or form.get("SmsSid")
-        status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
-        if not sid or not status:
-            raise ValidationFailed("MessageSid and MessageStatus are required.", field="MessageStatus")
+        form = await self.webhook.form(request, twilio_webhook.STATUS)
+        sid, status = form["MessageSid"], form["MessageStatus"].lower()
         report = DeliveryReport(carrier=self.name, carrier_message_id=sid, status=status,
                                 error_code=form.get("ErrorCode") or None, at=self.services.clock.now())
         result = await self.services.store.delivery_report(report, self._failure_log)
