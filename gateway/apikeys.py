@@ -32,6 +32,19 @@ def new_key() -> tuple[str, str, str]:
     return key_id, secret, f"{PREFIX}_{key_id}_{secret}"
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The credential of an ``Authorization: Bearer ...`` header (API key or access token); None when there is none.
+
+    Keys and tokens are printable ASCII; anything else is no credential (raw header bytes arrive as
+    surrogates, which no comparison or hash can encode).
+    """
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or not (token.isascii() and token.isprintable()):
+        return None
+    return token
+
+
 def split_key(full_key: str) -> tuple[str, str] | None:
     prefix, _, rest = full_key.partition("_")
     key_id, _, secret = rest.partition("_")
@@ -83,9 +96,8 @@ class ApiKeyAuth:
 
     async def authenticate(self, authorization: str | None) -> str:
         """The key id behind an ``Authorization: Bearer ...`` header; raises Unauthorized otherwise."""
-        scheme, _, token = (authorization or "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(authorization)
+        if token is None:
             raise Unauthorized("A bearer API key is required (Authorization: Bearer gwk_...).")
         if self.operator_key and same(token, self.operator_key):
             return OPERATOR_KEY_ID

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import msgspec
 
+from gateway.apikeys import bearer_token
 from gateway.clock import Clock
 from gateway.credential_files import load_entries
 from gateway.errors import InvalidToken, TokenRequired
@@ -81,9 +82,8 @@ class PartnerAuth:
 
     async def dealer_for(self, authorization: str | None) -> str:
         """The dealer an ``Authorization: Bearer`` token acts for; TokenRequired / InvalidToken otherwise."""
-        scheme, _, token = (authorization or "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(authorization)
+        if token is None:
             raise TokenRequired()
         grant = await self.store.oauth_token(token_digest(token))
         if grant is None or grant.expires_at <= self.clock.now():

@@ -48,3 +48,21 @@ async def event_log(client, auth, site_id: str | None = None, **params) -> list[
 
 def codes(rows: list[dict]) -> list[str]:
     return [r["code"] for r in rows]
+
+
+async def raw_http(client, method: str, path: str, headers: bytes = b"", body: bytes = b"",
+                   content_type: bytes = b"application/x-www-form-urlencoded") -> tuple[int, bytes]:
+    """One request written byte for byte to ``client``'s server (raw header bytes, bad UTF-8, anything an
+    HTTP library would refuse to send): the status and the body."""
+    import asyncio
+
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    writer.write(b"%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: %s\r\n"
+                 b"Content-Length: %d\r\n%s\r\n%s" % (method.encode(), path.encode(), content_type, len(body),
+                                                      headers, body))
+    try:
+        answer = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), payload

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import logging
+
 import pytest
 
 from tests.conftest import PHONE
-from tests.helpers import codes, event_log, post_alarm, text
+from tests.helpers import codes, event_log, post_alarm, raw_http, text
 
 
 def error_code(body: dict) -> str:
@@ -164,3 +168,61 @@ async def test_a_revoked_key_stops_working_within_the_recheck_time(client, store
     clock.advance(RECHECK_SECONDS)
     assert (await client.get("/ext/v1/event-log", headers=headers)).status == 401
     assert [k["revoked_at"] is not None for k in await store.api_keys()] == [True]
+
+
+# Bytes no HTTP library would send: each is a 4xx in the usual shape, and nothing is logged as an error.
+MANY_FIELDS = b"&".join([b"a="] * 10_000)  # 30 kB: under the byte cap, over the field cap
+RAW_BEARER = b"Authorization: Bearer gwk_\xe9\xff\r\n"
+
+
+def no_error_logged(caplog) -> None:
+    bad = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert not bad, [r.getMessage() for r in bad]
+
+
+@pytest.mark.parametrize("method, path, headers, body, status, code", [
+    ("GET", "/ext/v1/event-log", RAW_BEARER, b"", 401, "UNAUTHORIZED"),
+    ("POST", "/ext/v1/events", RAW_BEARER, b"{}", 401, "UNAUTHORIZED"),
+    ("GET", "/partner/v1/dealers/12345/sites", RAW_BEARER, b"", 401, "UNAUTHORIZED"),
+    ("POST", "/carriers/loopback/inbound", b"", b'{"from": "+15550123456", "body": "' + b"x" * 70_000 + b'"}',
+     413, "PAYLOAD_TOO_LARGE"),
+])
+async def test_raw_bytes_and_big_bodies_are_4xx_not_500(client, site, caplog, method, path, headers, body, status,
+                                                        code):
+    with caplog.at_level(logging.DEBUG):
+        got, payload = await raw_http(client, method, path, headers, body, content_type=b"application/json")
+    assert got == status and error_code(json.loads(payload)) == code, payload
+    no_error_logged(caplog)
+
+
+@pytest.mark.parametrize("headers, body, status, error, says", [
+    (b"Authorization: Basic \xe9\xff\r\n", b"grant_type=client_credentials", 401, "invalid_client", "Basic"),
+    (b"Authorization: Basic " + base64.b64encode(b"\xe9\xff:x") + b"\r\n", b"grant_type=client_credentials", 401,
+     "invalid_client", "Basic"),
+    (b"", b"grant_type=client_credentials&client_id=\xff&client_secret=x", 400, "invalid_request", "UTF-8"),
+    (b"", b"grant_type=client_credentials&client_id=%FF&client_secret=x", 400, "invalid_request", "UTF-8"),
+    (b"", MANY_FIELDS, 413, "invalid_request", "more than 1000 fields"),
+])
+async def test_raw_bytes_at_the_token_endpoint_are_oauth_errors(client, caplog, headers, body, status, error, says):
+    with caplog.at_level(logging.DEBUG):
+        got, payload = await raw_http(client, "POST", "/oauth/token", headers, body)
+    answer = json.loads(payload)
+    assert got == status and answer["error"] == error and says in answer["error_description"], payload
+    no_error_logged(caplog)
+
+
+@pytest.mark.parametrize("body, status, code, says", [
+    (b"Body=\xff\xfe&From=%2B15550123456", 400, "BAD_REQUEST", "UTF-8"),
+    (MANY_FIELDS, 413, "PAYLOAD_TOO_LARGE", "more than 1000 fields"),
+])
+async def test_raw_bytes_at_a_twilio_webhook_are_4xx_before_the_signature(aiohttp_client, config, clock, fake_twilio,
+                                                                         caplog, body, status, code, says):
+    from gateway.web.app import create_app
+    from tests.fake_twilio import with_twilio
+
+    client = await aiohttp_client(create_app(with_twilio(config, fake_twilio), clock=clock, run_loops=False))
+    with caplog.at_level(logging.DEBUG):
+        got, payload = await raw_http(client, "POST", "/carriers/twilio/inbound", b"X-Twilio-Signature: x\r\n", body)
+    answer = json.loads(payload)
+    assert got == status and error_code(answer) == code and says in answer["error"]["message"], payload
+    no_error_logged(caplog)

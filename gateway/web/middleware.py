@@ -9,8 +9,9 @@ import uuid
 
 from aiohttp import web
 
-from gateway.errors import HTTPProblem, NotFound, PayloadTooLarge
-from gateway.web.appkeys import MAX_BODY, METRICS, TRACE_ID
+from gateway.errors import HTTPProblem, NotFound
+from gateway.web.appkeys import METRICS, TRACE_ID
+from gateway.web.bodies import too_large
 
 log = logging.getLogger("gateway.http")
 TRACE_HEADER = "x-partner-trace-id"
@@ -33,7 +34,7 @@ async def trace_and_errors(request: web.Request, handler) -> web.StreamResponse:
     except HTTPProblem as exc:
         response = _problem(exc)
     except web.HTTPRequestEntityTooLarge:
-        response = _problem(PayloadTooLarge(f"The request body is larger than {request.app[MAX_BODY]} bytes."))
+        response = _problem(too_large(request))
     except web.HTTPException as exc:
         if exc.status == 404:
             response = _problem(NotFound(f"No route {request.method} {request.path}."))

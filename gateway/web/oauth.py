@@ -7,7 +7,6 @@ usual one: OAuth client libraries read that shape.
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 from typing import Annotated, Literal
 from urllib.parse import unquote_plus
@@ -15,13 +14,14 @@ from urllib.parse import unquote_plus
 import msgspec
 from aiohttp import web
 
+from gateway.errors import HTTPProblem
 from gateway.web.appkeys import PARTNER_AUTH, TRACE_ID
+from gateway.web.bodies import FORM, read_form
 from gateway.web.openapi import CLIENT_BASIC, operation
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-FORM = "application/x-www-form-urlencoded"
 
 Credential = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 
@@ -64,7 +64,7 @@ def _basic(header: str) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (raw header bytes too), or not UTF-8 inside
         return None
     client_id, colon, secret = decoded.partition(":")
     return (unquote_plus(client_id), unquote_plus(secret)) if colon else None
@@ -74,19 +74,20 @@ def _basic(header: str) -> tuple[str, str] | None:
 @operation(summary="Get an access token (client credentials)", tag="oauth", security=CLIENT_BASIC,
            body=TokenRequest, body_media=FORM, error_type=OAuthError,
            responses={200: (TokenResponse, "A bearer token for /partner/v1")},
-           errors={400: "invalid_request or unsupported_grant_type", 401: "invalid_client (with WWW-Authenticate)",
-                   413: "invalid_request: the body is too large"},
+           errors={400: "invalid_request (also: the form is not UTF-8, or a field comes twice) or "
+                        "unsupported_grant_type", 401: "invalid_client (with WWW-Authenticate)",
+                   413: "invalid_request: the body is over http.max_body_bytes or has more than 1000 fields"},
            description="Send `grant_type=client_credentials` as a form, with the client's id and secret either "
                        "as form fields or as HTTP Basic credentials (not both). Errors follow RFC 6749 5.2.")
 async def token(request: web.Request) -> web.Response:
     if request.content_type != FORM:
         return _error(400, "invalid_request", f"The body must be {FORM}.")
     try:
-        form = await request.post()
-    except web.HTTPRequestEntityTooLarge:
-        return _error(413, "invalid_request", "The body is too large.")
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    if any(len(form.getall(k)) > 1 for k in fields):
+        form = await read_form(request)
+    except HTTPProblem as exc:  # 413 over a cap, 400 not UTF-8: said in RFC 6749's shape
+        return _error(exc.status, "invalid_request", exc.message)
+    fields = dict(form)
+    if len(fields) < len(form):
         return _error(400, "invalid_request", "A parameter was given more than once.")
     if fields.get("grant_type") not in (None, "client_credentials"):
         return _error(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.")
