@@ -12,6 +12,7 @@ from gateway.keywords import KeywordTable
 from gateway.metrics import Metrics
 from gateway.model import Contact, Verification
 from gateway.outbox import OutboxSender
+from gateway.plain_text import clean, identifier
 from gateway.stores import Store
 from gateway.verifications import (
     METHODS, NOT_YET, Request, UnsupportedMethod, choose_contacts, contact_number, plan_dispatch, plan_verification,
@@ -46,6 +47,8 @@ class VerificationService:
             raise UnsupportedMethod(f"Method {method!r} is not available yet; use sms or email.", method=method)
         if method not in METHODS:
             raise ValidationFailed(f"method must be one of sms, email, push, call; got {method!r}.", field="method")
+        event_id = identifier(event_id, "event_id")
+        message, subject = clean(message, "message", lines=True), clean(subject, "subject")
         timeout = timeout_seconds or self.settings.default_timeout_seconds
         if not 10 <= timeout <= self.settings.max_timeout_seconds:
             raise ValidationFailed(f"timeout_seconds must be 10 to {self.settings.max_timeout_seconds}.",
@@ -92,6 +95,8 @@ class VerificationService:
     async def dispatch(self, *, site_id: str, contacts: list[int | str], template: str | None, text: str | None,
                        variables: dict[str, str], trace_id: str | None):
         """Send a Dispatch SMS; the dispatch and its outbox ids."""
+        text = clean(text, "text", lines=True)
+        variables = {name: clean(value, f"variables.{name}") or "" for name, value in variables.items()}
         table = self.table()
         chosen_template = table.dispatch_templates.get(template) if template else None
         if template and chosen_template is None:

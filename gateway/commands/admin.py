@@ -24,6 +24,7 @@ from gateway.model import Contact, Site
 from gateway.oauth import create_client, load_clients_file
 from gateway.optout import keyword_collisions
 from gateway.phone import display, to_e164
+from gateway.plain_text import clean, identifier
 from gateway.stores import open_store
 
 
@@ -165,8 +166,10 @@ def check_zone(option: str, name: str) -> None:
 async def site_add(config: Config, args: argparse.Namespace) -> int:
     check_zone("--time-zone", args.time_zone)
     async with opened(config) as store:
-        site = await store.add_site(Site(id="site_" + secrets.token_hex(4), dealer_id=args.dealer,
-                                         name=args.name.strip(), time_zone=args.time_zone, created_at=Clock().now()))
+        site = await store.add_site(Site(id="site_" + secrets.token_hex(4),
+                                         dealer_id=identifier(args.dealer, "--dealer", required=True),
+                                         name=clean(args.name, "--name", required=True), time_zone=args.time_zone,
+                                         created_at=Clock().now()))
     print(f"{site.id}\t{site.name}\tdealer {site.dealer_id}")
     return 0
 
@@ -179,6 +182,10 @@ async def site_list(config: Config, args: argparse.Namespace) -> int:
 
 
 async def contact_add(config: Config, args: argparse.Namespace) -> int:
+    names = dict(first_name=clean(args.first_name, "--first-name", required=True),
+                 last_name=clean(args.last_name, "--last-name", required=True), title=clean(args.title, "--title"),
+                 external_contact_id=identifier(args.external_id, "--external-id"),
+                 email=identifier(args.email, "--email"))
     try:
         phone = to_e164(args.phone, config.phone.default_region) if args.phone else None
     except InvalidPhoneNumber as exc:
@@ -193,11 +200,9 @@ async def contact_add(config: Config, args: argparse.Namespace) -> int:
         if args.group and await store.get_site_group(args.group) is None:
             raise GatewayError(f"--group: no site group {args.group!r} (see `gateway group list`)")
         contact = await store.add_contact(Contact(
-            id=0, site_id=args.site, group_id=args.group, first_name=args.first_name.strip(),
-            last_name=args.last_name.strip(), phone=phone, email=args.email, external_contact_id=args.external_id,
-            auto_notify=args.auto_notify, email_notify=args.email_notify, title=args.title,
-            slot_number=args.slot_number, time_zone=args.time_zone, on_test_permission=args.on_test_permission,
-            created_at=Clock().now()))
+            id=0, site_id=args.site, group_id=args.group, **names, phone=phone,
+            auto_notify=args.auto_notify, email_notify=args.email_notify, slot_number=args.slot_number,
+            time_zone=args.time_zone, on_test_permission=args.on_test_permission, created_at=Clock().now()))
         print(f"{contact.id}\t{contact.name}\t{display(contact.phone) if contact.phone else '-'}")
         await validate_new_contact(config, store, contact)
     return 0

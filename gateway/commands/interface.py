@@ -15,6 +15,7 @@ from gateway.config import Config
 from gateway.errors import GatewayError
 from gateway.hashes import hash_secret
 from gateway.model import SiteGroup
+from gateway.plain_text import clean, identifier
 
 PIN_SHAPE = re.compile(r"\d{4,8}")
 
@@ -66,8 +67,9 @@ def read_pin(prompt: str) -> str:
 
 async def group_add(config: Config, args: argparse.Namespace) -> int:
     async with opened(config) as store:
-        group = await store.add_site_group(SiteGroup(id="grp_" + secrets.token_hex(4), dealer_id=args.dealer,
-                                                     name=args.name.strip(), created_at=Clock().now()))
+        group = await store.add_site_group(SiteGroup(
+            id="grp_" + secrets.token_hex(4), dealer_id=identifier(args.dealer, "--dealer", required=True),
+            name=clean(args.name, "--name", required=True), created_at=Clock().now()))
     print(f"{group.id}\t{group.name}\tdealer {group.dealer_id}")
     return 0
 

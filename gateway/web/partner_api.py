@@ -16,6 +16,7 @@ import msgspec
 from aiohttp import web
 
 from gateway import codes
+from gateway.plain_text import clean, identifier
 from gateway.errors import (ContactNotFound, GatewayError, DealerForbidden, DuplicateContact, DuplicateKey, InvalidPhoneNumber,
                             UnknownSite, ValidationFailed)
 from gateway.hashes import same
@@ -80,13 +81,6 @@ def _phone(request: web.Request, raw: str | None) -> str | None:
         raise ValidationFailed(exc.message, field="phone_number") from None
 
 
-def _text(value: str | None, field: str, *, required: bool = False) -> str | None:
-    value = value.strip() if value is not None else None
-    if required and not value:
-        raise ValidationFailed(f"{field} must not be blank.", field=field)
-    return value or None
-
-
 def _check(contact: Contact) -> Contact:
     if contact.auto_notify and not contact.phone:
         raise ValidationFailed("auto_notify needs a phone_number: auto processes text the contact.",
@@ -123,7 +117,7 @@ async def create_site(request: web.Request) -> web.Response:
         ZoneInfo(body.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationFailed(f"{body.time_zone!r} is not an IANA time zone.", field="time_zone") from None
-    name = _text(body.name, "name", required=True)
+    name = clean(body.name, "name", required=True)
     site = await request.app[STORE].add_site(Site(id="site_" + secrets.token_hex(4), dealer_id=dealer, name=name,
                                                   time_zone=body.time_zone, created_at=request.app[CLOCK].now()))
     log.info("trace=%s site %s created for dealer %s", request[TRACE_ID], site.id, dealer)
@@ -154,11 +148,12 @@ async def create_contact(request: web.Request) -> web.Response:
     body = await decode_json(request, ContactIn)
     phone = _phone(request, body.phone_number)
     contact = _check(Contact(
-        id=0, site_id=site.id, external_contact_id=_text(body.external_contact_id, "external_contact_id",
-                                                         required=True),
-        first_name=_text(body.first_name, "first_name", required=True),
-        last_name=_text(body.last_name, "last_name", required=True), phone=phone, email=_text(body.email, "email"),
-        title=_text(body.title, "title"), slot_number=body.slot_number, email_notify=body.email_verification,
+        id=0, site_id=site.id, external_contact_id=identifier(body.external_contact_id, "external_contact_id",
+                                                              required=True),
+        first_name=clean(body.first_name, "first_name", required=True),
+        last_name=clean(body.last_name, "last_name", required=True), phone=phone,
+        email=identifier(body.email, "email"), title=clean(body.title, "title"), slot_number=body.slot_number,
+        email_notify=body.email_verification,
         auto_notify=phone is not None if body.auto_notify is None else body.auto_notify,
         created_at=request.app[CLOCK].now()))
     try:
@@ -198,13 +193,10 @@ async def update_contact(request: web.Request) -> web.Response:
     site, contact = await _contact(request)
     body = await decode_json(request, ContactUpdate)
     changes = {}
-    for field, attr in (("external_contact_id", "external_contact_id"), ("first_name", "first_name"),
-                        ("last_name", "last_name")):
+    for field, rule, required in (("external_contact_id", identifier, True), ("first_name", clean, True),
+                                  ("last_name", clean, True), ("email", identifier, False), ("title", clean, False)):
         if (value := getattr(body, field)) is not UNSET:
-            changes[attr] = _text(value, field, required=True)
-    for field, attr in (("email", "email"), ("title", "title")):
-        if (value := getattr(body, field)) is not UNSET:
-            changes[attr] = _text(value, field)
+            changes[field] = rule(value, field, required=required)
     if body.phone_number is not UNSET:
         changes["phone"] = _phone(request, body.phone_number)
     for field, attr in (("slot_number", "slot_number"), ("email_verification", "email_notify"),

@@ -13,13 +13,14 @@ from gateway.web.openapi import Timestamp
 
 UNSET = msgspec.UNSET
 Unset = msgspec.UnsetType
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, description="No control characters (422); bidi "
+                                   "embedding, override and isolate characters are removed")]
 ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="Your system's id for the "
-                                         "contact; unique within the site")]
+                                         "contact; unique within the site; no control or bidi characters (422)")]
 PhoneText = Annotated[str, msgspec.Meta(max_length=32, description="As people write it; stored and returned "
                                         "as E.164 (numbers without +country use the configured default region)")]
 Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^(|[^@\s]+@[^@\s]+\.[^@\s]+)$")]
-Title = Annotated[str, msgspec.Meta(max_length=64)]
+Title = Annotated[str, msgspec.Meta(max_length=64, description="As Name")]
 Slot = Annotated[int, msgspec.Meta(ge=1, le=9999, description="The contact's slot in the automation platform")]
 TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="IANA time zone",
                                        examples=["America/New_York"])]

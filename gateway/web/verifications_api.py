@@ -23,7 +23,8 @@ Contacts = Annotated[list[ContactRef], msgspec.Meta(
     min_length=1, max_length=200,
     description='Contact ids as the Contacts API gives them (1, "1" or "contact_1"), or ["all"].')]
 Method = Annotated[str, msgspec.Meta(description="sms or email (push and call: 422 UNSUPPORTED_METHOD)")]
-Message = Annotated[str, msgspec.Meta(min_length=1, max_length=1600)]
+Message = Annotated[str, msgspec.Meta(min_length=1, max_length=1600, description="Tabs and line breaks allowed; "
+                                      "other control characters are 422; bidi controls are removed")]
 Timeout = Annotated[int, msgspec.Meta(ge=10, description="seconds to wait for a response (default 300)")]
 Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
