@@ -66,3 +66,18 @@ async def raw_http(client, method: str, path: str, headers: bytes = b"", body: b
         writer.close()
     head, _, payload = answer.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), payload
+
+
+def assert_locked_down_page(resp, html: str) -> None:
+    """An HTML page whose URL holds a token: no framing, no sniffing, and no style but its own, by hash."""
+    import base64
+    import hashlib
+    import re
+
+    csp = resp.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp, csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff" and resp.headers["X-Frame-Options"] == "DENY"
+    styles = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert styles
+    for style in styles:
+        assert f"'sha256-{base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()}'" in csp

@@ -29,7 +29,7 @@ from gateway.verifications_service import VerificationService
 from gateway.stores import open_store
 from gateway.webhooks import WebhookDispatcher
 from gateway.welcome import KIND as WELCOME_KIND, WelcomeService
-from gateway.web import ext_api, health, oauth, openapi, partner_api, response_pages, verifications_api, welcome
+from gateway.web import ext_api, headers, health, oauth, openapi, partner_api, response_pages, verifications_api, welcome
 from gateway.web.appkeys import (
     ALARMS, API_KEYS, CARRIER, CLOCK, CONFIG, EXPIRY, INBOUND, KEYWORDS, MAILER, MAX_BODY, METRICS, SENDER, STORE,
     VERIFICATIONS, WEBHOOKS,
@@ -52,6 +52,7 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     clock = clock or Clock()
     metrics = Metrics()
     app = web.Application(middlewares=[trace_and_errors], client_max_size=config.http.max_body_bytes)
+    headers.install(app, config.http.public_url)
     store = open_store(config.database.url, clock=clock)
     keywords = KeywordFile(config.keywords_path, metrics, clock)
     inbound = InboundService(store, keywords, clock, metrics, config.phone.default_region, config.interface,

@@ -17,21 +17,20 @@ from gateway.model import Decision, LogEntry
 from gateway.pipeline import record_response
 from gateway.clock import parse_isoformat
 from gateway.web.appkeys import CLOCK, KEYWORDS, METRICS, STORE, TRACE_ID
+from gateway.web.headers import page_headers
 
 routes = web.RouteTableDef()
 ACTIONS = {"confirm": ("confirm", "confirmed", "Confirm the alarm"), "cancel": ("cancel", "cancelled", "Cancel the alarm")}
-HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-           "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY", "Cache-Control": "no-store"}
+STYLE = ("body{font:18px/1.4 system-ui,sans-serif;margin:2em auto;max-width:28em;padding:0 1em}"
+         "button{font-size:1.1em;padding:.7em 1.4em;border-radius:.4em;border:0;background:#b00020;color:#fff}")
 GONE = "This link is no longer valid: it was used already, or the alarm verification is over."
 
 
 def page(title: str, body: str, status: int = 200) -> web.Response:
-    return web.Response(status=status, content_type="text/html", headers=HEADERS, text=(
+    return web.Response(status=status, content_type="text/html", headers=page_headers(STYLE), text=(
         "<!doctype html><html lang=en><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
-        f"<title>{html.escape(title)}</title><style>body{{font:18px/1.4 system-ui,sans-serif;margin:2em auto;"
-        "max-width:28em;padding:0 1em}button{font-size:1.1em;padding:.7em 1.4em;border-radius:.4em;"
-        f"border:0;background:#b00020;color:#fff}}</style><h1>{html.escape(title)}</h1>{body}</html>"))
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style><h1>{html.escape(title)}</h1>{body}</html>"))
 
 
 async def _usable(request: web.Request) -> tuple[dict, tuple[str, str, str]] | None:

@@ -8,14 +8,13 @@ An unknown, expired or voided token gets one "not valid" page that says nothing 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from html import escape
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from gateway.web.appkeys import CONFIG, TRACE_ID, WELCOME
+from gateway.web.headers import page_headers
 
 routes = web.RouteTableDef()
 
@@ -33,7 +32,6 @@ border-radius:.6rem}
 .done{border-left:.4rem solid #1f8f4e}
 .muted{color:#5b6578;font-size:.9rem}
 """.strip()
-STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
 
 
 def _img_source(logo_url: str | None) -> str:
@@ -41,13 +39,6 @@ def _img_source(logo_url: str | None) -> str:
         return "'none'"
     url = urlsplit(logo_url)
     return "data:" if url.scheme == "data" else f"{url.scheme}://{url.netloc}"
-
-
-def _headers(config) -> dict[str, str]:
-    csp = (f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; img-src {_img_source(config.welcome.logo_url)}; "
-           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-    return {"Content-Security-Policy": csp, "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
-            "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
 def _page(request: web.Request, title: str, body: str, status: int = 200) -> web.Response:
@@ -60,7 +51,7 @@ def _page(request: web.Request, title: str, body: str, status: int = 200) -> web
             f"<style>{STYLE}</style></head><body><main><header>{logo}<h1>{station}</h1></header>"
             f"{body}</main></body></html>")
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8",
-                        headers=_headers(config))
+                        headers=page_headers(STYLE, img_src=_img_source(config.welcome.logo_url)))
 
 
 def _not_found(request: web.Request) -> web.Response:
