@@ -72,6 +72,20 @@ def test_check_ok_and_bad(d, tmp_path):
     assert any("keywords[0].code" in line for line in lines), lines
 
 
+@pytest.mark.parametrize("host, warned", [("0.0.0.0", True), ("::", True), ("192.0.2.10", True),
+                                         ("gateway.example", True), ("127.0.0.1", False), ("::1", False),
+                                         ("localhost", False)])
+def test_check_warns_loudly_about_a_loopback_carrier_off_loopback(tmp_path, host, warned):
+    d = Daemon(tmp_path, http={"host": host})
+    try:
+        result = d.cli("check")
+    finally:
+        d.close()
+    assert result.returncode == 0
+    assert ("SECURITY: carrier.backend is loopback" in result.stderr
+            and "NO authentication" in result.stderr) is warned, result.stderr
+
+
 def test_check_reports_bad_config(tmp_path):
     config = tmp_path / "gateway.yaml"
     config.write_text("http:\n  port: 99999\n")

@@ -9,6 +9,8 @@ Like Django's locmem mail backend: the fake ships in the package, and tests look
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import logging
 import secrets
 
 import msgspec
@@ -20,6 +22,28 @@ from gateway.stores import OutboxItem
 from gateway.web.appkeys import TRACE_ID
 from gateway.web.bodies import decode_json, query_int
 
+log = logging.getLogger(__name__)
+
+
+def exposure(config) -> str | None:
+    """The warning for a loopback carrier listening beyond this machine; None when it does not."""
+    host = config.http.host
+    if config.carrier.backend != LoopbackCarrier.name or _is_loopback(host):
+        return None
+    return (f"SECURITY: carrier.backend is loopback and http.host is {host!r}, not a loopback address. "
+            "POST /carriers/loopback/inbound and GET /carriers/loopback/outbox have NO authentication: anyone who "
+            "reaches this port can text the gateway as any number (PINs and alarm answers included) and read every "
+            "text it sends. Set http.host: 127.0.0.1, or use a real carrier.")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # another host name, or "" (every interface)
+        return False
+
 
 class LoopbackInbound(msgspec.Struct, forbid_unknown_fields=True):
     body: str
@@ -30,6 +54,11 @@ class LoopbackInbound(msgspec.Struct, forbid_unknown_fields=True):
 
 class LoopbackCarrier(Carrier):
     name = "loopback"
+
+    async def start(self) -> None:
+        warning = exposure(self.services.config)
+        if warning:
+            log.warning("%s", warning)
 
     async def send(self, item: OutboxItem) -> str:
         if self.services.config.carrier.loopback_latency_seconds:

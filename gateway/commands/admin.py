@@ -11,6 +11,7 @@ import yaml
 
 from gateway.apikeys import create_key, load_keys_file, new_key
 from gateway.carriers import BACKENDS
+from gateway.carriers.loopback import exposure as loopback_exposure
 from gateway.clock import Clock
 from gateway.commands import opened
 from gateway.commands.interface import register_interface
@@ -111,7 +112,7 @@ async def check(config: Config, args: argparse.Namespace) -> int:
         problems.append(f"{config.source or '<defaults>'}: {exc.message}")
     finally:
         await mailer.close()
-    warnings = []
+    warnings = [w for w in [loopback_exposure(config)] if w]
     if config.carrier.backend == "twilio":
         from gateway.carriers import twilio_settings
 
