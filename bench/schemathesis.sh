@@ -8,18 +8,34 @@
 # token from POST /oauth/token, creates a site for the client's dealer, then runs schemathesis
 # three times, one per credential: /ext/v1 with the API key, /partner/v1 with the OAuth token,
 # /oauth/token with none. Exit status: non-zero when any run found a failure.
+# $SCHEMATHESIS names another schemathesis executable (default: .venv/bin/schemathesis, installed on
+# first use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 examples=${1:-50}
 py=.venv/bin/python
-[ -x .venv/bin/schemathesis ] || .venv/bin/pip install --quiet schemathesis
+schemathesis=${SCHEMATHESIS:-$PWD/.venv/bin/schemathesis}
+[ -n "${SCHEMATHESIS:-}" ] || [ -x "$schemathesis" ] || .venv/bin/pip install --quiet schemathesis
 
 tmp=$(mktemp -d)
 daemon=
 cleanup() {
-    if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
-        kill "$daemon"
+    if [ -n "$daemon" ]; then
+        kill -TERM "$daemon" 2>/dev/null || true
+        for _ in $(seq 100); do  # up to 10 s to drain, as under systemd
+            kill -0 "$daemon" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$daemon" 2>/dev/null; then
+            echo "gateway serve (pid $daemon) still running 10 s after SIGTERM: killed" >&2
+            kill -KILL "$daemon" 2>/dev/null || true
+        fi
         wait "$daemon" 2>/dev/null || true
+    fi
+    # Any gateway still serving this folder's database holds its lock: never delete the folder under one.
+    if [ -e "$tmp/gateway.lock" ] && ! flock -n "$tmp/gateway.lock" true; then
+        echo "a gateway still holds $tmp/gateway.lock; $tmp is left in place" >&2
+        return
     fi
     rm -rf "$tmp"
 }
@@ -40,10 +56,13 @@ api_key=$(gw api-key add --name schemathesis 2>/dev/null)
 client=$(gw oauth-client add --dealer 12345 --name schemathesis 2>/dev/null)
 client_id=$(sed -n 's/^client_id: //p' <<<"$client")
 client_secret=$(sed -n 's/^client_secret: //p' <<<"$client")
-gw serve >"$tmp/daemon.log" 2>&1 &
+# Started as a plain command, not through gw: a backgrounded shell function is a subshell, and $!
+# would be the subshell's pid, so the kill in cleanup would miss the daemon.
+.venv/bin/gateway serve -c "$tmp/gateway.yaml" >"$tmp/daemon.log" 2>&1 &
 daemon=$!
 for _ in $(seq 100); do
     curl -fsS "$url/healthz" >/dev/null 2>&1 && break
+    kill -0 "$daemon" 2>/dev/null || { echo "gateway serve exited:" >&2; cat "$tmp/daemon.log" >&2; exit 1; }
     sleep 0.1
 done
 token=$(curl -fsS "$url/oauth/token" -u "$client_id:$client_secret" -d grant_type=client_credentials |
@@ -61,7 +80,7 @@ run() {
     shift
     echo "== $name"
     # run from the temporary folder: schemathesis keeps a .schemathesis/ cache in its working directory
-    (cd "$tmp" && "$OLDPWD/.venv/bin/schemathesis" run "$url/openapi.json" --checks all --exclude-checks positive_data_acceptance --max-examples "$examples" --seed 5 \
+    (cd "$tmp" && "$schemathesis" run "$url/openapi.json" --checks all --exclude-checks positive_data_acceptance --max-examples "$examples" --seed 5 \
         --request-timeout 10 --no-color "$@") || status=1
 }
 run "/ext/v1 (API key)" --include-path-regex '^/ext/v1/' -H "Authorization: Bearer $api_key"
