@@ -234,11 +234,12 @@ async def test_a_status_callback_twilio_would_not_send_is_refused(client, app, c
 
 
 def test_voice_callbacks_get_the_same_rules():
-    from gateway.carriers.twilio_webhook import refusal
+    from gateway.carriers.twilio_webhook import VOICE as required, refusal
 
-    call = {"AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01", "CallSid": "CA" + "0" * 32, "Digits": "1"}
-    required = ("AccountSid", "CallSid")
+    call = {"AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01", "CallSid": "CA" + "0" * 32, "From": PHONE,
+            "To": "+15005550006", "Digits": "1"}
     assert refusal(list(call.items()), ACCOUNT_SID, required) is None
     assert "CallSid" in refusal(list({**call, "CallSid": "CA" + "0" * 32 + "Digits1"}.items()), ACCOUNT_SID, required)
     assert "twice" in refusal([*call.items(), ("Digits", "2")], ACCOUNT_SID, required)
     assert "CallSid" in refusal(list(without(call, "CallSid").items()), ACCOUNT_SID, required)
+    assert "account" in refusal(list({**call, "AccountSid": OTHER_ACCOUNT}.items()), ACCOUNT_SID, required)
