@@ -20,7 +20,7 @@ from gateway.sdnotify import Notifier, watchdog_loop
 from gateway.web.app import create_app, operator_key_path
 from gateway.web.appkeys import KEYWORDS, METRICS
 from gateway.web.connections import ConnectionLimit
-from gateway.web.listener import GuardedSite
+from gateway.web.listener import GuardedSite, fit_open_files
 
 log = logging.getLogger("gateway")
 SHUTDOWN_SECONDS = 10.0  # in-flight HTTP requests get this long to finish
@@ -36,7 +36,7 @@ async def _serve(config: Config, notifier: Notifier) -> int:
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_SECONDS,
                            keepalive_timeout=config.http.keepalive_seconds)
     await runner.setup()  # opens the store (migrating it) and starts the loops
-    limit = ConnectionLimit(runner.server, config.http, cap=config.http.max_connections,
+    limit = ConnectionLimit(runner.server, config.http, cap=fit_open_files(config.http.max_connections),
                             metrics=app[METRICS])
     site = GuardedSite(runner, config.http.host, config.http.port, limit)
     try:

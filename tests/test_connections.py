@@ -1,4 +1,4 @@
-"""Connection bounds of a real daemon under slow and idle clients: read deadlines, the cap.
+"""Connection bounds of a real daemon under slow and idle clients: read deadlines, the cap, the open-file limit.
 
 Socket timeouts cannot be moved by a ManualClock, so the daemons here get short ones (1 s) and every
 client is bounded in count and seconds. The one latency bound is the issue's own: a webhook under attack
@@ -39,10 +39,10 @@ def enough_open_files():
 def daemons(tmp_path):
     started: list[Daemon] = []
 
-    def start(http: dict) -> Daemon:
+    def start(http: dict, preexec_fn=None) -> Daemon:
         d = Daemon(tmp_path / str(len(started)), http=http)
         started.append(d)
-        d.start()
+        d.start(preexec_fn)
         return d
 
     (tmp_path / "0").mkdir()
@@ -188,3 +188,24 @@ def test_over_the_cap_the_stalest_idle_makes_room_busy_ones_refuse_and_healthz_s
     assert [_status(r) for r in over_cap] == [503] * 3 and all(b'"OVERLOADED"' in r for r in over_cap)
     assert _status(health) == 200
     assert _status(at_accept) == 503 and b"Retry-After: 1" in at_accept
+
+
+def _accept_error_lines(d: Daemon) -> list[str]:
+    return [line for line in d.log.read_text().splitlines() if "accept" in line]
+
+
+def test_a_cap_above_the_open_file_limit_is_lowered_so_healthz_outlives_a_flood(daemons):
+    """The issue's open-file limit (1,024), and more connections than that."""
+    d = daemons({}, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024)))
+
+    async def flood():
+        conns = await _connect_all(d.port, 1100)
+        status = _status(await _request(d.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+        for _, writer in conns:
+            writer.close()
+        return status
+
+    assert asyncio.run(flood()) == 200
+    d.stop()
+    assert "http.max_connections 1000 lowered to 760: the open-file limit is 1024" in d.log.read_text()
+    assert _accept_error_lines(d) == []

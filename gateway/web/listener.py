@@ -1,12 +1,41 @@
-"""The daemon's listening socket: its guarded site."""
+"""The daemon's listening socket: its open-file budget and its guarded site."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import resource
 
 from aiohttp import web
 
-from gateway.web.connections import ConnectionLimit
+from gateway.web.connections import PROBE_SLOTS, ConnectionLimit
+
+log = logging.getLogger("gateway.http")
+FD_RESERVE = 256  # open files beyond the listener's: the store, log, carrier, webhook and SMTP connections
+
+
+def open_files_needed(max_connections: int) -> int:
+    """The RLIMIT_NOFILE (systemd LimitNOFILE=) that ``http.max_connections`` needs."""
+    return max_connections + PROBE_SLOTS + FD_RESERVE
+
+
+def fit_open_files(max_connections: int) -> int:
+    """The connection cap the process can keep: raises the soft open-file limit as far as the hard one
+    allows, and lowers the cap (with a warning) when even that is short, so accept() never runs out."""
+    need = open_files_needed(max_connections)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return max_connections
+    raised = need if hard == resource.RLIM_INFINITY else min(need, hard)
+    if raised > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+        soft = raised
+    if soft >= need:
+        return max_connections
+    cap = max(1, soft - PROBE_SLOTS - FD_RESERVE)
+    log.warning("http.max_connections %d lowered to %d: the open-file limit is %d, %d are needed "
+                "(raise LimitNOFILE)", max_connections, cap, soft, need)
+    return cap
 
 
 class GuardedSite(web.TCPSite):
