@@ -20,7 +20,7 @@ from gateway.sdnotify import Notifier, watchdog_loop
 from gateway.web.app import create_app, operator_key_path
 from gateway.web.appkeys import KEYWORDS, METRICS
 from gateway.web.connections import ConnectionLimit
-from gateway.web.listener import GuardedSite, fit_open_files
+from gateway.web.listener import GuardedSite, fit_open_files, quiet_accept_errors
 
 log = logging.getLogger("gateway")
 SHUTDOWN_SECONDS = 10.0  # in-flight HTTP requests get this long to finish
@@ -39,6 +39,7 @@ async def _serve(config: Config, notifier: Notifier) -> int:
     limit = ConnectionLimit(runner.server, config.http, cap=fit_open_files(config.http.max_connections),
                             metrics=app[METRICS])
     site = GuardedSite(runner, config.http.host, config.http.port, limit)
+    quiet_accept_errors(asyncio.get_running_loop())
     try:
         await site.start()
     except OSError as exc:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import os
 import resource
+import socket
 import statistics
 import time
 
@@ -192,6 +194,31 @@ def test_over_the_cap_the_stalest_idle_makes_room_busy_ones_refuse_and_healthz_s
 
 def _accept_error_lines(d: Daemon) -> list[str]:
     return [line for line in d.log.read_text().splitlines() if "accept" in line]
+
+
+def test_running_out_of_open_files_is_logged_once_not_per_connection(daemons):
+    d = daemons({})
+    fds = len(os.listdir(f"/proc/{d.proc.pid}/fd"))
+    resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE, (fds + 2, resource.prlimit(d.proc.pid,
+                                                                                      resource.RLIMIT_NOFILE)[1]))
+    socks = []
+    try:
+        for _ in range(200):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", d.port))
+            socks.append(s)
+        time.sleep(2.2)  # asyncio retries accept() every second
+    finally:
+        resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE, (4096, resource.prlimit(d.proc.pid,
+                                                                                       resource.RLIMIT_NOFILE)[1]))
+        for s in socks:
+            s.close()
+    assert d.request("GET", "/healthz")[0] == 200
+    d.stop()
+    lines = _accept_error_lines(d)
+    assert 1 <= len(lines) <= 2, f"{len(lines)} accept error lines"
+    assert "Too many open files" in lines[0] and "LimitNOFILE" in lines[0]
 
 
 def test_a_cap_above_the_open_file_limit_is_lowered_so_healthz_outlives_a_flood(daemons):

@@ -1,4 +1,4 @@
-"""The daemon's listening socket: its open-file budget and its guarded site."""
+"""The daemon's listening socket: its open-file budget, its guarded site, and accept errors logged sparingly."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import resource
 
 from aiohttp import web
 
-from gateway.web.connections import PROBE_SLOTS, ConnectionLimit
+from gateway.web.connections import PROBE_SLOTS, ConnectionLimit, Throttled
 
 log = logging.getLogger("gateway.http")
 FD_RESERVE = 256  # open files beyond the listener's: the store, log, carrier, webhook and SMTP connections
+ACCEPT_ERROR = "socket.accept() out of system resource"  # asyncio's own words (selector_events.py)
 
 
 def open_files_needed(max_connections: int) -> int:
@@ -49,3 +50,21 @@ class GuardedSite(web.TCPSite):
         await web.BaseSite.start(self)  # registers with the runner; TCPSite.start would bind the plain Server
         self._server = await asyncio.get_running_loop().create_server(
             self.limit, self._host, self._port, backlog=self._backlog, reuse_address=self._reuse_address)
+
+
+def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """asyncio logs an accept() that fails for want of files once per pending connection, every second,
+    with a traceback (tens of MB a minute in a flood): log it once per 10 s instead."""
+    throttle = Throttled()
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        if context.get("message") == ACCEPT_ERROR:
+            throttle.warning(loop.time(), "http: cannot accept connections: %s (raise LimitNOFILE or lower "
+                             "http.max_connections)", context.get("exception"))
+        elif previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
