@@ -110,6 +110,14 @@ class PayloadTooLarge(HTTPProblem):
     code = "PAYLOAD_TOO_LARGE"
 
 
+class RequestTimeout(HTTPProblem):
+    """The request body did not arrive in time."""
+
+    status = 408
+    code = "REQUEST_TIMEOUT"
+    headers = {"Connection": "close"}  # the rest of a late body is never read, so the connection cannot be reused
+
+
 class UnsupportedMediaType(HTTPProblem):
     """The request body must be JSON (Content-Type: application/json)."""
 

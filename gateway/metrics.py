@@ -26,6 +26,10 @@ class Metrics:
         self.http_latency = Histogram(
             "gateway_http_request_seconds", "HTTP request latency by route and status.", ["route", "status"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5), registry=r)
+        self.http_connections = Gauge("gateway_http_connections", "Open HTTP connections.", registry=r)
+        self.http_connections_closed = Counter(
+            "gateway_http_connections_closed", "HTTP connections closed by the gateway before their client did, by "
+            "reason (header_timeout, body_timeout, evicted, refused).", ["reason"], registry=r)
         self.keyword_reloads = Counter("gateway_keyword_reloads", "keywords.yaml reloads by result.",
                                        ["result"], registry=r)
         self.keyword_table_loaded = Gauge("gateway_keyword_table_loaded_timestamp_seconds",

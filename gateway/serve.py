@@ -18,7 +18,9 @@ from gateway.config import Config
 from gateway.errors import ConfigurationError
 from gateway.sdnotify import Notifier, watchdog_loop
 from gateway.web.app import create_app, operator_key_path
-from gateway.web.appkeys import KEYWORDS
+from gateway.web.appkeys import KEYWORDS, METRICS
+from gateway.web.connections import ConnectionLimit
+from gateway.web.listener import GuardedSite, fit_open_files, quiet_accept_errors
 
 log = logging.getLogger("gateway")
 SHUTDOWN_SECONDS = 10.0  # in-flight HTTP requests get this long to finish
@@ -31,9 +33,13 @@ async def serve(config: Config, notifier: Notifier | None = None) -> int:
 
 async def _serve(config: Config, notifier: Notifier) -> int:
     app = create_app(config)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_SECONDS)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_SECONDS,
+                           keepalive_timeout=config.http.keepalive_seconds)
     await runner.setup()  # opens the store (migrating it) and starts the loops
-    site = web.TCPSite(runner, config.http.host, config.http.port, reuse_address=True)
+    limit = ConnectionLimit(runner.server, config.http, cap=fit_open_files(config.http.max_connections),
+                            metrics=app[METRICS])
+    site = GuardedSite(runner, config.http.host, config.http.port, limit)
+    quiet_accept_errors(asyncio.get_running_loop())
     try:
         await site.start()
     except OSError as exc:

@@ -49,12 +49,14 @@ class Daemon:
             raise AssertionError(f"gateway {' '.join(args)} exited {result.returncode}: {result.stderr}")
         return result
 
-    def start(self) -> list[str]:
-        """Start and wait for READY=1; the notify lines received before it."""
+    def start(self, preexec_fn=None) -> list[str]:
+        """Start and wait for READY=1; the notify lines received before it. ``preexec_fn`` runs in the child
+        before it starts (to lower its resource limits, say)."""
         env = {**os.environ, "NOTIFY_SOCKET": str(self.notify_path)}
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "-c", str(self.config)],
-                                         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.tmp)
+                                         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.tmp,
+                                         preexec_fn=preexec_fn)
         return self.wait_notify("READY=1")
 
     def wait_notify(self, wanted: str) -> list[str]:

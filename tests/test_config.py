@@ -79,7 +79,8 @@ def problems(text: str) -> list[str]:
 
 def test_unknown_key_names_file_line_and_key():
     assert problems("http:\n  host: 0.0.0.0\n  prot: 80\n") == [
-        "g.yaml:3: http.prot: unknown key (allowed: host, port, public_url, max_body_bytes)"]
+        "g.yaml:3: http.prot: unknown key (allowed: host, port, public_url, max_body_bytes, header_timeout_seconds, "
+        "body_timeout_seconds, keepalive_seconds, max_connections)"]
     assert problems("outbox: {}\nhtp: {}\n")[0].startswith("g.yaml:2: htp: unknown key (allowed: http, database")
 
 
@@ -124,6 +125,9 @@ webhooks: [{url: "example.com/hook", secret_env: GW_HOOK_SECRET}]
 
 def test_positive_numbers():
     assert problems("outbox: {poll_seconds: 0}\n") == ["g.yaml:1: outbox.poll_seconds: expected float > 0.0"]
+    assert problems("http:\n  header_timeout_seconds: 0\n") == ["g.yaml:2: http.header_timeout_seconds: "
+                                                                 "expected float > 0.0"]
+    assert problems("http: {max_connections: 0}\n") == ["g.yaml:1: http.max_connections: expected int >= 1"]
 
 
 def test_duplicate_key_and_syntax_error():

@@ -19,6 +19,10 @@ class Http(Section):
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8080
     public_url: str = "http://127.0.0.1:8080"
     max_body_bytes: Positive = 65536
+    header_timeout_seconds: PositiveFloat = 10.0
+    body_timeout_seconds: PositiveFloat = 30.0
+    keepalive_seconds: PositiveFloat = 75.0
+    max_connections: Positive = 1000
 
 
 class Database(Section):
