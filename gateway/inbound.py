@@ -21,6 +21,7 @@ from gateway.phone import to_e164
 from gateway.pin import PinCheck, masked, split_pin
 from gateway.interface import Access
 from gateway.interface.auth import event_sites
+from gateway.interface.shown import hidden_codes
 from gateway.pipeline import Sender, Text, decide_inbound
 from gateway.stores import Store
 
@@ -128,7 +129,9 @@ class InboundService:
         wanted = event_sites(words, access, now)
         if not wanted:
             return access
-        events = {site_id: await self.store.recent_events(site_id, self.interface.max_events) for site_id in wanted}
+        hidden = hidden_codes(self.interface)
+        events = {site_id: await self.store.recent_events(site_id, self.interface.max_events, hidden)
+                  for site_id in wanted}
         return Access(contact=contact, sites=sites, state=state, events=events)
 
     async def _check_pin(self, access: Access, pin: str | None) -> PinCheck:

@@ -111,7 +111,8 @@ class Commands:
         if isinstance(site, str):
             return Outcome(site)
         state = f"ON TEST until {self._time(site.on_test_until)}" if self._on_test(site) else "not on test"
-        recent = [f"{self._time(row.at)} {row.code}" for row in self.events.get(site.id, ())]
+        rows = list(self.events.get(site.id, ()))[:self.config.status_events]
+        recent = [f"{self._time(row.at)} {row.code}" for row in rows]
         reply = f"{site.name}: {state}." + (f" Last: {'; '.join(recent)}" if recent else "")
         return Outcome(reply, [self._row(self.config.codes.status, site)])
 
