@@ -12,7 +12,7 @@ from gateway.hashes import hash_secret
 from gateway.model import Contact, Site
 from tests.helpers import codes, event_log, post_alarm, text
 
-SAM, SID = "+15550002222", "+15550003333"
+SAM, SID, ANN = "+15550002222", "+15550003333", "+15550004444"
 PIN, DURESS = "13571357", "24682468"
 
 
@@ -75,3 +75,17 @@ async def test_configured_codes_are_hidden_too_without_shortening_the_list(clien
     assert "HA" not in status + events and "Hold-up" not in events
     assert status.endswith("Last: 15:30 UTC SMSNOREC; 15:30 UTC SMSNOREC; 15:30 UTC SMSNOREC")
     assert events.count("\n") == 20  # the 20 newest rows a phone may see, however many are hidden among them
+
+
+async def test_events_shows_the_alarm_never_a_persons_text(client, auth, store, clock, twins):
+    await store.add_contact(Contact(id=0, site_id="site_s", first_name="Ann", last_name="Other", phone=ANN,
+                                    auto_notify=True, created_at=clock.now()))
+    await post_alarm(client, auth, "site_s", "BA", zone="3", text="Motion, hallway")
+    await text(client, ANN, "maybe, the cleaner? ask Bob")
+    await text(client, SAM, PIN)
+    await text(client, ANN, "yes")
+    [events] = (await text(client, SAM, "EVENTS 20"))["replies"]
+    logged = await event_log(client, auth, "site_s")
+    assert {"SMSSENT", "SMSReply", "SMSYES"} <= set(codes(logged))
+    assert events == ("Depot:\n15:30 UTC SMSYES\n15:30 UTC SMSLOGIN\n15:30 UTC SMSReply\n"
+                      "15:30 UTC SMSSENT\n15:30 UTC BA zone 3 Motion, hallway")

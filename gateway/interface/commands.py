@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.autoprocess import zone_named
 from gateway.config import Interface
+from gateway.interface.shown import event_line
 from gateway.model import Contact, LogEntry, Site, SiteTest
 from gateway.stores import LogRow
 
@@ -154,7 +155,7 @@ class Commands:
         if isinstance(site, str):
             return Outcome(site)
         rows = list(self.events.get(site.id, ()))[:count]
-        lines = [f"{self._time(r.at)} {r.code}{' ' + r.comment[:40].rstrip() if r.comment else ''}" for r in rows]
+        lines = [event_line(row, self._time(row.at)) for row in rows]
         return Outcome(f"{site.name}:\n" + ("\n".join(lines) if lines else "no events"),
                        [self._row(self.config.codes.events, site, comment=f"EVENTS {count}")])
 
