@@ -94,7 +94,7 @@ class InboundService:
     async def _decide(self, carrier: str, carrier_message_id: str, sender_phone: str, to_phone: str, body: str,
                       words: str, pin: str | None, sender: Sender, trace_id: str | None, may_reply: bool):
         msg = InboundMessage(carrier=carrier, carrier_message_id=carrier_message_id, from_phone=sender_phone,
-                             to_phone=to_phone, body=masked(body), received_at=self.clock.now())
+                             to_phone=to_phone, body=masked(body, pin), received_at=self.clock.now())
         check = await self._check_pin(sender.access, pin)
         decision = decide_inbound(msg, sender, Text(words=words, stored=msg.body, pin=check),
                                   self.table(), self.interface, self.verifications, trace_id=trace_id)

@@ -13,6 +13,7 @@ from gateway.autoprocess import zone_named
 from gateway.config import Interface
 from gateway.interface.shown import event_line
 from gateway.model import Contact, LogEntry, Site, SiteTest
+from gateway.pin import masked
 from gateway.stores import LogRow
 
 UNKNOWN_COMMAND = "Unknown command. Text HELP for the list."
@@ -63,7 +64,7 @@ class Commands:
     def run(self, verb: str, args: list[str]) -> Outcome:
         method = self.verbs().get(verb)
         if method is None:
-            return Outcome(UNKNOWN_COMMAND, [self._row(self.config.codes.unknown_command, comment=verb)])
+            return Outcome(UNKNOWN_COMMAND, [self._row(self.config.codes.unknown_command, comment=masked(verb))])
         if method.on_test and not self.contact.on_test_permission:
             return Outcome("You do not have permission to put sites on test.",
                            [self._row(getattr(self.config.codes, verb.lower()), comment="refused: no permission")])
@@ -94,7 +95,7 @@ class Commands:
             return matches[0]
         if matches:
             return "Which site? " + "; ".join(f"{self.sites.index(s) + 1} {s.name}" for s in matches[:5])
-        return f"No site '{name[:20]}'. Text SITES for the list."
+        return f"No site '{masked(name)[:20]}'. Text SITES for the list."
 
     def _on_test(self, site: Site) -> bool:
         return site.on_test_until is not None and site.on_test_until > self.now
