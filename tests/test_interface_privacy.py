@@ -21,9 +21,9 @@ def config(config):
     return msgspec.structs.replace(config, interface=Interface(hidden_codes=["HA"]))  # HA: a keypad hold-up
 
 
-async def add_contact(store, clock, site_id: str, first_name: str, phone: str) -> Contact:
+async def add_contact(store, clock, site_id: str, first_name: str, phone: str, auto_notify: bool = False) -> Contact:
     contact = await store.add_contact(Contact(id=0, site_id=site_id, first_name=first_name, last_name="Site",
-                                              phone=phone, created_at=clock.now()))
+                                              phone=phone, auto_notify=auto_notify, created_at=clock.now()))
     await store.set_pin(contact.id, hash_secret(PIN), clock.now() + timedelta(days=365))
     await store.set_duress_pin(contact.id, hash_secret(DURESS))
     return contact
@@ -89,3 +89,20 @@ async def test_events_shows_the_alarm_never_a_persons_text(client, auth, store, 
     assert {"SMSSENT", "SMSReply", "SMSYES"} <= set(codes(logged))
     assert events == ("Depot:\n15:30 UTC SMSYES\n15:30 UTC SMSLOGIN\n15:30 UTC SMSReply\n"
                       "15:30 UTC SMSSENT\n15:30 UTC BA zone 3 Motion, hallway")
+
+
+@pytest.mark.parametrize("answer", ["NO", "YES", "on my way"])
+async def test_the_duress_pin_in_an_answer_to_an_alarm_alerts_the_station_and_looks_the_same(
+        client, auth, store, clock, answer):
+    for site_id in ("site_s", "site_t"):
+        await store.add_site(Site(id=site_id, dealer_id="12345", name="Depot", created_at=clock.now()))
+    sam = await add_contact(store, clock, "site_s", "Sam", SAM, auto_notify=True)
+    await add_contact(store, clock, "site_t", "Sam", SID, auto_notify=True)
+    for site_id in ("site_s", "site_t"):
+        await post_alarm(client, auth, site_id, "BA", text="Motion, hallway")
+    forced = (await text(client, SAM, f"{answer} {DURESS}"))["replies"]
+    assert forced == (await text(client, SID, f"{answer} {PIN}"))["replies"]
+    [alert] = [row for row in await event_log(client, auth, "site_s") if row["code"] == "DURESS"]
+    assert alert["contact_id"] == sam.id and alert["details"] == {"priority": "high"}
+    assert alert["verification_id"] and alert["event_id"]
+    assert "DURESS" not in codes(await event_log(client, auth, "site_t"))
