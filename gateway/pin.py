@@ -14,8 +14,8 @@ import unicodedata
 from datetime import date
 
 MASK = "****"
-# The PIN is the last word; punctuation after it ("STATUS 4821.", "Yes 4821!") is not part of the text.
-_TRAILING_PIN = re.compile(r"^(?P<text>.*?)(?:^|\s+)(?P<pin>[0-9]{4,8})[\s.,;:!?]*$", re.DOTALL)
+# Punctuation after the PIN ("STATUS 4821.", "Yes 4821!") is not part of the text.
+_AFTER_PIN = ".,;:!?"
 _PIN = re.compile(r"[0-9]{4,8}")
 # A number: digit groups joined by separators. Its parts: the pieces between joins with a space in them.
 _CHAIN = re.compile(r"[0-9]+(?:[ \t()\-./:+]{1,3}[0-9]+)*")
@@ -68,10 +68,17 @@ def split_pin(body: str) -> tuple[str, str | None]:
     """``("YES", "4821")`` for ``"YES 4821"``; ``(body, None)`` when no PIN-shaped last word. Digits come back
     in ASCII."""
     body = ascii_digits(body)
-    match = _TRAILING_PIN.match(body)
-    if not match:
+    # Scanned, not matched: a regular expression for "last word" backtracks over a long run of spaces
+    # (1,600 of them took 18 ms of the event loop).
+    end = len(body)
+    while end and (body[end - 1].isspace() or body[end - 1] in _AFTER_PIN):
+        end -= 1
+    start = end
+    while start and "0" <= body[start - 1] <= "9":
+        start -= 1
+    if not 4 <= end - start <= 8 or start and not body[start - 1].isspace():
         return body, None
-    return match.group("text").strip(), match.group("pin")
+    return body[:start].strip(), body[start:end]
 
 
 def masked(body: str, pin: str | None = None) -> str:

@@ -108,6 +108,15 @@ def test_digits_of_any_script_read_as_ascii():
     assert normalized_pin("739") is None and normalized_pin("7391a26") is None
 
 
+@pytest.mark.parametrize("body, words, pin", [
+    ("STATUS 2 4821.", "STATUS 2", "4821"), ("Yes 4821 !?", "Yes", "4821"), ("1234 5678", "1234", "5678"),
+    ("STATUS\u00a0４８２１", "STATUS", "4821"), ("ab4821", "ab4821", None), ("STATUS 123456789", "STATUS 123456789", None),
+    ("STATUS 482", "STATUS 482", None), (" " * 1600, " " * 1600, None), ("", "", None),
+])
+def test_the_pin_is_the_last_word(body, words, pin):
+    assert split_pin(body) == (words, pin)
+
+
 @pytest.fixture
 def d(tmp_path):
     daemon = Daemon(tmp_path, interface={"reply_budget": 1000})  # one number texts 40 times here
