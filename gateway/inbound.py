@@ -21,6 +21,7 @@ from gateway.phone import to_e164
 from gateway.pin import PinCheck, masked, split_pin
 from gateway.interface import Access
 from gateway.interface.auth import event_sites
+from gateway.interface.shown import hidden_codes
 from gateway.pipeline import Sender, Text, decide_inbound
 from gateway.stores import Store
 
@@ -93,7 +94,7 @@ class InboundService:
     async def _decide(self, carrier: str, carrier_message_id: str, sender_phone: str, to_phone: str, body: str,
                       words: str, pin: str | None, sender: Sender, trace_id: str | None, may_reply: bool):
         msg = InboundMessage(carrier=carrier, carrier_message_id=carrier_message_id, from_phone=sender_phone,
-                             to_phone=to_phone, body=masked(body), received_at=self.clock.now())
+                             to_phone=to_phone, body=masked(body, pin), received_at=self.clock.now())
         check = await self._check_pin(sender.access, pin)
         decision = decide_inbound(msg, sender, Text(words=words, stored=msg.body, pin=check),
                                   self.table(), self.interface, self.verifications, trace_id=trace_id)
@@ -128,7 +129,9 @@ class InboundService:
         wanted = event_sites(words, access, now)
         if not wanted:
             return access
-        events = {site_id: await self.store.recent_events(site_id, self.interface.max_events) for site_id in wanted}
+        hidden = hidden_codes(self.interface)
+        events = {site_id: await self.store.recent_events(site_id, self.interface.max_events, hidden)
+                  for site_id in wanted}
         return Access(contact=contact, sites=sites, state=state, events=events)
 
     async def _check_pin(self, access: Access, pin: str | None) -> PinCheck:

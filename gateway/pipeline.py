@@ -11,6 +11,7 @@ The order of questions for one text:
    (its PIN-response code when the text carried the contact's PIN).
 5. Does it come within the reply window of a Dispatch SMS to the number? ``SMSReply``.
 6. Otherwise the catch-all: for unknown numbers, or an ordinary message from a contact.
+A text carrying the duress PIN also logs the duress row, wherever it lands (the interface logs its own).
 Last, the number's reply budget may silence the answer.
 """
 
@@ -24,6 +25,7 @@ from gateway.autoprocess import alert_values, slot_details
 from gateway.clock import isoformat
 from gateway.config import Interface, Verifications
 from gateway.interface import Access, apply_reply_budget, claims, decide_interface
+from gateway.interface.auth import duress_entry
 from gateway.keywords import Keyword, KeywordTable
 from gateway.model import (
     AlarmEvent, Contact, Decision, Dispatch, InboundMessage, InterfaceState, LogEntry, Notification, Site, Verification,
@@ -67,9 +69,11 @@ def decide_inbound(msg: InboundMessage, sender: Sender, text: Text, table: Keywo
     state = loaded
     answered = bool(sender.open) and sender.open[0][0].status == "responded"
     keyword = None if answered else _keyword(sender, text, table)
+    interfaced = keyword is None and claims(text.words, text.pin, sender.access, now,
+                                            verification_open=bool(sender.open))
     if keyword is not None:
         _answer_verification(decision, sender, text, table, base, keyword)
-    elif claims(text.words, text.pin, sender.access, now, verification_open=bool(sender.open)):
+    elif interfaced:
         state = decide_interface(decision, text.words, text.pin, sender.access, interface, now, base)
     elif answered:
         _already_answered(decision, sender, text, table, verifications.already_answered, base)
@@ -87,10 +91,22 @@ def decide_inbound(msg: InboundMessage, sender: Sender, text: Text, table: Keywo
                                      contact_id=contact.id if contact else None, comment=text.stored, **base))
         if catch_all.reply:
             decision.replies.append(render(catch_all.reply, {"central_station": table.central_station}))
+    if text.pin is PinCheck.DURESS and not interfaced:  # "NO <duress PIN>" to an alarm: what it exists for
+        decision.log.append(_duress(sender, interface, base))
     state = apply_reply_budget(decision, state, interface, now, base)
     if state != loaded:
         decision.interface_state = state
     return decision
+
+
+def _duress(sender: Sender, interface: Interface, base: dict) -> LogEntry:
+    """The duress row for a text outside the interface: about the alarm it answers, if any."""
+    contact = sender.access.contact
+    if sender.open:
+        verification = sender.open[0][0]
+        return duress_entry(interface, contact_id=contact.id, site_id=verification.site_id,
+                            verification_id=verification.id, event_id=verification.event_id, **base)
+    return duress_entry(interface, contact_id=contact.id, site_id=contact.site_id, **base)
 
 
 def _keyword(sender: Sender, text: Text, table: KeywordTable) -> Keyword | None:

@@ -80,7 +80,7 @@ def test_dummy_hash_costs_what_a_real_check_costs():
     ("STATUS 4821.", "STATUS ****."),  # punctuation after the PIN
     ("Yes 4821!", "Yes ****!"),
     ("4821 YES", "**** YES"),  # the PIN typed first
-    ("call me on 555-1234 at 10:30", "call me on 555-1234 at 10:30"),  # numbers that are not PIN-shaped words
+    ("call me on 555-123-4567 at 10:30", "call me on 555-123-4567 at 10:30"),  # numbers that cannot be a PIN
     ("+15550123456", "+15550123456"),
 ])
 def test_every_pin_shaped_word_is_masked(body, stored):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import re
 import secrets
 import sys
 from datetime import timedelta
@@ -15,9 +14,8 @@ from gateway.config import Config
 from gateway.errors import GatewayError
 from gateway.hashes import hash_secret
 from gateway.model import SiteGroup
+from gateway.pin import normalized_pin
 from gateway.plain_text import clean, identifier
-
-PIN_SHAPE = re.compile(r"\d{4,8}")
 
 
 def register_interface(sub, contact_actions, config_arg) -> None:
@@ -53,14 +51,15 @@ def register_interface(sub, contact_actions, config_arg) -> None:
 
 
 def read_pin(prompt: str) -> str:
-    """A PIN from the terminal (not echoed, typed twice) or the first line of stdin. Never from argv."""
+    """A PIN from the terminal (not echoed, typed twice) or the first line of stdin. Never from argv.
+    Digits of any script are read as ASCII digits, as they are when the PIN is texted."""
     if sys.stdin.isatty():
-        pin = getpass.getpass(prompt)
-        if getpass.getpass("Again: ") != pin:
+        pin = normalized_pin(getpass.getpass(prompt))
+        if normalized_pin(getpass.getpass("Again: ")) != pin:
             raise GatewayError("the two PINs differ; nothing changed")
     else:
-        pin = sys.stdin.readline().strip()
-    if not PIN_SHAPE.fullmatch(pin):
+        pin = normalized_pin(sys.stdin.readline())
+    if pin is None:
         raise GatewayError("a PIN is 4 to 8 digits; nothing changed")
     return pin
 

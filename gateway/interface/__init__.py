@@ -1,7 +1,8 @@
 """The SMS interface: PIN-authenticated sessions and commands for site and site-group contacts.
 
 ``auth`` decides who may run what (PINs, sessions, lockouts, the pending command);
-``commands`` is the command table; ``budget`` caps replies to one number. All pure.
+``commands`` is the command table; ``shown`` what a phone may see of the event log;
+``budget`` caps replies to one number. All pure.
 """
 
 from gateway.interface.auth import Access, claims, decide_interface

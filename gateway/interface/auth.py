@@ -87,8 +87,7 @@ def decide_interface(decision: Decision, words: str, pin: PinCheck, access: Acce
         if not (pin.authenticated and contact):
             return _refuse(decision, state, config, now, who)
         if pin is PinCheck.DURESS:
-            decision.log.append(LogEntry(code=config.codes.duress, comment="Duress PIN used",
-                                         details={"priority": "high"}, **who))
+            decision.log.append(duress_entry(config, **who))
         if contact.pin_expires_at and contact.pin_expires_at <= now:
             decision.replies.append(PIN_EXPIRED)
             decision.log.append(LogEntry(code=config.codes.expired_pin, comment="PIN expired", **who))
@@ -118,6 +117,11 @@ def decide_interface(decision: Decision, words: str, pin: PinCheck, access: Acce
     if outcome.logout:
         state = replace(state, session_contact_id=None, session_expires_at=None, session_duress=False)
     return state
+
+
+def duress_entry(config: Interface, **who) -> LogEntry:
+    """The row that tells the central station the duress PIN was used (never shown to a phone)."""
+    return LogEntry(code=config.codes.duress, comment="Duress PIN used", details={"priority": "high"}, **who)
 
 
 def _refuse(decision: Decision, state: InterfaceState, config: Interface, now: datetime, who: dict) -> InterfaceState:

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 
 from gateway.autoprocess import zone_named
 from gateway.config import Interface
+from gateway.interface.shown import event_line
 from gateway.model import Contact, LogEntry, Site, SiteTest
+from gateway.pin import masked
 from gateway.stores import LogRow
 
 UNKNOWN_COMMAND = "Unknown command. Text HELP for the list."
@@ -62,7 +64,7 @@ class Commands:
     def run(self, verb: str, args: list[str]) -> Outcome:
         method = self.verbs().get(verb)
         if method is None:
-            return Outcome(UNKNOWN_COMMAND, [self._row(self.config.codes.unknown_command, comment=verb)])
+            return Outcome(UNKNOWN_COMMAND, [self._row(self.config.codes.unknown_command, comment=masked(verb))])
         if method.on_test and not self.contact.on_test_permission:
             return Outcome("You do not have permission to put sites on test.",
                            [self._row(getattr(self.config.codes, verb.lower()), comment="refused: no permission")])
@@ -93,7 +95,7 @@ class Commands:
             return matches[0]
         if matches:
             return "Which site? " + "; ".join(f"{self.sites.index(s) + 1} {s.name}" for s in matches[:5])
-        return f"No site '{name[:20]}'. Text SITES for the list."
+        return f"No site '{masked(name)[:20]}'. Text SITES for the list."
 
     def _on_test(self, site: Site) -> bool:
         return site.on_test_until is not None and site.on_test_until > self.now
@@ -111,7 +113,8 @@ class Commands:
         if isinstance(site, str):
             return Outcome(site)
         state = f"ON TEST until {self._time(site.on_test_until)}" if self._on_test(site) else "not on test"
-        recent = [f"{self._time(row.at)} {row.code}" for row in self.events.get(site.id, ())]
+        rows = list(self.events.get(site.id, ()))[:self.config.status_events]
+        recent = [f"{self._time(row.at)} {row.code}" for row in rows]
         reply = f"{site.name}: {state}." + (f" Last: {'; '.join(recent)}" if recent else "")
         return Outcome(reply, [self._row(self.config.codes.status, site)])
 
@@ -153,7 +156,7 @@ class Commands:
         if isinstance(site, str):
             return Outcome(site)
         rows = list(self.events.get(site.id, ()))[:count]
-        lines = [f"{self._time(r.at)} {r.code}{' ' + r.comment[:40].rstrip() if r.comment else ''}" for r in rows]
+        lines = [event_line(row, self._time(row.at)) for row in rows]
         return Outcome(f"{site.name}:\n" + ("\n".join(lines) if lines else "no events"),
                        [self._row(self.config.codes.events, site, comment=f"EVENTS {count}")])
 

@@ -21,8 +21,9 @@ class EventStore(abc.ABC):
     async def log(self, entries: Sequence[LogEntry]) -> None: ...
 
     @abc.abstractmethod
-    async def recent_events(self, site_id: str, limit: int) -> list[LogRow]:
-        """The site's last ``limit`` event-log rows, newest first."""
+    async def recent_events(self, site_id: str, limit: int, hidden: Sequence[str] = ()) -> list[LogRow]:
+        """The site's last ``limit`` event-log rows whose code is not in ``hidden``, newest first (the limit
+        counts only the rows returned, so hiding a row never shortens the list)."""
 
     # Webhook deliveries
     @abc.abstractmethod

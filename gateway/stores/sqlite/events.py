@@ -25,8 +25,9 @@ class SQLiteEvents(SQLiteEngine):
         async with self._transaction() as conn:
             await self._insert_log(conn, entries)
 
-    async def recent_events(self, site_id: str, limit: int) -> list[LogRow]:
-        return [log_row_from_row(r) async for r in QUERIES.recent_site_events(self._read, site_id=site_id, limit=limit)]
+    async def recent_events(self, site_id: str, limit: int, hidden: Sequence[str] = ()) -> list[LogRow]:
+        return [log_row_from_row(r) async for r in QUERIES.recent_site_events(
+            self._read, site_id=site_id, hidden=json.dumps(list(hidden)), limit=limit)]
 
     # Webhook deliveries
     async def fan_out_webhook_events(

@@ -244,7 +244,8 @@ UPDATE sites SET on_test_until = NULL WHERE on_test_until IS NOT NULL AND on_tes
 RETURNING id, name, on_test_until;
 
 -- name: recent_site_events
-SELECT * FROM event_log WHERE site_id = :site_id ORDER BY id DESC LIMIT :limit;
+SELECT * FROM event_log WHERE site_id = :site_id AND code NOT IN (SELECT value FROM json_each(:hidden))
+ORDER BY id DESC LIMIT :limit;
 
 -- Webhook events
 
