@@ -2,14 +2,15 @@
 
 Starts ``gateway serve`` on a temp SQLite file seeded (through the store, before the daemon
 starts) with contacts that have PINs, API keys and OAuth clients, then runs three phases,
-each an open-loop flood of wrong credentials at ``--rate`` per second for ``--seconds``
+each an open-loop flood of wrong credentials for ``--seconds``
 while a real caller logs in once a second, from the flood's start until the flood's last
 answer has come (at least ``--after`` seconds past its end, at most ``--max-drain``):
 
-- sms: ``SITES <random 8 digits>`` from random numbers through /carriers/loopback/inbound
-  (two argon2 checks each); the real login is ``SITES <PIN>`` from one of ``--contacts``
+- sms: ``SITES <random 8 digits>`` from random numbers through /carriers/loopback/inbound at
+  ``--rate`` per second (two argon2 checks each); the real login is ``SITES <PIN>`` from one of ``--contacts``
   contacts in turn (a contact logs in every ``--contacts`` seconds, as people do);
-- bearer: ``GET /ext/v1/event-log`` with ``Bearer gwk_<random id>_<random secret>``; the real
+- bearer: ``GET /ext/v1/event-log`` with ``Bearer gwk_<random id>_<random secret>`` at
+  ``--api-rate`` per second (one check each, so the default 100 is the sms phase's load); the real
   caller uses a key not used before each time (a remembered key needs no argon2 check);
 - oauth: ``POST /oauth/token`` with a random client id and secret; the real caller is one of
   ``--contacts`` clients in turn.
@@ -90,11 +91,11 @@ async def seed(db: Path, contacts: int, keys: int) -> tuple[list[str], list[str]
 class Phase:
     """One flood and the real logins beside it; requests are ``(method, path, kwargs, expected)``."""
 
-    def __init__(self, name: str, flood, real, refusal) -> None:
-        self.name, self.flood, self.real, self.refusal = name, flood, real, refusal
+    def __init__(self, name: str, rate: float, flood, real, refusal) -> None:
+        self.name, self.rate, self.flood, self.real, self.refusal = name, rate, flood, real, refusal
 
 
-def sms_phase(phones: list[str]) -> Phase:
+def sms_phase(phones: list[str], rate: float) -> Phase:
     path = "/carriers/loopback/inbound"
 
     def flood(i):
@@ -106,11 +107,11 @@ def sms_phase(phones: list[str]) -> Phase:
         body = {"from": phones[i % len(phones)], "body": f"SITES {PIN}", "message_id": f"r{i}-{secrets.token_hex(4)}"}
         return "POST", path, {"json": body}
 
-    return Phase("sms", flood, (real, lambda status, body: status == 200 and body.get("replies") == [SITES_REPLY]),
+    return Phase("sms", rate, flood, (real, lambda status, body: status == 200 and body.get("replies") == [SITES_REPLY]),
                  lambda status, body: status == 200 and body.get("replies") == ["PIN not accepted."])
 
 
-def bearer_phase(keys: list[str]) -> Phase:
+def bearer_phase(keys: list[str], rate: float) -> Phase:
     path = "/ext/v1/event-log?limit=1"
 
     def flood(i):
@@ -120,10 +121,10 @@ def bearer_phase(keys: list[str]) -> Phase:
     def real(i):
         return "GET", path, {"headers": {"Authorization": f"Bearer {keys[i % len(keys)]}"}}
 
-    return Phase("bearer", flood, (real, lambda status, body: status == 200), lambda status, body: status == 401)
+    return Phase("bearer", rate, flood, (real, lambda status, body: status == 200), lambda status, body: status == 401)
 
 
-def oauth_phase(client_ids: list[str]) -> Phase:
+def oauth_phase(client_ids: list[str], rate: float) -> Phase:
     def token(client_id, secret):
         return "POST", "/oauth/token", {"data": {"grant_type": "client_credentials", "client_id": client_id,
                                                  "client_secret": secret}}
@@ -134,7 +135,7 @@ def oauth_phase(client_ids: list[str]) -> Phase:
     def real(i):
         return token(client_ids[i % len(client_ids)], SECRET)
 
-    return Phase("oauth", flood, (real, lambda status, body: status == 200 and "access_token" in body),
+    return Phase("oauth", rate, flood, (real, lambda status, body: status == 200 and "access_token" in body),
                  lambda status, body: status == 401)
 
 
@@ -164,8 +165,8 @@ async def run_phase(base: str, phase: Phase, args) -> dict:
     try:
         async def flood() -> None:
             tasks = []
-            for i in range(int(args.rate * args.seconds)):
-                at = start + i / args.rate
+            for i in range(int(phase.rate * args.seconds)):
+                at = start + i / phase.rate
                 await asyncio.sleep(max(0.0, at - loop.time()))
                 tasks.append(asyncio.create_task(send(sessions[i % len(sessions)], base, phase.flood(i), at,
                                                       phase.refusal, flood_out)))
@@ -192,7 +193,7 @@ async def run_phase(base: str, phase: Phase, args) -> dict:
     flood_outcomes: dict[str, int] = {}
     for _, _, outcome in flood_out:
         flood_outcomes[outcome] = flood_outcomes.get(outcome, 0) + 1
-    return {"phase": phase.name, "flood": int(args.rate * args.seconds), "answered": len(flood_out),
+    return {"phase": phase.name, "rate": phase.rate, "flood": int(phase.rate * args.seconds), "answered": len(flood_out),
             "refused": flood_outcomes.pop("ok", 0), "other": flood_outcomes,
             "last_after_end": max((done for _, done, _ in flood_out), default=flood_end) - flood_end,
             "during": during, "after": after, "real": len(real_out),
@@ -206,14 +207,14 @@ def pct(values: list[float], q: float) -> float:
 
 
 def table(rows: list[dict], args) -> str:
-    lines = [f"flood {args.rate:.0f}/s for {args.seconds:.0f} s from {args.sources} addresses; a real login every "
-             f"second; {os.cpu_count()} CPUs",
-             f"{'phase':8}{'flood':>7}{'refused':>9}{'other':>16}{'last answer':>13}{'login during p50/p99':>23}"
+    lines = [f"floods of {args.seconds:.0f} s from {args.sources} addresses; a real login every second; "
+             f"{os.cpu_count()} CPUs",
+             f"{'phase':8}{'rate/s':>7}{'flood':>7}{'refused':>9}{'other':>16}{'last answer':>13}{'login during p50/p99':>23}"
              f"{'login after p50/p99':>22}{'real ok':>10}",
-             f"{'':8}{'':7}{'':9}{'':16}{'after end s':>13}{'ms':>23}{'ms':>22}"]
+             f"{'':8}{'':7}{'':7}{'':9}{'':16}{'after end s':>13}{'ms':>23}{'ms':>22}"]
     for r in rows:
         other = ",".join(f"{k}:{v}" for k, v in sorted(r["other"].items())) or "-"
-        lines.append(f"{r['phase']:8}{r['flood']:7d}{r['refused']:9d}{other:>16}{r['last_after_end']:13.2f}"
+        lines.append(f"{r['phase']:8}{r['rate']:7.0f}{r['flood']:7d}{r['refused']:9d}{other:>16}{r['last_after_end']:13.2f}"
                      f"{pct(r['during'], .5):>12.0f} /{pct(r['during'], .99):>8.0f}"
                      f"{pct(r['after'], .5):>11.0f} /{pct(r['after'], .99):>8.0f}"
                      f"{r['real'] - r['real_wrong']:>6d}/{r['real']:<3d}")
@@ -222,7 +223,8 @@ def table(rows: list[dict], args) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rate", type=float, default=50, help="wrong credentials per second")
+    parser.add_argument("--rate", type=float, default=50, help="wrong PIN texts per second")
+    parser.add_argument("--api-rate", type=float, default=100, help="wrong API keys / client secrets per second")
     parser.add_argument("--seconds", type=float, default=30, help="how long the flood lasts")
     parser.add_argument("--after", type=float, default=10, help="real logins go on at least this long after it")
     parser.add_argument("--max-drain", type=float, default=180, help="give up waiting for the flood's answers")
@@ -248,7 +250,8 @@ def main() -> int:
             if wait_ready(f"http://127.0.0.1:{port}/readyz", daemon, timeout=30) is None:
                 print("daemon did not start", file=sys.stderr)
                 return 1
-            phases = {"sms": sms_phase(phones), "bearer": bearer_phase(keys), "oauth": oauth_phase(clients)}
+            phases = {"sms": sms_phase(phones, args.rate), "bearer": bearer_phase(keys, args.api_rate),
+                      "oauth": oauth_phase(clients, args.api_rate)}
             for name in wanted:
                 started = time.monotonic()
                 rows.append(asyncio.run(run_phase(f"http://127.0.0.1:{port}", phases[name], args)))
