@@ -138,6 +138,20 @@ class UnknownSite(HTTPProblem):
     code = "SITE_NOT_FOUND"
 
 
+class ChecksShed(GatewayError):
+    """Too many credential checks at once: refused without checking.
+
+    ``known`` says whether the caller was a known contact, key or client; ``retry_after`` is
+    the whole seconds until the caller's own bucket would let it in again (at least 1).
+    """
+
+    def __init__(self, reason: str, *, known: bool, retry_after: int) -> None:
+        super().__init__(f"credential checks: shed ({reason})", reason=reason)
+        self.reason = reason
+        self.known = known
+        self.retry_after = retry_after
+
+
 class DuplicateKey(StoreError):
     """A record with this key already exists."""
 

@@ -1,0 +1,180 @@
+"""Admission of argon2 checks (gateway/admission.py): buckets, lanes and shedding, time moved by a ManualClock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from gateway.admission import LOG_EVERY_SECONDS, CheckAdmission
+from gateway.clock import ManualClock
+from gateway.config import CredentialChecks
+from gateway.errors import ChecksShed
+from gateway.metrics import Metrics
+
+LIMITS = CredentialChecks(per_second=20, burst=40, per_caller_per_minute=10, per_caller_burst=10, queue=8,
+                          stranger_queue=4)
+
+
+@pytest.fixture
+def metrics() -> Metrics:
+    return Metrics()
+
+
+@pytest.fixture
+def gate(clock: ManualClock, metrics: Metrics) -> CheckAdmission:
+    return CheckAdmission(LIMITS, clock, metrics)
+
+
+async def admitted(gate: CheckAdmission, caller: str, *, known: bool, checks: int = 2) -> bool:
+    try:
+        async with gate.turn("pin", caller, known=known, checks=checks):
+            return True
+    except ChecksShed:
+        return False
+
+
+def shed_count(metrics: Metrics, kind: str, reason: str) -> float:
+    return metrics.registry.get_sample_value("gateway_credential_checks_shed_total", {"kind": kind, "reason": reason}) \
+        or 0.0
+
+
+async def test_unflooded_a_stranger_and_a_contact_are_both_checked(gate, metrics):
+    assert await admitted(gate, "phone:+15550001111", known=True)
+    assert await admitted(gate, "phone:+15559990000", known=False)
+    assert metrics.registry.get_sample_value("gateway_credential_checks_shed_total",
+                                             {"kind": "pin", "reason": "caller"}) is None
+
+
+async def test_a_callers_bucket_sheds_its_own_flood_and_refills_with_the_clock(gate, clock, metrics):
+    for _ in range(LIMITS.per_caller_burst // 2):
+        assert await admitted(gate, "phone:+15550001111", known=True)
+    with pytest.raises(ChecksShed) as shed:
+        async with gate.turn("pin", "phone:+15550001111", known=True, checks=2):
+            raise AssertionError("checked past the caller's bucket")
+    assert (shed.value.reason, shed.value.known, shed.value.retry_after) == ("caller", True, 12)  # 2 checks at 10/min
+    assert await admitted(gate, "phone:+15550002222", known=True)  # another number has its own bucket
+    clock.advance(11)
+    assert not await admitted(gate, "phone:+15550001111", known=True)
+    clock.advance(2)
+    assert await admitted(gate, "phone:+15550001111", known=True)
+    assert shed_count(metrics, "pin", "caller") == 2
+
+
+async def test_strangers_share_an_overall_bucket_that_known_callers_never_wait_on(gate, clock, metrics):
+    strangers = (f"phone:+1555999{n:04d}" for n in range(1000))
+    for _ in range(LIMITS.burst // 2):
+        assert await admitted(gate, next(strangers), known=False)
+    assert not await admitted(gate, next(strangers), known=False)
+    assert shed_count(metrics, "pin", "overall") == 1
+    for n in range(5):  # contacts are let in, their checks put the overall bucket in debt
+        assert await admitted(gate, f"phone:+1555000{n:04d}", known=True)
+    clock.advance(0.5)  # 10 checks at 20/s: the debt is paid, nothing saved yet
+    assert not await admitted(gate, next(strangers), known=False)
+    clock.advance(0.5)
+    assert await admitted(gate, next(strangers), known=False)
+
+
+async def test_known_callers_leave_the_overall_bucket_at_most_one_bucketful_in_debt(gate, clock):
+    for n in range(LIMITS.burst):  # 80 checks on a full bucket of 40: 40 of debt, not more
+        assert await admitted(gate, f"phone:+1555000{n:04d}", known=True)
+    clock.advance(2)  # the debt paid at 20/s
+    assert not await admitted(gate, "phone:+15559990000", known=False)
+    clock.advance(0.25)
+    assert await admitted(gate, "phone:+15559990000", known=False)
+
+
+async def test_a_shed_stranger_keeps_its_own_tokens(gate):
+    for n in range(LIMITS.burst // 2):
+        assert await admitted(gate, f"phone:+1555999{n:04d}", known=False)
+    for _ in range(LIMITS.per_caller_burst):  # shed by the overall bucket: its own stays full
+        assert not await admitted(gate, "phone:+15558880000", known=False)
+    assert (await _shed(gate, "phone:+15558880000", known=False)).reason == "overall"
+
+
+async def _shed(gate, caller, *, known, checks=2) -> ChecksShed:
+    with pytest.raises(ChecksShed) as shed:
+        async with gate.turn("pin", caller, known=known, checks=checks):
+            pass
+    return shed.value
+
+
+async def test_known_callers_go_first_and_a_full_lane_sheds_at_once(gate, metrics):
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with gate.turn("pin", "phone:holder", known=True, checks=2):
+            await release.wait()
+
+    async def check(caller: str, known: bool) -> None:
+        async with gate.turn("pin", caller, known=known, checks=2):
+            order.append(caller)
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0)
+    waiting = [asyncio.create_task(check(f"stranger{n}", False)) for n in range(2)]
+    await asyncio.sleep(0)
+    assert gate.waiting(False) == LIMITS.stranger_queue
+    assert (await _shed(gate, "stranger9", known=False)).reason == "queue"  # at once, while the others wait
+    waiting += [asyncio.create_task(check(f"contact{n}", True)) for n in range(2)]
+    await asyncio.sleep(0)
+    assert gate.waiting(True) == 4
+    release.set()
+    await asyncio.wait_for(asyncio.gather(holder, *waiting), 5)
+    assert order == ["contact0", "contact1", "stranger0", "stranger1"]
+    assert gate.waiting(True) == gate.waiting(False) == 0
+    assert shed_count(metrics, "pin", "queue") == 1
+
+
+async def test_a_cancelled_waiter_gives_up_its_place(gate):
+    release = asyncio.Event()
+    ran: list[str] = []
+
+    async def hold() -> None:
+        async with gate.turn("pin", "phone:holder", known=True, checks=2):
+            await release.wait()
+
+    async def check(caller: str) -> None:
+        async with gate.turn("pin", caller, known=False, checks=2):
+            ran.append(caller)
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0)
+    gone, kept = asyncio.create_task(check("gone")), asyncio.create_task(check("kept"))
+    await asyncio.sleep(0)
+    gone.cancel()
+    await asyncio.sleep(0)
+    assert gate.waiting(False) == 2
+    release.set()
+    await asyncio.wait_for(asyncio.gather(holder, kept), 5)
+    assert ran == ["kept"] and gone.cancelled()
+    assert await admitted(gate, "phone:after", known=False)  # the thread was handed on, not lost
+
+
+async def test_shed_checks_are_logged_at_most_once_a_minute(gate, clock, metrics, caplog):
+    caplog.set_level(logging.WARNING, logger="gateway.admission")
+    for n in range(LIMITS.burst // 2):
+        assert await admitted(gate, f"phone:+1555999{n:04d}", known=False)
+    for n in range(50):
+        assert not await admitted(gate, f"phone:+1555888{n:04d}", known=False)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "1 shed since the last such line (pin 1)" in lines[0]
+    clock.advance(LOG_EVERY_SECONDS - 10)
+    for n in range(LIMITS.burst // 2):  # refilled by 50 s at 20/s: spend it again
+        await admitted(gate, f"phone:+1555777{n:04d}", known=False)
+    assert len(caplog.records) == 1
+    clock.advance(10)
+    for n in range(LIMITS.burst // 2 + 1):
+        await admitted(gate, f"phone:+1555666{n:04d}", known=False)
+    assert len(caplog.records) == 2 and "50 shed since the last such line (pin 50)" in caplog.records[1].getMessage()
+    assert shed_count(metrics, "pin", "overall") == 51
+
+
+def test_limits_below_one_pin_text_are_a_configuration_error():
+    from gateway.config import ConfigFileError, parse_config
+
+    with pytest.raises(ConfigFileError, match="credential_checks.per_caller_burst: expected int >= 2"):
+        parse_config("credential_checks: {per_caller_burst: 1}\n", "gateway.yaml")
+
