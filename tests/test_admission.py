@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 
+import aiohttp
 import pytest
 
 from gateway.admission import LOG_EVERY_SECONDS, CheckAdmission
@@ -178,3 +180,46 @@ def test_limits_below_one_pin_text_are_a_configuration_error():
     with pytest.raises(ConfigFileError, match="credential_checks.per_caller_burst: expected int >= 2"):
         parse_config("credential_checks: {per_caller_burst: 1}\n", "gateway.yaml")
 
+
+# A real daemon: a flood of PIN texts from random numbers while a contact logs in.
+
+FLOOD_TEXTS = 400  # 800 argon2 checks, 15-30 s of the argon2 thread if each were run
+LOGIN_BOUND_SECONDS = 10.0  # generous: a login admitted before the flood takes well under a second
+
+
+async def test_a_contact_logs_in_through_a_flood_of_strangers_pins(tmp_path):
+    from tests.daemon import Daemon
+
+    d = Daemon(tmp_path, logging={"level": "INFO"})
+    try:
+        site = d.cli("site", "add", "--dealer", "12345", "--name", "Main Office").stdout.split("\t")[0]
+        contact = d.cli("contact", "add", "--site", site, "--first-name", "Ann", "--last-name", "Lee",
+                        "--phone", "+15550123456").stdout.split("\t")[0]
+        d.cli("contact", "set-pin", contact, input="48213579\n")
+        d.start()
+        inbound = f"{d.url}/carriers/loopback/inbound"
+        rng = random.Random(8)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                         timeout=aiohttp.ClientTimeout(total=120)) as http:
+            async def text(phone: str, body: str, timeout: float = 120) -> list[str]:
+                async with http.post(inbound, json={"from": phone, "body": body},
+                                     timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+                    assert resp.status == 200, await resp.text()
+                    return (await resp.json())["replies"]
+
+            flood = [asyncio.create_task(text(f"+1555{rng.randrange(200, 300)}{rng.randrange(10**4):04d}",
+                                              f"SITES {rng.randrange(10**8):08d}")) for _ in range(FLOOD_TEXTS)]
+            await asyncio.sleep(0.5)  # the flood is in (or queued, without the fix) before the contact texts
+            logins = [await text("+15550123456", "48213579", timeout=LOGIN_BOUND_SECONDS) for _ in range(3)]
+            replies = await asyncio.wait_for(asyncio.gather(*flood), 120)
+        assert all(login[0].startswith("PIN accepted until ") for login in logins), logins
+        assert {tuple(r) for r in replies} == {("PIN not accepted.",)}
+        status, metrics = d.request("GET", "/metrics")
+        shed = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.decode().splitlines()
+                   if line.startswith('gateway_credential_checks_shed_total{kind="pin"'))
+        assert shed >= FLOOD_TEXTS / 2  # the overall bucket holds 20 PIN texts and refills 10 a second
+        assert d.stop() == 0
+        lines = [line for line in d.log.read_text().splitlines() if "credential checks:" in line]
+        assert 1 <= len(lines) <= 2 and "WARNING" in lines[0]
+    finally:
+        d.close()

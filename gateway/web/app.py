@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from gateway.admission import CheckAdmission
 from gateway.alarms import AlarmService
 from gateway.apikeys import ApiKeyAuth, load_keys_file, write_operator_key
 from gateway.carriers import CarrierServices, create_carrier
@@ -54,8 +55,9 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app = web.Application(middlewares=[trace_and_errors], client_max_size=config.http.max_body_bytes)
     store = open_store(config.database.url, clock=clock)
     keywords = KeywordFile(config.keywords_path, metrics, clock)
+    checks = CheckAdmission(config.credential_checks, clock, metrics)  # one argon2 thread: one admission for all
     inbound = InboundService(store, keywords, clock, metrics, config.phone.default_region, config.interface,
-                             config.verifications)
+                             config.verifications, checks=checks)
     carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, inbound))
     mailer = create_mailer(config.email, folder=config.folder)
     courier = EmailCourier(mailer, store, clock, config.http.public_url, config.email.from_address)
