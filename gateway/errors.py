@@ -103,6 +103,17 @@ class Conflict(HTTPProblem):
     code = "CONFLICT"
 
 
+class TooManyRequests(HTTPProblem):
+    """Too many requests; try again later."""
+
+    status = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class PayloadTooLarge(HTTPProblem):
     """The request body is too large."""
 

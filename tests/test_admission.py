@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 
 import aiohttp
 import pytest
 
 from gateway.admission import LOG_EVERY_SECONDS, CheckAdmission
+from gateway.apikeys import create_key, split_key
 from gateway.clock import ManualClock
 from gateway.config import CredentialChecks
 from gateway.errors import ChecksShed
 from gateway.metrics import Metrics
+from gateway.oauth import create_client
 
 LIMITS = CredentialChecks(per_second=20, burst=40, per_caller_per_minute=10, per_caller_burst=10, queue=8,
                           stranger_queue=4)
@@ -179,6 +182,80 @@ def test_limits_below_one_pin_text_are_a_configuration_error():
 
     with pytest.raises(ConfigFileError, match="credential_checks.per_caller_burst: expected int >= 2"):
         parse_config("credential_checks: {per_caller_burst: 1}\n", "gateway.yaml")
+
+
+# The call sites, in the application with the test clock standing still (buckets refill only when it moves).
+
+@pytest.fixture
+def counted(monkeypatch) -> list[str]:
+    """Every argon2 check the bearer-key and OAuth paths run, by the module that ran it."""
+    import gateway.apikeys
+    import gateway.oauth
+
+    checks: list[str] = []
+    for module in (gateway.apikeys, gateway.oauth):
+        def counting(hash_, secret, real=module.verify_secret_async, name=module.__name__):
+            checks.append(name)
+            return real(hash_, secret)
+        monkeypatch.setattr(module, "verify_secret_async", counting)
+    return checks
+
+
+def guessed_key() -> dict[str, str]:
+    return {"Authorization": f"Bearer gwk_{secrets.token_hex(6)}_{secrets.token_urlsafe(24)}"}
+
+
+async def test_guessed_api_keys_are_refused_unchecked_while_a_real_key_gets_in(client, store, clock, counted):
+    for _ in range(CredentialChecks().per_caller_burst):  # one remote address's guesses spend its bucket
+        assert (await client.get("/ext/v1/event-log", headers=guessed_key())).status == 401
+    counted.clear()
+    resp = await client.get("/ext/v1/event-log", headers=guessed_key())
+    assert resp.status == 401 and (await resp.json())["error"]["code"] == "UNAUTHORIZED"
+    assert counted == []  # answered at once: the same 401, nothing checked
+    real = await create_key(store, "real", clock)
+    assert (await client.get("/ext/v1/event-log", headers={"Authorization": f"Bearer {real}"})).status == 200
+    assert counted == ["gateway.apikeys"]  # a known key id has a bucket of its own
+
+
+async def test_wrong_secrets_for_a_known_key_id_get_429_after_its_bucket(client, store, clock, counted):
+    real = await create_key(store, "real", clock)
+    key_id = split_key(real)[0]
+    wrong = {"Authorization": f"Bearer gwk_{key_id}_wrong"}
+    for _ in range(CredentialChecks().per_caller_burst):
+        assert (await client.get("/ext/v1/event-log", headers=wrong)).status == 401
+    resp = await client.get("/ext/v1/event-log", headers=wrong)
+    assert resp.status == 429 and resp.headers["Retry-After"] == "6"  # one check at 10 a minute
+    assert (await resp.json())["error"]["code"] == "RATE_LIMITED"
+    assert len(counted) == CredentialChecks().per_caller_burst
+    clock.advance(6)
+    assert (await client.get("/ext/v1/event-log", headers={"Authorization": f"Bearer {real}"})).status == 200
+
+
+async def test_guessed_oauth_clients_get_401_unchecked_and_a_known_client_429(client, store, clock, counted):
+    def form(client_id: str, secret: str) -> dict[str, str]:
+        return {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+
+    for _ in range(CredentialChecks().per_caller_burst):
+        assert (await client.post("/oauth/token", data=form(secrets.token_hex(8), "guess"))).status == 401
+    counted.clear()
+    resp = await client.post("/oauth/token", data=form(secrets.token_hex(8), "guess"))
+    assert resp.status == 401 and (await resp.json())["error"] == "invalid_client" and counted == []
+    client_id, secret = await create_client(store, "12345", None, clock)
+    assert (await client.post("/oauth/token", data=form(client_id, secret))).status == 200
+    for _ in range(CredentialChecks().per_caller_burst - 1):
+        assert (await client.post("/oauth/token", data=form(client_id, "wrong"))).status == 401
+    resp = await client.post("/oauth/token", data=form(client_id, secret))
+    assert resp.status == 429 and resp.headers["Retry-After"] == "6"
+    assert (await resp.json())["error"] == "temporarily_unavailable"
+    clock.advance(6)
+    assert (await client.post("/oauth/token", data=form(client_id, secret))).status == 200
+
+
+async def test_shed_checks_show_in_the_metrics(client, counted):
+    for _ in range(CredentialChecks().per_caller_burst + 3):
+        await client.get("/ext/v1/event-log", headers=guessed_key())
+    text = await (await client.get("/metrics")).text()
+    assert 'gateway_credential_checks_shed_total{kind="api_key",reason="caller"} 3.0' in text
 
 
 # A real daemon: a flood of PIN texts from random numbers while a contact logs in.

@@ -68,10 +68,11 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app[EXPIRY] = VerificationExpiry(store, keywords, clock, metrics, config.verifications.expiry_poll_seconds,
                                      config.interface.codes.test_end)
     app[API_KEYS] = ApiKeyAuth(store, file_keys=load_keys_file(config.resolve(config.api.keys_file))
-                               if config.api.keys_file else None, clock=clock)
+                               if config.api.keys_file else None, clock=clock, checks=checks)
     clients_file = config.api.oauth_clients_file
     app[PARTNER_AUTH] = PartnerAuth(store, clock, config.api.oauth_token_seconds,
-                                    load_clients_file(config.resolve(clients_file)) if clients_file else None)
+                                    load_clients_file(config.resolve(clients_file)) if clients_file else None,
+                                    checks=checks)
     app[WELCOME] = WelcomeService(store, config, keywords, clock, metrics, sender.wake)
     sender.give_up_hooks[WELCOME_KIND] = app[WELCOME].send_failed
     sender.compose_hooks[WELCOME_KIND] = app[WELCOME].compose
