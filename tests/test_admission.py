@@ -286,9 +286,13 @@ async def test_a_contact_logs_in_through_a_flood_of_strangers_pins(tmp_path):
 
             flood = [asyncio.create_task(text(f"+1555{rng.randrange(200, 300)}{rng.randrange(10**4):04d}",
                                               f"SITES {rng.randrange(10**8):08d}")) for _ in range(FLOOD_TEXTS)]
-            await asyncio.sleep(0.5)  # the flood is in (or queued, without the fix) before the contact texts
-            logins = [await text("+15550123456", "48213579", timeout=LOGIN_BOUND_SECONDS) for _ in range(3)]
-            replies = await asyncio.wait_for(asyncio.gather(*flood), 120)
+            try:
+                await asyncio.sleep(0.5)  # the flood is in (or queued, without the fix) before the contact texts
+                logins = [await text("+15550123456", "48213579", timeout=LOGIN_BOUND_SECONDS) for _ in range(3)]
+                replies = await asyncio.wait_for(asyncio.gather(*flood), 120)
+            finally:
+                for task in flood:
+                    task.cancel()
         assert all(login[0].startswith("PIN accepted until ") for login in logins), logins
         assert {tuple(r) for r in replies} == {("PIN not accepted.",)}
         status, metrics = d.request("GET", "/metrics")
