@@ -2,7 +2,8 @@
 
 A key that checked out once is remembered by its SHA-256, so argon2's deliberate slowness is
 paid once per key, not once per request; every ``RECHECK_SECONDS`` a remembered key is looked
-up again (no argon2), so a revoked key stops working within that time.
+up again (no argon2), so a revoked key stops working within that time. A key not yet
+remembered waits its turn for argon2 (gateway/admission.py): a known key id before strangers'.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from typing import Annotated
 
 import msgspec
 
+from gateway.admission import CheckAdmission
 from gateway.clock import Clock
+from gateway.config import CredentialChecks
 from gateway.credential_files import load_entries
-from gateway.errors import Unauthorized
+from gateway.errors import ChecksShed, TooManyRequests, Unauthorized
 from gateway.hashes import hash_secret, same, verify_secret_async
 from gateway.stores import Store
 
@@ -87,15 +90,17 @@ def load_keys_file(path: Path) -> dict[str, str]:
 
 class ApiKeyAuth:
     def __init__(self, store: Store, operator_key: str | None = None, file_keys: dict[str, str] | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, checks: CheckAdmission | None = None) -> None:
         self.store = store
         self.operator_key = operator_key
         self.file_keys = file_keys or {}
         self.clock = clock or Clock()
+        self.checks = checks or CheckAdmission(CredentialChecks(), self.clock)
         self._known: dict[bytes, tuple[str, float]] = {}  # sha256 of the key -> (key id, when checked)
 
-    async def authenticate(self, authorization: str | None) -> str:
-        """The key id behind an ``Authorization: Bearer ...`` header; raises Unauthorized otherwise."""
+    async def authenticate(self, authorization: str | None, remote: str | None = None) -> str:
+        """The key id behind an ``Authorization: Bearer ...`` header; raises Unauthorized otherwise, and
+        TooManyRequests when a known key id's checks are shed (``remote``: the caller's address)."""
         token = bearer_token(authorization)
         if token is None:
             raise Unauthorized("A bearer API key is required (Authorization: Bearer gwk_...).")
@@ -117,7 +122,16 @@ class ApiKeyAuth:
         if parts and parts[0] != OPERATOR_KEY_ID:
             stored = self.file_keys.get(parts[0]) or await self.store.api_key_hash(parts[0])
         # Checked even when the id is unknown, so a guessed id costs the same time as a real one.
-        if not await verify_secret_async(stored, parts[1] if parts else token) or stored is None:
+        caller = f"key:{parts[0]}" if stored else f"remote:{remote}"
+        try:
+            async with self.checks.turn("api_key", caller, known=stored is not None, checks=1):
+                valid = await verify_secret_async(stored, parts[1] if parts else token)
+        except ChecksShed as shed:
+            if shed.known:
+                raise TooManyRequests("Too many API key checks at once; try again later.",
+                                      retry_after=shed.retry_after) from None
+            valid = False
+        if not valid or stored is None:
             raise Unauthorized("The API key is not valid.")
         if len(self._known) < 10_000:
             self._known[digest] = (parts[0], self.clock.monotonic())

@@ -103,6 +103,17 @@ class Conflict(HTTPProblem):
     code = "CONFLICT"
 
 
+class TooManyRequests(HTTPProblem):
+    """Too many requests; try again later."""
+
+    status = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class PayloadTooLarge(HTTPProblem):
     """The request body is too large."""
 
@@ -144,6 +155,20 @@ class UnknownSite(HTTPProblem):
 
     status = 404
     code = "SITE_NOT_FOUND"
+
+
+class ChecksShed(GatewayError):
+    """Too many credential checks at once: refused without checking.
+
+    ``known`` says whether the caller was a known contact, key or client; ``retry_after`` is
+    the whole seconds until the caller's own bucket would let it in again (at least 1).
+    """
+
+    def __init__(self, reason: str, *, known: bool, retry_after: int) -> None:
+        super().__init__(f"credential checks: shed ({reason})", reason=reason)
+        self.reason = reason
+        self.known = known
+        self.retry_after = retry_after
 
 
 class DuplicateKey(StoreError):

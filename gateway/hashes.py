@@ -1,7 +1,8 @@
 """Argon2id hashes for PINs and secrets, checked off the event loop.
 
 Argon2 is deliberately slow (tens of milliseconds); run on the loop it would stall every
-other text. Checks go to a small thread pool (argon2-cffi releases the GIL while hashing).
+other text. Checks go to a one-thread pool (argon2-cffi releases the GIL while hashing), and
+callers take turns for it through gateway/admission.py, which refuses what would wait too long.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # One thread: on two cores a second argon2 thread left the event loop one core short (non-PIN p99 at
 # 200 texts/s went 2.0 -> 11.1 ms under 20 PIN texts/s with two threads, 4.9 ms with one; bench/interface.py)
-# and memory one more 19 MiB. PIN texts are rare; under a flood they queue here, not on the loop.
+# and memory one more 19 MiB. PIN texts are rare; a flood is shed before it reaches this queue.
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
 # Checked against when there is no hash, so an unknown account costs the same time as a wrong secret.
 # Made with the same parameters (a hash's own parameters decide the cost of checking it).

@@ -9,9 +9,10 @@ from datetime import datetime
 
 import msgspec
 
+from gateway.admission import CheckAdmission
 from gateway.clock import Clock
-from gateway.config import Interface, Verifications
-from gateway.errors import InvalidPhoneNumber, StaleDecision, ValidationFailed
+from gateway.config import CredentialChecks, Interface, Verifications
+from gateway.errors import ChecksShed, InvalidPhoneNumber, StaleDecision, ValidationFailed
 from gateway.hashes import verify_secret_async
 from gateway.keywords import KeywordTable
 from gateway.locks import KeyedLocks
@@ -40,7 +41,7 @@ class InboundResult(msgspec.Struct, frozen=True):
 class InboundService:
     def __init__(self, store: Store, table: Callable[[], KeywordTable], clock: Clock, metrics: Metrics,
                  default_region: str, interface: Interface, verifications: Verifications,
-                 locks: KeyedLocks | None = None) -> None:
+                 locks: KeyedLocks | None = None, checks: CheckAdmission | None = None) -> None:
         self.store = store
         self.table = table
         self.clock = clock
@@ -49,6 +50,7 @@ class InboundService:
         self.interface = interface
         self.verifications = verifications
         self.locks = locks or KeyedLocks()
+        self.checks = checks or CheckAdmission(CredentialChecks(), clock, metrics)
 
     def normalize(self, phone: str) -> str:
         try:
@@ -95,7 +97,7 @@ class InboundService:
                       words: str, pin: str | None, sender: Sender, trace_id: str | None, may_reply: bool):
         msg = InboundMessage(carrier=carrier, carrier_message_id=carrier_message_id, from_phone=sender_phone,
                              to_phone=to_phone, body=masked(body, pin), received_at=self.clock.now())
-        check = await self._check_pin(sender.access, pin)
+        check = await self._check_pin(sender_phone, sender.access, pin)
         decision = decide_inbound(msg, sender, Text(words=words, stored=msg.body, pin=check),
                                   self.table(), self.interface, self.verifications, trace_id=trace_id)
         if not may_reply:
@@ -134,18 +136,23 @@ class InboundService:
                   for site_id in wanted}
         return Access(contact=contact, sites=sites, state=state, events=events)
 
-    async def _check_pin(self, access: Access, pin: str | None) -> PinCheck:
+    async def _check_pin(self, phone: str, access: Access, pin: str | None) -> PinCheck:
         """Check a PIN against the contact's PIN and duress PIN: always two argon2 checks, so a wrong PIN,
-        a contact without PIN and an unknown number all cost the same time. Nothing is checked in a lockout."""
+        a contact without PIN and an unknown number all cost the same time. Nothing is checked in a lockout,
+        nor when too many checks come at once (SHED; a contact's go before strangers', gateway/admission.py)."""
         if pin is None:
             return PinCheck.ABSENT
         state = access.state
         if state and state.locked_until and state.locked_until > self.clock.now():
             return PinCheck.ABSENT
         contact = access.contact
-        real, duress = await asyncio.gather(
-            verify_secret_async(contact.pin_hash if contact else None, pin),
-            verify_secret_async(contact.duress_pin_hash if contact else None, pin))
+        try:
+            async with self.checks.turn("pin", f"phone:{phone}", known=contact is not None, checks=2):
+                real, duress = await asyncio.gather(
+                    verify_secret_async(contact.pin_hash if contact else None, pin),
+                    verify_secret_async(contact.duress_pin_hash if contact else None, pin))
+        except ChecksShed:
+            return PinCheck.SHED
         if real:
             return PinCheck.VALID
         if duress:

@@ -36,6 +36,9 @@ class Metrics:
                                           "When the keyword table in force was loaded.", registry=r)
         self.webhook_deliveries = Counter("gateway_webhook_deliveries", "Webhook delivery attempts by outcome "
                                           "(delivered, retry, failed).", ["outcome"], registry=r)
+        self.checks_shed = Counter("gateway_credential_checks_shed", "Credential checks (argon2) refused unchecked "
+                                   "because too many came at once, by kind (pin, api_key, oauth_client) and reason "
+                                   "(queue, caller, overall).", ["kind", "reason"], registry=r)
 
     def logged(self, entries) -> None:
         for entry in entries:

@@ -2,7 +2,8 @@
 
 Each client acts for exactly one dealer. Clients come from the store (``gateway oauth-client
 add``) or from the file named by ``api.oauth_clients_file``; their secrets are kept only as
-argon2id hashes. Access tokens are opaque random strings kept only as SHA-256 digests.
+argon2id hashes, checked in turn (gateway/admission.py: a known client before strangers).
+Access tokens are opaque random strings kept only as SHA-256 digests.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import Annotated
 
 import msgspec
 
+from gateway.admission import CheckAdmission
 from gateway.apikeys import bearer_token
 from gateway.clock import Clock
+from gateway.config import CredentialChecks
 from gateway.credential_files import load_entries
-from gateway.errors import InvalidToken, TokenRequired
+from gateway.errors import ChecksShed, InvalidToken, TokenRequired
 from gateway.hashes import hash_secret, token_digest, verify_secret_async
 from gateway.stores import Store
 from gateway.stores.base import OAuthClient
@@ -60,19 +63,31 @@ class PartnerAuth:
     """Issues access tokens to clients and tells which dealer a token acts for."""
 
     def __init__(self, store: Store, clock: Clock, token_seconds: int,
-                 file_clients: dict[str, OAuthClient] | None = None) -> None:
+                 file_clients: dict[str, OAuthClient] | None = None, checks: CheckAdmission | None = None) -> None:
         self.store = store
         self.clock = clock
         self.token_seconds = token_seconds
         self.file_clients = file_clients or {}
+        self.checks = checks or CheckAdmission(CredentialChecks(), clock)
 
     async def _client(self, client_id: str) -> OAuthClient | None:
         return self.file_clients.get(client_id) or await self.store.oauth_client(client_id)
 
-    async def issue(self, client_id: str, secret: str) -> IssuedToken | None:
-        """A new token for a client whose secret checks out; None otherwise (same time either way)."""
+    async def issue(self, client_id: str, secret: str, remote: str | None = None) -> IssuedToken | None:
+        """A new token for a client whose secret checks out; None otherwise (same time either way, unflooded).
+
+        Raises ChecksShed when a known client's check is shed; an unknown one's shed check is a None.
+        """
         client = await self._client(client_id)
-        if not await verify_secret_async(client.secret_hash if client else None, secret) or client is None:
+        caller = f"client:{client_id}" if client else f"remote:{remote}"
+        try:
+            async with self.checks.turn("oauth_client", caller, known=client is not None, checks=1):
+                valid = await verify_secret_async(client.secret_hash if client else None, secret)
+        except ChecksShed as shed:
+            if shed.known:
+                raise
+            valid = False
+        if not valid or client is None:
             return None
         token = secrets.token_urlsafe(32)
         now = self.clock.now()

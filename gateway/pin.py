@@ -35,6 +35,7 @@ class PinCheck(enum.Enum):
     DURESS = "duress"  # the duress PIN: behaves as VALID to the sender
     WRONG = "wrong"
     UNCHECKED = "unchecked"  # PIN-shaped, but the sender has no PIN to check against
+    SHED = "shed"  # not checked: too many checks at once (gateway/admission.py); refused, not a failure
 
     @property
     def authenticated(self) -> bool:

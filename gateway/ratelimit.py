@@ -1,5 +1,7 @@
 """The sending pace: a token bucket of SMS segments per second for each sender number.
 
+(The bucket also meters argon2 checks: gateway/admission.py.)
+
 Carriers meter a sender by segments, not messages (a long code takes about one segment a
 second, a short code far more); texts sent faster only queue at the carrier, where the
 gateway can no longer put an alarm before a notice. Each send reserves its segments and
@@ -47,6 +49,24 @@ class TokenBucket:
         """Give back a reservation that was not used."""
         self._refill()
         self._tokens = min(self.capacity, self._tokens + segments)
+
+    def take(self, amount: float, *, force: bool = False) -> bool:
+        """Take ``amount`` if the bucket holds it now; otherwise take nothing and say False.
+
+        ``force`` takes it anyway and says True, leaving the bucket at most one bucketful in debt.
+        """
+        self._refill()
+        if self._tokens >= amount:
+            self._tokens -= amount
+            return True
+        if force:
+            self._tokens = max(-self.capacity, self._tokens - amount)
+        return force
+
+    def seconds_until(self, amount: float) -> float:
+        """How long until the bucket holds ``amount`` (0: it does now)."""
+        self._refill()
+        return max(0.0, (min(amount, self.capacity) - self._tokens) / self.rate)
 
 
 class SenderLimits:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from gateway.config import CredentialChecks
 from gateway.hashes import hash_secret
 from gateway.model import Contact, Site, SiteGroup
 from gateway.web.appkeys import EXPIRY
@@ -187,6 +188,40 @@ async def test_wrong_pin_looks_like_an_unknown_number(client, auth, gina, monkey
     await say(client, GINA, "LOGOUT")
     assert await say(client, GINA, "SITES 1111") == await say(client, STRANGER, "SITES 1111") == ["PIN not accepted."]
     assert await say(client, GINA, "SITES") == await say(client, STRANGER, "SITES")
+
+
+async def test_a_flood_of_strangers_pins_is_refused_unchecked_while_a_contact_logs_in(client, auth, gina,
+                                                                                      monkeypatch):
+    import gateway.inbound
+
+    checks = []
+    real = gateway.inbound.verify_secret_async
+
+    async def counting(hash_, secret):
+        checks.append(hash_ is not None)
+        return await real(hash_, secret)
+
+    monkeypatch.setattr(gateway.inbound, "verify_secret_async", counting)
+    for n in range(CredentialChecks().burst // 2):  # strangers' share, spent (the test clock stands still)
+        assert await say(client, f"+1555999{n:04d}", "SITES 0000") == ["PIN not accepted."]
+    checks.clear()
+    for n in range(10):
+        assert await say(client, f"+1555888{n:04d}", "SITES 0000") == ["PIN not accepted."]
+    assert checks == []  # the same answer, at once: nothing was checked
+    assert await one(client, GINA, f"SITES {PIN}") == "1 Depot\n2 Main Office\n3 Main Warehouse"
+    assert checks == [True, True]
+    comments = [r["comment"] for r in await event_log(client, auth) if r["code"] == "SMSBADPIN"]
+    assert comments.count("PIN not checked (too many at once)") == 10 and comments.count("Wrong PIN (1)") == 20
+
+
+async def test_a_contacts_own_pin_flood_is_refused_unchecked_and_not_counted(client, auth, gina, clock):
+    for _ in range(CredentialChecks().per_caller_burst // 2):
+        assert (await one(client, GINA, f"SITES {PIN}")).startswith("1 Depot")
+    assert await one(client, GINA, f"SITES {PIN}") == "PIN not accepted."  # its bucket is spent: not checked
+    clock.advance(seconds=12)  # two checks at 10 a minute
+    assert await one(client, GINA, "SITES 0000") == "PIN not accepted."
+    comments = [r["comment"] for r in await event_log(client, auth) if r["code"] == "SMSBADPIN"]
+    assert comments == ["PIN not checked (too many at once)", "Wrong PIN (1)"]  # the unchecked one is no failure
 
 
 async def test_lockout_after_failures(client, auth, gina, clock, monkeypatch):

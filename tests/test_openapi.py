@@ -7,6 +7,8 @@ import re
 import pytest
 from jsonschema import Draft202012Validator
 
+from gateway.apikeys import create_key, split_key
+from gateway.config import CredentialChecks
 from gateway.oauth import create_client
 
 
@@ -175,6 +177,20 @@ async def test_real_responses_of_every_endpoint_match_the_document(client, doc, 
     await call("GET", f"/ext/v1/verifications/{general['data']['verification_id']}", headers=auth)
     await call("GET", "/ext/v1/verifications/ver_nope", headers=auth)
     await call("GET", "/ext/v1/verifications/ver_nope")
+
+    # A known key id and a known client whose buckets are spent on wrong secrets (the clock stands still): 429.
+    key_id = split_key(await create_key(store, "guessed", clock))[0]
+    guessed = {"Authorization": f"Bearer gwk_{key_id}_wrong"}
+    for _ in range(CredentialChecks().per_caller_burst):
+        assert (await call("GET", "/ext/v1/event-log", headers=guessed))[0] == 401
+    await call("GET", "/ext/v1/event-log", headers=guessed)
+    await call("POST", "/ext/v1/events", json={"site_id": site.id, "event_code": "BA"}, headers=guessed)
+    for path in ("/ext/v1/events/e-1/verifications", "/ext/v1/verifications", "/ext/v1/dispatches"):
+        await call("POST", path, json={}, headers=guessed)
+    await call("GET", f"/ext/v1/verifications/{general['data']['verification_id']}", headers=guessed)
+    statuses = [(await call("POST", "/oauth/token", data={**form, "client_secret": "wrong"}))[0]
+                for _ in range(CredentialChecks().per_caller_burst - 1)]  # two checks were spent above
+    assert statuses == [401] * (CredentialChecks().per_caller_burst - 2) + [429]
 
     covered: dict[tuple[str, str], set[int]] = {}
     for method, path, status, body, headers in call.seen:

@@ -111,6 +111,23 @@ class Api(Section):
     oauth_token_seconds: Annotated[int, msgspec.Meta(ge=60, le=86400)] = 3600
 
 
+AtLeastTwo = Annotated[int, msgspec.Meta(ge=2)]  # a PIN text costs two checks: less would refuse every one
+
+
+class CredentialChecks(Section):
+    """``credential_checks``: the argon2 time (PINs, API keys, OAuth client secrets) callers may take.
+
+    Counted in checks: a PIN text costs 2 (the PIN and the duress PIN), an API key or a client secret 1.
+    """
+
+    per_second: PositiveFloat = 20.0
+    burst: AtLeastTwo = 40
+    per_caller_per_minute: PositiveFloat = 10.0
+    per_caller_burst: AtLeastTwo = 10
+    queue: AtLeastTwo = 64
+    stranger_queue: AtLeastTwo = 16
+
+
 class Welcome(Section):
     """``welcome``: the text and page that welcome a contact added through the partner API."""
 
@@ -182,6 +199,7 @@ class Config(Section, dict=True):
     keywords: str | None = None
     interface: Interface = msgspec.field(default_factory=Interface)
     api: Api = msgspec.field(default_factory=Api)
+    credential_checks: CredentialChecks = msgspec.field(default_factory=CredentialChecks)
     webhooks: list[Webhook] = msgspec.field(default_factory=list)
     welcome: Welcome = msgspec.field(default_factory=Welcome)
     outbox: Outbox = msgspec.field(default_factory=Outbox)

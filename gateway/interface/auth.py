@@ -83,6 +83,11 @@ def decide_interface(decision: Decision, words: str, pin: PinCheck, access: Acce
         decision.log.append(LogEntry(code=config.codes.help, **who))
         return state
     authenticated = session_open(access, now)
+    if pin is PinCheck.SHED:  # nothing was checked, so nothing counts against the number: it may send it again
+        decision.replies.append(PIN_REFUSED)
+        decision.log.append(LogEntry(code=config.codes.failed_pin, comment="PIN not checked (too many at once)",
+                                     **who))
+        return state
     if pin is not PinCheck.ABSENT:
         if not (pin.authenticated and contact):
             return _refuse(decision, state, config, now, who)

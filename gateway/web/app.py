@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from gateway.admission import CheckAdmission
 from gateway.alarms import AlarmService
 from gateway.apikeys import ApiKeyAuth, load_keys_file, write_operator_key
 from gateway.carriers import CarrierServices, create_carrier
@@ -55,8 +56,9 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     headers.install(app, config.http.public_url)
     store = open_store(config.database.url, clock=clock)
     keywords = KeywordFile(config.keywords_path, metrics, clock)
+    checks = CheckAdmission(config.credential_checks, clock, metrics)  # one argon2 thread: one admission for all
     inbound = InboundService(store, keywords, clock, metrics, config.phone.default_region, config.interface,
-                             config.verifications)
+                             config.verifications, checks=checks)
     carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, inbound))
     mailer = create_mailer(config.email, folder=config.folder)
     courier = EmailCourier(mailer, store, clock, config.http.public_url, config.email.from_address)
@@ -67,10 +69,11 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app[EXPIRY] = VerificationExpiry(store, keywords, clock, metrics, config.verifications.expiry_poll_seconds,
                                      config.interface.codes.test_end)
     app[API_KEYS] = ApiKeyAuth(store, file_keys=load_keys_file(config.resolve(config.api.keys_file))
-                               if config.api.keys_file else None, clock=clock)
+                               if config.api.keys_file else None, clock=clock, checks=checks)
     clients_file = config.api.oauth_clients_file
     app[PARTNER_AUTH] = PartnerAuth(store, clock, config.api.oauth_token_seconds,
-                                    load_clients_file(config.resolve(clients_file)) if clients_file else None)
+                                    load_clients_file(config.resolve(clients_file)) if clients_file else None,
+                                    checks=checks)
     app[WELCOME] = WelcomeService(store, config, keywords, clock, metrics, sender.wake)
     sender.give_up_hooks[WELCOME_KIND] = app[WELCOME].send_failed
     sender.compose_hooks[WELCOME_KIND] = app[WELCOME].compose

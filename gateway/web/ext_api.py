@@ -64,11 +64,11 @@ class EventLogPage(msgspec.Struct, kw_only=True):
     has_more: bool
 
 
-KEY_ERRORS = {401: "No or wrong API key"}
+KEY_ERRORS = {401: "No or wrong API key", 429: "Too many key checks at once (code RATE_LIMITED, Retry-After)"}
 
 
 async def require_key(request: web.Request) -> str:
-    return await request.app[API_KEYS].authenticate(request.headers.get("Authorization"))
+    return await request.app[API_KEYS].authenticate(request.headers.get("Authorization"), request.remote)
 
 
 def log_row_json(row: LogRow) -> EventLogRow:

@@ -14,7 +14,7 @@ from urllib.parse import unquote_plus
 import msgspec
 from aiohttp import web
 
-from gateway.errors import HTTPProblem
+from gateway.errors import ChecksShed, HTTPProblem
 from gateway.web.appkeys import PARTNER_AUTH, TRACE_ID
 from gateway.web.bodies import FORM, read_form
 from gateway.web.openapi import CLIENT_BASIC, operation
@@ -46,12 +46,12 @@ class OAuthError(msgspec.Struct, kw_only=True, omit_defaults=True):
     """RFC 6749 section 5.2."""
 
     error: Literal["invalid_request", "invalid_client", "unsupported_grant_type", "invalid_grant",
-                   "unauthorized_client", "invalid_scope"]
+                   "unauthorized_client", "invalid_scope", "temporarily_unavailable"]
     error_description: str | None = None
 
 
-def _error(status: int, error: str, description: str) -> web.Response:
-    headers = dict(NO_STORE)
+def _error(status: int, error: str, description: str, **extra: str) -> web.Response:
+    headers = {**NO_STORE, **extra}
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="oauth"'
     return web.Response(body=msgspec.json.encode(OAuthError(error=error, error_description=description)),
@@ -76,7 +76,8 @@ def _basic(header: str) -> tuple[str, str] | None:
            responses={200: (TokenResponse, "A bearer token for /partner/v1")},
            errors={400: "invalid_request (also: the form is not UTF-8, or a field comes twice) or "
                         "unsupported_grant_type", 401: "invalid_client (with WWW-Authenticate)",
-                   413: "invalid_request: the body is over http.max_body_bytes or has more than 1000 fields"},
+                   413: "invalid_request: the body is over http.max_body_bytes or has more than 1000 fields",
+                   429: "temporarily_unavailable: too many secret checks at once (with Retry-After)"},
            description="Send `grant_type=client_credentials` as a form, with the client's id and secret either "
                        "as form fields or as HTTP Basic credentials (not both). Errors follow RFC 6749 5.2.")
 async def token(request: web.Request) -> web.Response:
@@ -103,7 +104,11 @@ async def token(request: web.Request) -> web.Response:
     client_id, secret = basic or (body.client_id, body.client_secret)
     if not client_id or not secret:
         return _error(401, "invalid_client", "Client authentication is required.")
-    issued = await request.app[PARTNER_AUTH].issue(client_id, secret)
+    try:
+        issued = await request.app[PARTNER_AUTH].issue(client_id, secret, request.remote)
+    except ChecksShed as shed:
+        return _error(429, "temporarily_unavailable", "Too many client secret checks at once; try again later.",
+                      **{"Retry-After": str(shed.retry_after)})
     if issued is None:
         log.info("trace=%s oauth: client authentication failed", request[TRACE_ID])
         return _error(401, "invalid_client", "Client authentication failed.")
