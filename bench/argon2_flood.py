@@ -56,7 +56,7 @@ SITES_REPLY = "1 Site 0\n2 Site 1\n3 Site 2"
 async def seed(db: Path, contacts: int, keys: int) -> tuple[list[str], list[str], list[str]]:
     """The contacts' phones, full API keys and OAuth client ids."""
     from gateway.clock import Clock
-    from gateway.hashes import hash_secret
+    from gateway.auth.hashes import hash_secret
     from gateway.model import Contact, Site, SiteGroup
     from gateway.stores import open_store
     from gateway.stores.base import OAuthClient

@@ -44,7 +44,7 @@ PIN = "48213579"
 
 async def seed(db: Path, contacts: int) -> list[str]:
     from gateway.clock import Clock
-    from gateway.hashes import hash_secret
+    from gateway.auth.hashes import hash_secret
     from gateway.model import Contact, Site, SiteGroup
     from gateway.stores import open_store
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.apikeys import create_key
+from gateway.auth.apikeys import create_key
 from gateway.clock import ManualClock
 from gateway.config import Config, Database, Http, Outbox
 from gateway.model import Contact, Site
@@ -80,7 +80,7 @@ async def contact(store, site, clock) -> Contact:
 @pytest.fixture
 async def partner_token(client, store, clock):
     """``token(dealer_id)``: a real access token from POST /oauth/token for a new client of that dealer."""
-    from gateway.oauth import create_client
+    from gateway.auth.oauth import create_client
 
     async def token(dealer_id: str = "12345") -> dict[str, str]:
         client_id, secret = await create_client(store, dealer_id, "tests", clock)

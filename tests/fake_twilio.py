@@ -20,7 +20,7 @@ from aiohttp import web
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
-from gateway import segments
+from gateway.core import segments
 from gateway.config import Carrier, Twilio
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2

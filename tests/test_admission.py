@@ -1,4 +1,4 @@
-"""Admission of argon2 checks (gateway/admission.py): buckets, lanes and shedding, time moved by a ManualClock."""
+"""Admission of argon2 checks (gateway/auth/admission.py): buckets, lanes and shedding, time moved by a ManualClock."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import secrets
 import aiohttp
 import pytest
 
-from gateway.admission import LOG_EVERY_SECONDS, CheckAdmission
-from gateway.apikeys import create_key, split_key
+from gateway.auth.admission import LOG_EVERY_SECONDS, CheckAdmission
+from gateway.auth.apikeys import create_key, split_key
 from gateway.clock import ManualClock
 from gateway.config import CredentialChecks
 from gateway.errors import ChecksShed
-from gateway.metrics import Metrics
-from gateway.oauth import create_client
+from gateway.daemon.metrics import Metrics
+from gateway.auth.oauth import create_client
 
 LIMITS = CredentialChecks(per_second=20, burst=40, per_caller_per_minute=10, per_caller_burst=10, queue=8,
                           stranger_queue=4)
@@ -159,7 +159,7 @@ async def test_a_cancelled_waiter_gives_up_its_place(gate):
 
 
 async def test_shed_checks_are_logged_at_most_once_a_minute(gate, clock, metrics, caplog):
-    caplog.set_level(logging.WARNING, logger="gateway.admission")
+    caplog.set_level(logging.WARNING, logger="gateway.auth.admission")
     for n in range(LIMITS.burst // 2):
         assert await admitted(gate, f"phone:+1555999{n:04d}", known=False)
     for n in range(50):
@@ -189,11 +189,11 @@ def test_limits_below_one_pin_text_are_a_configuration_error():
 @pytest.fixture
 def counted(monkeypatch) -> list[str]:
     """Every argon2 check the bearer-key and OAuth paths run, by the module that ran it."""
-    import gateway.apikeys
-    import gateway.oauth
+    import gateway.auth.apikeys
+    import gateway.auth.oauth
 
     checks: list[str] = []
-    for module in (gateway.apikeys, gateway.oauth):
+    for module in (gateway.auth.apikeys, gateway.auth.oauth):
         def counting(hash_, secret, real=module.verify_secret_async, name=module.__name__):
             checks.append(name)
             return real(hash_, secret)
@@ -214,7 +214,7 @@ async def test_guessed_api_keys_are_refused_unchecked_while_a_real_key_gets_in(c
     assert counted == []  # answered at once: the same 401, nothing checked
     real = await create_key(store, "real", clock)
     assert (await client.get("/ext/v1/event-log", headers={"Authorization": f"Bearer {real}"})).status == 200
-    assert counted == ["gateway.apikeys"]  # a known key id has a bucket of its own
+    assert counted == ["gateway.auth.apikeys"]  # a known key id has a bucket of its own
 
 
 async def test_wrong_secrets_for_a_known_key_id_get_429_after_its_bucket(client, store, clock, counted):

@@ -118,9 +118,9 @@ async def test_trace_id_is_echoed_and_logged(client, auth, site, contact, caplog
 async def test_keys_from_the_keys_file(aiohttp_client, config, clock, tmp_path, site):
     import msgspec
 
-    from gateway.apikeys import new_key
+    from gateway.auth.apikeys import new_key
     from gateway.config import Api
-    from gateway.hashes import hash_secret
+    from gateway.auth.hashes import hash_secret
     from gateway.web.app import create_app
 
     key_id, secret, key = new_key()
@@ -136,7 +136,7 @@ async def test_keys_from_the_keys_file(aiohttp_client, config, clock, tmp_path, 
 def test_a_bad_keys_file_is_one_clear_line(tmp_path):
     import pytest as _pytest
 
-    from gateway.apikeys import load_keys_file
+    from gateway.auth.apikeys import load_keys_file
     from gateway.errors import ConfigurationError
 
     keys = tmp_path / "keys.yaml"
@@ -158,7 +158,7 @@ async def test_out_of_range_and_malformed_values_are_422(client, auth, site, con
 
 
 async def test_a_revoked_key_stops_working_within_the_recheck_time(client, store, clock, site):
-    from gateway.apikeys import RECHECK_SECONDS, create_key, split_key
+    from gateway.auth.apikeys import RECHECK_SECONDS, create_key, split_key
 
     key = await create_key(store, "soon gone", clock)
     headers = {"Authorization": f"Bearer {key}"}

@@ -135,8 +135,8 @@ def test_metrics_exposed(daemon):
 
 def test_reload_survives_a_file_that_is_not_text(tmp_path):
     from gateway.clock import Clock
-    from gateway.keyword_file import KeywordFile
-    from gateway.metrics import Metrics
+    from gateway.services.keyword_holder import KeywordFile
+    from gateway.daemon.metrics import Metrics
     from tests.conftest import KEYWORDS
 
     path = tmp_path / "keywords.yaml"

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from gateway.config import CredentialChecks
-from gateway.hashes import hash_secret
+from gateway.auth.hashes import hash_secret
 from gateway.model import Contact, Site, SiteGroup
 from gateway.web.appkeys import EXPIRY
 from tests.helpers import codes, event_log, post_alarm, text
@@ -171,16 +171,16 @@ async def test_unknown_command_gets_one_standard_answer(client, auth, gina):
 
 
 async def test_wrong_pin_looks_like_an_unknown_number(client, auth, gina, monkeypatch):
-    import gateway.inbound
+    import gateway.services.inbound
 
     checks = []
-    real = gateway.inbound.verify_secret_async
+    real = gateway.services.inbound.verify_secret_async
 
     async def counting(hash_, secret):
         checks.append(hash_ is not None)
         return await real(hash_, secret)
 
-    monkeypatch.setattr(gateway.inbound, "verify_secret_async", counting)
+    monkeypatch.setattr(gateway.services.inbound, "verify_secret_async", counting)
     for phone, pin in ((GINA, "0000"), (STRANGER, "0000"), (GINA, PIN)):
         checks.clear()
         await say(client, phone, f"SITES {pin}")
@@ -192,16 +192,16 @@ async def test_wrong_pin_looks_like_an_unknown_number(client, auth, gina, monkey
 
 async def test_a_flood_of_strangers_pins_is_refused_unchecked_while_a_contact_logs_in(client, auth, gina,
                                                                                       monkeypatch):
-    import gateway.inbound
+    import gateway.services.inbound
 
     checks = []
-    real = gateway.inbound.verify_secret_async
+    real = gateway.services.inbound.verify_secret_async
 
     async def counting(hash_, secret):
         checks.append(hash_ is not None)
         return await real(hash_, secret)
 
-    monkeypatch.setattr(gateway.inbound, "verify_secret_async", counting)
+    monkeypatch.setattr(gateway.services.inbound, "verify_secret_async", counting)
     for n in range(CredentialChecks().burst // 2):  # strangers' share, spent (the test clock stands still)
         assert await say(client, f"+1555999{n:04d}", "SITES 0000") == ["PIN not accepted."]
     checks.clear()
@@ -225,7 +225,7 @@ async def test_a_contacts_own_pin_flood_is_refused_unchecked_and_not_counted(cli
 
 
 async def test_lockout_after_failures(client, auth, gina, clock, monkeypatch):
-    import gateway.inbound
+    import gateway.services.inbound
 
     for _ in range(4):
         assert await one(client, GINA, "SITES 0000") == "PIN not accepted."
@@ -236,7 +236,7 @@ async def test_lockout_after_failures(client, auth, gina, clock, monkeypatch):
     async def no_checks(*args):
         raise AssertionError("a PIN was checked during the lockout")
 
-    monkeypatch.setattr(gateway.inbound, "verify_secret_async", no_checks)
+    monkeypatch.setattr(gateway.services.inbound, "verify_secret_async", no_checks)
     assert await one(client, GINA, f"SITES {PIN}") == "Too many wrong PINs. Try again later."
     assert await one(client, GINA, "HELP") == "Too many wrong PINs. Try again later."
     assert codes(await event_log(client, auth)).count("SMSLOCKOUT") == 1  # logged once
@@ -315,7 +315,7 @@ async def test_verification_reply_still_wins_over_commands(client, auth, sam):
 
 
 async def test_help_fits_one_sms_segment(client, gina, sam):
-    from gateway.segments import count
+    from gateway.core.segments import count
 
     for phone in (GINA, SAM, STRANGER):
         assert count(await one(client, phone, "HELP")).segments == 1

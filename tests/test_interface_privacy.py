@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from gateway.config import Interface
-from gateway.hashes import hash_secret
+from gateway.auth.hashes import hash_secret
 from gateway.model import Contact, Site
 from tests.helpers import codes, event_log, post_alarm, text
 

@@ -11,8 +11,8 @@ import yaml
 from gateway.clock import ManualClock
 from gateway.config import Api, Config
 from gateway.errors import ConfigurationError
-from gateway.hashes import hash_secret
-from gateway.oauth import create_client, load_clients_file
+from gateway.auth.hashes import hash_secret
+from gateway.auth.oauth import create_client, load_clients_file
 from gateway.web.app import create_app
 
 SITES = "/partner/v1/dealers/12345/sites"

@@ -7,9 +7,9 @@ import re
 import pytest
 from jsonschema import Draft202012Validator
 
-from gateway.apikeys import create_key, split_key
+from gateway.auth.apikeys import create_key, split_key
 from gateway.config import CredentialChecks
-from gateway.oauth import create_client
+from gateway.auth.oauth import create_client
 
 
 class Recorder:

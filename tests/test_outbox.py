@@ -5,7 +5,7 @@ from __future__ import annotations
 from gateway.carriers import Carrier
 from gateway.errors import CarrierError
 from gateway.model import PRIORITY_NOTICE, PRIORITY_VERIFICATION, Decision, OutboundMessage
-from gateway.outbox import OutboxSender
+from gateway.loops.sender import OutboxSender
 from gateway.web.appkeys import CARRIER, METRICS
 from tests.conftest import PHONE
 from tests.helpers import codes, event_log, post_alarm

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from gateway.pin import ascii_digits, masked, normalized_pin, split_pin
+from gateway.core.pin import ascii_digits, masked, normalized_pin, split_pin
 from tests.daemon import Daemon
 
 PIN = "7391826"

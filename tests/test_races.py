@@ -7,7 +7,7 @@ import json
 import sqlite3
 from datetime import timedelta
 
-from gateway.hashes import hash_secret
+from gateway.auth.hashes import hash_secret
 from gateway.model import Contact
 from gateway.web.appkeys import EXPIRY, STORE
 from tests.conftest import OTHER_PHONE, PHONE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.clock import ManualClock
-from gateway.ratelimit import SenderLimits, TokenBucket
+from gateway.loops.pace import SenderLimits, TokenBucket
 
 
 def test_one_segment_a_second_paces_exactly():

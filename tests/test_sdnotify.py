@@ -1,4 +1,4 @@
-"""gateway.sdnotify against real AF_UNIX datagram sockets, plus checks on systemd/gateway.service."""
+"""gateway.daemon.sdnotify against real AF_UNIX datagram sockets, plus checks on systemd/gateway.service."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.sdnotify import Notifier, watchdog_loop
+from gateway.daemon.sdnotify import Notifier, watchdog_loop
 
 UNIT = Path(__file__).resolve().parent.parent / "systemd" / "gateway.service"
 
@@ -103,10 +103,10 @@ def test_relative_notify_socket_ignored():
 
 def test_nobody_listening_returns_false_and_warns_once(tmp_path, caplog):
     n = Notifier.from_env({"NOTIFY_SOCKET": str(tmp_path / "missing.sock")})
-    with caplog.at_level(logging.WARNING, logger="gateway.sdnotify"):
+    with caplog.at_level(logging.WARNING, logger="gateway.daemon.sdnotify"):
         assert n.ready() is False
         assert n.watchdog() is False
-    assert len([r for r in caplog.records if r.name == "gateway.sdnotify"]) == 1
+    assert len([r for r in caplog.records if r.name == "gateway.daemon.sdnotify"]) == 1
 
 
 def test_closed_listener_returns_false(tmp_path):

@@ -82,7 +82,7 @@ async def test_expiry_loop_logs_timeout(client, auth, site, contact, clock):
 async def test_reply_with_pin_logs_pin_response_and_masks_it(client, auth, site, contact, store, config):
     import sqlite3
 
-    from gateway.hashes import hash_secret
+    from gateway.auth.hashes import hash_secret
 
     await store.set_pin(contact.id, hash_secret("48213579"), None)  # 8 digits: never in a random id by chance
     await post_alarm(client, auth, site.id, "BA")
@@ -98,7 +98,7 @@ async def test_reply_with_pin_logs_pin_response_and_masks_it(client, auth, site,
 
 
 async def test_unmatched_reply_with_pin_logs_pin_response_code(client, auth, site, contact, store):
-    from gateway.hashes import hash_secret
+    from gateway.auth.hashes import hash_secret
 
     await store.set_pin(contact.id, hash_secret("4821"), None)
     await post_alarm(client, auth, site.id, "BA")
@@ -170,7 +170,7 @@ async def test_event_log_pages_with_cursor(client, auth, site, contact):
 
 
 async def test_one_answer_settles_every_process_of_the_alarm(client, auth, site, contact, store, tmp_path, config):
-    from gateway.keyword_file import KeywordFile
+    from gateway.services.keyword_holder import KeywordFile
     from gateway.web.appkeys import KEYWORDS
     from tests.conftest import KEYWORDS as SHIPPED
 

@@ -1,6 +1,6 @@
 import pytest
 
-from gateway.templates import ALERT_PLACEHOLDERS, REPLY_PLACEHOLDERS, placeholders, render, unknown_placeholders
+from gateway.core.templates import ALERT_PLACEHOLDERS, REPLY_PLACEHOLDERS, placeholders, render, unknown_placeholders
 
 
 def test_placeholders_lists_names():

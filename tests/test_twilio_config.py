@@ -7,10 +7,10 @@ import argparse
 import pytest
 
 from gateway.carriers.twilio_settings import load_settings, problems
-from gateway.commands.admin import check
+from gateway.cli.admin import check
 from gateway.config import parse_config
 from gateway.errors import ConfigurationError
-from gateway.optout import keyword_collisions
+from gateway.services.optouts import keyword_collisions
 from gateway.web.app import create_app
 from tests.conftest import KEYWORDS
 

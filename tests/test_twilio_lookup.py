@@ -6,8 +6,8 @@ import argparse
 
 import pytest
 
-from gateway.commands.admin import contact_add
-from gateway.commands.lookup import contact_validate
+from gateway.cli.admin import contact_add
+from gateway.cli.validate import contact_validate
 from gateway.errors import GatewayError
 from gateway.web.appkeys import STORE
 from tests.conftest import PHONE
@@ -68,7 +68,7 @@ def lookup_config(config, fake_twilio):
 
 async def test_partner_api_contact_is_looked_up_when_configured(aiohttp_client, lookup_config, clock, fake_twilio):
     from gateway.model import Site
-    from gateway.oauth import create_client
+    from gateway.auth.oauth import create_client
     from gateway.web.app import create_app
     from gateway.web.appkeys import STORE
 

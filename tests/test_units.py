@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import InvalidPhoneNumber
-from gateway.phone import to_e164
-from gateway.pin import masked, split_pin
-from gateway.segments import count
+from gateway.core.phone import to_e164
+from gateway.core.pin import masked, split_pin
+from gateway.core.segments import count
 
 
 @pytest.mark.parametrize("raw, region, e164", [
@@ -65,7 +65,7 @@ def test_dummy_hash_costs_what_a_real_check_costs():
     from argon2 import PasswordHasher
     from argon2.exceptions import VerifyMismatchError
 
-    from gateway import hashes
+    from gateway.auth import hashes
 
     real = hashes.hash_secret("48213579")
     assert hashes._HASHER.check_needs_rehash(hashes._DUMMY_HASH) is False  # same parameters as real hashes

@@ -7,7 +7,7 @@ import re
 import msgspec
 import pytest
 
-from gateway.apikeys import create_key
+from gateway.auth.apikeys import create_key
 from gateway.config import Email
 from gateway.model import Contact, Site
 from gateway.web.app import create_app

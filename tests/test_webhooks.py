@@ -12,14 +12,14 @@ import msgspec
 import pytest
 from aiohttp import web
 
-from gateway.apikeys import create_key
+from gateway.auth.apikeys import create_key
 from gateway.config import ConfigFileError, Webhook, parse_config
 from gateway.errors import ConfigurationError
-from gateway.metrics import Metrics
+from gateway.daemon.metrics import Metrics
 from gateway.model import Contact, Site
 from gateway.web.app import create_app
 from gateway.web.appkeys import EXPIRY, METRICS, STORE, WEBHOOKS
-from gateway.webhooks import WebhookDispatcher
+from gateway.loops.webhooks import WebhookDispatcher
 from tests.conftest import PHONE
 from tests.helpers import codes, event_log, post_alarm, text
 

@@ -88,7 +88,7 @@ async def test_unknown_expired_and_replaced_tokens_get_the_same_404_page(client,
 
 async def test_everything_on_the_page_is_escaped(aiohttp_client, config, clock, store):
     from gateway.model import Contact, Site
-    from gateway.oauth import create_client
+    from gateway.auth.oauth import create_client
 
     config = Config(http=config.http, database=config.database, keywords=config.keywords, welcome=Welcome(
         central_station="<b>Evil & Co</b>", message="<script>alert(1)</script>",

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.apikeys import create_key
+from gateway.auth.apikeys import create_key
 from gateway.config import Config, Http, Welcome
 from gateway.model import Contact, Site
-from gateway.oauth import create_client
+from gateway.auth.oauth import create_client
 from gateway.web.app import create_app
 from gateway.web.appkeys import STORE
 from tests.cdp import browser_page, chromium

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
     from gateway.clock import Clock
     from gateway.config import Config
-    from gateway.inbound import InboundService
+    from gateway.services.inbound import InboundService
     from gateway.model import PhoneLookup
     from gateway.stores import OutboxItem, Store
 

@@ -26,7 +26,7 @@ from gateway.carriers import twilio_webhook
 from gateway.carriers.twilio_settings import load_settings
 from gateway.errors import CarrierError
 from gateway.model import DeliveryReport, LogEntry, PhoneLookup
-from gateway.optout import OptOuts
+from gateway.services.optouts import OptOuts
 from gateway.stores import OutboxItem
 from gateway.web.appkeys import TRACE_ID
 

@@ -15,9 +15,9 @@ import phonenumbers
 from gateway.config.sections import WEBHOOK_EVENTS, Config, Email, Welcome
 from gateway.errors import InvalidPhoneNumber
 from gateway.mail import BACKENDS as MAIL_BACKENDS
-from gateway.phone import to_e164
-from gateway.templates import placeholders
-from gateway.yamlsource import (InvalidFile, LineMap, Path_, Problem, YamlSyntaxError, load_yaml, type_name,
+from gateway.core.phone import to_e164
+from gateway.core.templates import placeholders
+from gateway.config.yamlsource import (InvalidFile, LineMap, Path_, Problem, YamlSyntaxError, load_yaml, type_name,
                                 validation_problem)
 
 DEFAULT_PATH = Path("config/gateway.yaml")

@@ -96,7 +96,7 @@ class Interface(Section):
     max_test_minutes: Positive = 480
     status_events: Positive = 3
     max_events: Positive = 20
-    hidden_codes: list[str] = msgspec.field(default_factory=list)  # never shown to a phone (gateway/interface/shown.py)
+    hidden_codes: list[str] = msgspec.field(default_factory=list)  # never shown to a phone (gateway/core/interface/shown.py)
     reply_budget: Positive = 10
     reply_budget_minutes: Positive = 10
     mute_minutes: Positive = 60

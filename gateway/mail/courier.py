@@ -12,7 +12,7 @@ import secrets
 
 from gateway.clock import Clock
 from gateway.errors import CarrierError, MailError
-from gateway.hashes import token_digest
+from gateway.auth.hashes import token_digest
 from gateway.mail.base import Mailer
 from gateway.mail.message import compose
 from gateway.stores import OutboxItem, Store

@@ -11,26 +11,28 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gateway.admission import CheckAdmission
-from gateway.alarms import AlarmService
-from gateway.apikeys import ApiKeyAuth, load_keys_file, write_operator_key
+from gateway.auth.admission import CheckAdmission
+from gateway.services.alarms import AlarmService
+from gateway.auth.apikeys import ApiKeyAuth, load_keys_file, write_operator_key
 from gateway.carriers import CarrierServices, create_carrier
 from gateway.clock import Clock
 from gateway.config import Config
-from gateway.expiry import VerificationExpiry
-from gateway.inbound import InboundService
-from gateway.keyword_file import KeywordFile
-from gateway.metrics import Metrics
-from gateway.lookup import PhoneLookups
+from gateway.loops.expiry import VerificationExpiry
+from gateway.services.inbound import InboundService
+from gateway.services.keyword_holder import KeywordFile
+from gateway.daemon.metrics import Metrics
+from gateway.services.lookups import PhoneLookups
 from gateway.mail import create_mailer
 from gateway.mail.courier import EmailCourier
-from gateway.oauth import PartnerAuth, load_clients_file
-from gateway.outbox import OutboxSender
-from gateway.verifications_service import VerificationService
+from gateway.auth.oauth import PartnerAuth, load_clients_file
+from gateway.loops.sender import OutboxSender
+from gateway.services.verifications import VerificationService
 from gateway.stores import open_store
-from gateway.webhooks import WebhookDispatcher
-from gateway.welcome import KIND as WELCOME_KIND, WelcomeService
-from gateway.web import ext_api, headers, health, oauth, openapi, partner_api, response_pages, verifications_api, welcome
+from gateway.loops.webhooks import WebhookDispatcher
+from gateway.services.welcome import KIND as WELCOME_KIND, WelcomeService
+from gateway.web import ext_api, headers, health, openapi, partner_api, response_pages, verifications_api
+from gateway.web import token_endpoint as oauth
+from gateway.web import welcome_page as welcome
 from gateway.web.appkeys import (
     ALARMS, API_KEYS, CARRIER, CLOCK, CONFIG, EXPIRY, INBOUND, KEYWORDS, MAILER, MAX_BODY, METRICS, SENDER, STORE,
     VERIFICATIONS, WEBHOOKS,

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.alarms import AlarmService
-from gateway.apikeys import ApiKeyAuth
+from gateway.services.alarms import AlarmService
+from gateway.auth.apikeys import ApiKeyAuth
 from gateway.carriers import Carrier
 from gateway.clock import Clock
 from gateway.config import Config
-from gateway.expiry import VerificationExpiry
-from gateway.inbound import InboundService
-from gateway.keyword_file import KeywordFile
-from gateway.metrics import Metrics
-from gateway.oauth import PartnerAuth
-from gateway.outbox import OutboxSender
-from gateway.lookup import PhoneLookups
+from gateway.loops.expiry import VerificationExpiry
+from gateway.services.inbound import InboundService
+from gateway.services.keyword_holder import KeywordFile
+from gateway.daemon.metrics import Metrics
+from gateway.auth.oauth import PartnerAuth
+from gateway.loops.sender import OutboxSender
+from gateway.services.lookups import PhoneLookups
 from gateway.mail import Mailer
 from gateway.stores import Store
-from gateway.verifications_service import VerificationService
-from gateway.webhooks import WebhookDispatcher
-from gateway.welcome import WelcomeService
+from gateway.services.verifications import VerificationService
+from gateway.loops.webhooks import WebhookDispatcher
+from gateway.services.welcome import WelcomeService
 
 CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)

@@ -13,7 +13,7 @@ from aiohttp.web_protocol import RequestHandler
 
 from gateway.config.sections import Http
 from gateway.errors import RequestTimeout
-from gateway.metrics import Metrics
+from gateway.daemon.metrics import Metrics
 
 log = logging.getLogger("gateway.http")
 PROBE_SLOTS = 8  # connections past the cap that may only ask PROBE_PATHS, so health checks pass a flood

@@ -16,12 +16,12 @@ import msgspec
 from aiohttp import web
 
 from gateway import codes
-from gateway.plain_text import clean, identifier
+from gateway.core.plain_text import clean, identifier
 from gateway.errors import (ContactNotFound, GatewayError, DealerForbidden, DuplicateContact, DuplicateKey, InvalidPhoneNumber,
                             UnknownSite, ValidationFailed)
-from gateway.hashes import same
+from gateway.auth.hashes import same
 from gateway.model import Contact, LogEntry, Site
-from gateway.phone import to_e164
+from gateway.core.phone import to_e164
 from gateway.web.appkeys import CLOCK, CONFIG, LOOKUPS, METRICS, PARTNER_AUTH, STORE, TRACE_ID, WELCOME
 from gateway.web.bodies import decode_json, respond
 from gateway.web.openapi import PARTNER_OAUTH, Param, operation

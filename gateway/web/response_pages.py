@@ -12,9 +12,9 @@ import html
 from aiohttp import web
 
 from gateway.errors import StaleDecision
-from gateway.hashes import token_digest
+from gateway.auth.hashes import token_digest
 from gateway.model import Decision, LogEntry
-from gateway.pipeline import record_response
+from gateway.core.pipeline import record_response
 from gateway.clock import parse_isoformat
 from gateway.web.appkeys import CLOCK, KEYWORDS, METRICS, STORE, TRACE_ID
 from gateway.web.headers import page_headers

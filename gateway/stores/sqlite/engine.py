@@ -12,7 +12,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from gateway import segments
+from gateway.core import segments
 from gateway.clock import Clock, isoformat
 from gateway.errors import StaleDecision, ConfigurationError
 from gateway.model import Decision, LogEntry, Notification

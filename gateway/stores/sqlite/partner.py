@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from gateway import segments
+from gateway.core import segments
 from gateway.clock import parse_isoformat
 from gateway.errors import DuplicateKey
 from gateway.model import Contact, LogEntry, Notification, OutboundMessage

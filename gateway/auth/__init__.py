@@ -1,0 +1,1 @@
+"""Who may call: API keys, OAuth clients and tokens, argon2 hashing of secrets."""

@@ -1,0 +1,276 @@
+"""Subcommands that work on the store and files directly: check, migrate, site, contact, api-key."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from gateway.auth.apikeys import create_key, load_keys_file, new_key
+from gateway.carriers import BACKENDS
+from gateway.carriers.loopback import exposure as loopback_exposure
+from gateway.clock import Clock
+from gateway.cli.store import opened
+from gateway.cli.access import register_interface
+from gateway.cli.validate import register_lookup, validate_new_contact
+from gateway.config import Config
+from gateway.errors import ConfigurationError, GatewayError, InvalidPhoneNumber
+from gateway.auth.hashes import hash_secret
+from gateway.core.keywords import KeywordFileError, load_keyword_table
+from gateway.mail import create_mailer
+from gateway.model import Contact, Site
+from gateway.auth.oauth import create_client, load_clients_file
+from gateway.services.optouts import keyword_collisions
+from gateway.core.phone import display, to_e164
+from gateway.core.plain_text import clean, identifier
+from gateway.stores import open_store
+
+
+def register(sub, config_arg) -> None:
+    site = sub.add_parser("site", help="add or list sites").add_subparsers(dest="action", required=True)
+    p = site.add_parser("add", help="add a site; prints its id")
+    config_arg(p)
+    p.add_argument("--dealer", required=True, help="dealer id the site belongs to")
+    p.add_argument("--name", required=True)
+    p.add_argument("--time-zone", default="UTC", help="IANA zone, e.g. America/New_York (default UTC)")
+    p.set_defaults(run=site_add)
+    p = site.add_parser("list", help="list sites")
+    config_arg(p)
+    p.add_argument("--dealer")
+    p.set_defaults(run=site_list)
+
+    contact = sub.add_parser("contact", help="add or list contacts").add_subparsers(dest="action", required=True)
+    p = contact.add_parser("add", help="add a contact to a site or a site group; prints its id")
+    config_arg(p)
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--site", help="a contact of this site (SMS interface access to it alone)")
+    where.add_argument("--group", help="a contact of this site group (SMS interface access to all its sites)")
+    p.add_argument("--first-name", required=True)
+    p.add_argument("--last-name", required=True)
+    p.add_argument("--phone", help="as people write it; stored as E.164")
+    p.add_argument("--email")
+    p.add_argument("--auto-notify", action="store_true", help="receives auto-process verification texts")
+    p.add_argument("--email-notify", action="store_true", help="also receives verifications by email")
+    p.add_argument("--title")
+    p.add_argument("--slot", type=int, dest="slot_number")
+    p.add_argument("--time-zone", help="IANA zone for times shown to this contact (default: the site's)")
+    p.add_argument("--external-id", help="the contact's id in your own system")
+    p.add_argument("--on-test", action="store_true", dest="on_test_permission",
+                   help="may put sites on test by SMS (TEST / UNTEST)")
+    p.set_defaults(run=contact_add)
+    p = contact.add_parser("list", help="list a site's contacts")
+    config_arg(p)
+    p.add_argument("--site", required=True)
+    p.set_defaults(run=contact_list)
+
+    register_interface(sub, contact, config_arg)
+    register_lookup(contact, config_arg)
+
+    key = sub.add_parser("api-key", help="manage /ext/v1 API keys").add_subparsers(dest="action", required=True)
+    p = key.add_parser("add", help="create a key; prints it once (only its hash is stored)")
+    config_arg(p)
+    p.add_argument("--name", required=True)
+    p.add_argument("--for-file", action="store_true",
+                   help="store nothing: print the key, and on stderr its entry for api.keys_file")
+    p.set_defaults(run=api_key_add)
+    p = key.add_parser("revoke", help="revoke a stored key (running daemons refuse it within a minute)")
+    config_arg(p)
+    p.add_argument("key_id", help="the id: the part between gwk_ and the second _")
+    p.set_defaults(run=api_key_revoke)
+    p = key.add_parser("list", help="list the stored keys (never their secrets)")
+    config_arg(p)
+    p.set_defaults(run=api_key_list)
+
+    oauth = sub.add_parser("oauth-client", help="manage OAuth clients of the /partner/v1 API")
+    oauth = oauth.add_subparsers(dest="action", required=True)
+    p = oauth.add_parser("add", help="create a client for one dealer; prints its id and secret once")
+    config_arg(p)
+    p.add_argument("--dealer", required=True, help="the dealer id the client may act for")
+    p.add_argument("--name", help="who the client is, for your records")
+    p.set_defaults(run=oauth_client_add)
+    p = oauth.add_parser("revoke", help="revoke a client and every token it holds")
+    config_arg(p)
+    p.add_argument("client_id", metavar="ID")
+    p.set_defaults(run=oauth_client_revoke)
+    p = oauth.add_parser("list", help="list the stored clients (not those of api.oauth_clients_file)")
+    config_arg(p)
+    p.set_defaults(run=oauth_client_list)
+
+
+async def check(config: Config, args: argparse.Namespace) -> int:
+    problems: list[str] = []
+    if config.carrier.backend not in BACKENDS:
+        problems.append(f"{config.source or '<defaults>'}: carrier.backend: unknown backend "
+                        f"{config.carrier.backend!r} (have: {', '.join(sorted(BACKENDS))})")
+    mailer = create_mailer(config.email, folder=config.folder)
+    try:
+        await mailer.start()  # reads the password and CA files; connects to nothing
+    except ConfigurationError as exc:
+        problems.append(f"{config.source or '<defaults>'}: {exc.message}")
+    finally:
+        await mailer.close()
+    warnings = [w for w in [loopback_exposure(config)] if w]
+    if config.carrier.backend == "twilio":
+        from gateway.carriers import twilio_settings
+
+        problems.extend(f"{config.source or '<defaults>'}: {p}" for p in twilio_settings.problems(config))
+        warnings.extend(twilio_settings.warnings(config))
+    try:
+        open_store(config.database.url)
+    except ConfigurationError as exc:
+        problems.append(f"{config.source or '<defaults>'}: {exc.message}")
+    table = None
+    try:
+        table = load_keyword_table(config.keywords_path)
+        if config.carrier.backend == "twilio":  # the loopback carrier has no opt-out words
+            warnings.extend(keyword_collisions(config.keywords_path))
+    except KeywordFileError as exc:
+        problems.extend(str(p) for p in exc.problems)
+    except OSError as exc:
+        problems.append(f"{config.keywords_path}: cannot read: {exc.strerror}")
+    for name, loader in (("oauth_clients_file", load_clients_file), ("keys_file", load_keys_file)):
+        if getattr(config.api, name):
+            try:
+                loader(config.resolve(getattr(config.api, name)))
+            except GatewayError as exc:
+                problems.append(f"{config.source or '<defaults>'}: {exc.message}")
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"ok: config {config.source or '(built-in defaults)'}; keywords {config.keywords_path}: "
+          f"{len(table.processes)} auto process(es), {len(table.dispatch_templates)} dispatch template(s)")
+    return 0
+
+
+async def migrate(config: Config, args: argparse.Namespace) -> int:
+    store = open_store(config.database.url)
+    await store.open()  # open() migrates
+    await store.close()
+    print(f"ok: schema of {config.database.url} is up to date")
+    return 0
+
+
+def check_zone(option: str, name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise GatewayError(f"{option}: {name!r} is not an IANA time zone (e.g. America/New_York)") from None
+
+
+async def site_add(config: Config, args: argparse.Namespace) -> int:
+    check_zone("--time-zone", args.time_zone)
+    async with opened(config) as store:
+        site = await store.add_site(Site(id="site_" + secrets.token_hex(4),
+                                         dealer_id=identifier(args.dealer, "--dealer", required=True),
+                                         name=clean(args.name, "--name", required=True), time_zone=args.time_zone,
+                                         created_at=Clock().now()))
+    print(f"{site.id}\t{site.name}\tdealer {site.dealer_id}")
+    return 0
+
+
+async def site_list(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        for site in await store.list_sites(args.dealer):
+            print(f"{site.id}\t{site.name}\tdealer {site.dealer_id}\t{site.time_zone}")
+    return 0
+
+
+async def contact_add(config: Config, args: argparse.Namespace) -> int:
+    names = dict(first_name=clean(args.first_name, "--first-name", required=True),
+                 last_name=clean(args.last_name, "--last-name", required=True), title=clean(args.title, "--title"),
+                 external_contact_id=identifier(args.external_id, "--external-id"),
+                 email=identifier(args.email, "--email"))
+    try:
+        phone = to_e164(args.phone, config.phone.default_region) if args.phone else None
+    except InvalidPhoneNumber as exc:
+        raise GatewayError(f"--phone: {exc.message}") from None
+    if args.auto_notify and not phone:
+        raise GatewayError("--auto-notify needs --phone: auto processes text the contact.")
+    if args.time_zone:
+        check_zone("--time-zone", args.time_zone)
+    async with opened(config) as store:
+        if args.site and await store.get_site(args.site) is None:
+            raise GatewayError(f"--site: no site {args.site!r} (see `gateway site list`)")
+        if args.group and await store.get_site_group(args.group) is None:
+            raise GatewayError(f"--group: no site group {args.group!r} (see `gateway group list`)")
+        contact = await store.add_contact(Contact(
+            id=0, site_id=args.site, group_id=args.group, **names, phone=phone,
+            auto_notify=args.auto_notify, email_notify=args.email_notify, slot_number=args.slot_number,
+            time_zone=args.time_zone, on_test_permission=args.on_test_permission, created_at=Clock().now()))
+        print(f"{contact.id}\t{contact.name}\t{display(contact.phone) if contact.phone else '-'}")
+        await validate_new_contact(config, store, contact)
+    return 0
+
+
+async def contact_list(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        if await store.get_site(args.site) is None:
+            raise GatewayError(f"--site: no site {args.site!r} (see `gateway site list`)")
+        for c in await store.list_contacts(args.site):
+            flags = ",".join(f for f, on in (("auto-notify", c.auto_notify), ("email", c.email_notify)) if on)
+            print(f"{c.id}\t{c.name}\t{c.phone or '-'}\t{c.email or '-'}\t{flags or '-'}")
+    return 0
+
+
+async def api_key_add(config: Config, args: argparse.Namespace) -> int:
+    if args.for_file:
+        key_id, secret, key = new_key()
+        print(key)
+        entry = yaml.safe_dump([{"id": key_id, "name": args.name, "hash": hash_secret(secret)}], sort_keys=False)
+        print(f"Add this entry to api.keys_file:\n{entry}", file=sys.stderr, end="")
+        return 0
+    async with opened(config) as store:
+        key = await create_key(store, args.name, Clock())
+    print(key)
+    print("Store this key now: only its hash is kept.", file=sys.stderr)
+    return 0
+
+
+async def api_key_revoke(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        if not await store.revoke_api_key(args.key_id, Clock().now()):
+            raise GatewayError(f"no active stored key {args.key_id!r} (see `gateway api-key list`; keys of "
+                               "api.keys_file are removed from that file)")
+    print(f"revoked {args.key_id}")
+    return 0
+
+
+async def api_key_list(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        for key in await store.api_keys():
+            print(f"{key['id']}\t{key['name']}\tcreated {key['created_at']}\t"
+                  f"{'revoked ' + key['revoked_at'] if key['revoked_at'] else 'active'}")
+    return 0
+
+
+async def oauth_client_add(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        client_id, secret = await create_client(store, args.dealer, args.name, Clock())
+    print(f"client_id: {client_id}")
+    print(f"client_secret: {secret}")
+    print(f"Store the secret now: only its hash is kept. The client acts for dealer {args.dealer}.", file=sys.stderr)
+    return 0
+
+
+async def oauth_client_revoke(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        if not await store.revoke_oauth_client(args.client_id, Clock().now()):
+            raise GatewayError(f"no active stored client {args.client_id!r} (see `gateway oauth-client list`; "
+                               "clients of api.oauth_clients_file are removed from that file)")
+    print(f"revoked {args.client_id}: its tokens no longer work")
+    return 0
+
+
+async def oauth_client_list(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store:
+        for client, revoked_at in await store.oauth_clients():
+            state = f"revoked {revoked_at:%Y-%m-%d %H:%M}" if revoked_at else "active"
+            print(f"{client.client_id}\tdealer {client.dealer_id}\t{client.name or '-'}\t{state}")
+    return 0

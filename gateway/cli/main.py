@@ -1,0 +1,61 @@
+"""The ``gateway`` command line (INTERFACE.md, "Command line")."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import sys
+
+from gateway import __version__
+from gateway.config import load_config
+from gateway.errors import ConfigurationError, GatewayError
+
+
+def _config_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-c", "--config", metavar="FILE", help="config file (default: $GATEWAY_CONFIG, "
+                        "config/gateway.yaml, built-in defaults)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from gateway.cli import admin
+    from gateway.cli import live
+
+    parser = argparse.ArgumentParser(prog="gateway", description="SMS gateway for alarm-monitoring central stations.")
+    parser.add_argument("--version", action="version", version=f"gateway {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the daemon in the foreground")
+    _config_arg(p)
+    p.set_defaults(run=live.serve)
+    p = sub.add_parser("check", help="validate the config and keywords.yaml; exit 1 when invalid")
+    _config_arg(p)
+    p.set_defaults(run=admin.check)
+    p = sub.add_parser("migrate", help="create or upgrade the database schema")
+    _config_arg(p)
+    p.set_defaults(run=admin.migrate)
+    for register in (admin.register, live.register):
+        register(sub, _config_arg)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigurationError as exc:
+        for problem in getattr(exc, "problems", None) or [exc.message]:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1 if args.command == "check" else 2
+    try:
+        return asyncio.run(args.run(config, args)) or 0
+    except KeyboardInterrupt:
+        return 130
+    except GatewayError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except (OSError, sqlite3.Error) as exc:  # a folder that cannot be made, a database that cannot be opened
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        hint = f"; database.url is {config.database.url}" if isinstance(exc, sqlite3.Error) else ""
+        print(f"error: {getattr(exc, 'strerror', None) or exc}{where}{hint}", file=sys.stderr)
+        return 2

@@ -1,0 +1,57 @@
+"""``gateway contact validate ID`` and the lookup at contact creation: the carrier's line-type lookup."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import AsyncIterator
+
+from gateway.carriers import CarrierServices, create_carrier
+from gateway.clock import Clock
+from gateway.cli.store import opened
+from gateway.config import Config
+from gateway.services.lookups import PhoneLookups, Validation
+from gateway.model import Contact
+from gateway.stores import Store
+
+
+def register_lookup(contact, config_arg) -> None:
+    p = contact.add_parser("validate", help="check a contact's phone with the carrier's lookup (mobile, landline...)")
+    config_arg(p)
+    p.add_argument("contact_id", type=int, metavar="ID")
+    p.set_defaults(run=contact_validate)
+
+
+def lookup_on_create(config: Config) -> bool:
+    return config.carrier.twilio is not None and config.carrier.twilio.lookup_on_create
+
+
+@contextlib.asynccontextmanager
+async def phone_lookups(config: Config, store: Store) -> AsyncIterator[PhoneLookups]:
+    clock = Clock()
+    carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, None))
+    await carrier.start()
+    try:
+        days = config.carrier.twilio.lookup_cache_days if config.carrier.twilio else 30
+        yield PhoneLookups(store, carrier, clock, days)
+    finally:
+        await carrier.close()
+
+
+def describe(result: Validation) -> str:
+    c, found = result.contact, result.lookup
+    return (f"{c.id}\t{c.name}\t{c.phone}\t{c.phone_status}\t{found.line_type or '-'}"
+            f"{'' if found.valid else ' (not a valid number)'}{' (cached)' if result.cached else ''}")
+
+
+async def contact_validate(config: Config, args: argparse.Namespace) -> int:
+    async with opened(config) as store, phone_lookups(config, store) as lookups:
+        print(describe(await lookups.validate_contact(args.contact_id)))
+    return 0
+
+
+async def validate_new_contact(config: Config, store: Store, contact: Contact) -> None:
+    """The lookup at creation (``carrier.twilio.lookup_on_create``); prints the phone's status."""
+    if contact.phone and lookup_on_create(config):
+        async with phone_lookups(config, store) as lookups:
+            print(describe(await lookups.validate_contact(contact.id)))

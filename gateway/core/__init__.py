@@ -1,0 +1,1 @@
+"""The pure core: texts and alarms in, decisions out. No HTTP, carrier, database or mail imports."""

@@ -1,0 +1,1 @@
+"""The process: serve, systemd notify, logging set-up, metrics, the one-daemon lock."""

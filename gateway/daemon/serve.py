@@ -1,0 +1,75 @@
+"""``gateway serve``: the daemon in the foreground, under systemd or a terminal.
+
+SIGTERM/SIGINT stop it gracefully (no new connections, in-flight requests and sends
+finish within bounds, exit 0); SIGHUP reloads keywords.yaml. systemd hears READY=1 once
+the store and listener are up, STOPPING=1 on the way out, and WATCHDOG=1 pings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from gateway.daemon import lock as daemon_lock
+from gateway.config import Config
+from gateway.errors import ConfigurationError
+from gateway.daemon.sdnotify import Notifier, watchdog_loop
+from gateway.web.app import create_app, operator_key_path
+from gateway.web.appkeys import KEYWORDS, METRICS
+from gateway.web.connections import ConnectionLimit
+from gateway.web.listener import GuardedSite, fit_open_files, quiet_accept_errors
+
+log = logging.getLogger("gateway")
+SHUTDOWN_SECONDS = 10.0  # in-flight HTTP requests get this long to finish
+
+
+async def serve(config: Config, notifier: Notifier | None = None) -> int:
+    with daemon_lock.held(operator_key_path(config).with_name("gateway.lock")):
+        return await _serve(config, notifier or Notifier.from_env())
+
+
+async def _serve(config: Config, notifier: Notifier) -> int:
+    app = create_app(config)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_SECONDS,
+                           keepalive_timeout=config.http.keepalive_seconds)
+    await runner.setup()  # opens the store (migrating it) and starts the loops
+    limit = ConnectionLimit(runner.server, config.http, cap=fit_open_files(config.http.max_connections),
+                            metrics=app[METRICS])
+    site = GuardedSite(runner, config.http.host, config.http.port, limit)
+    quiet_accept_errors(asyncio.get_running_loop())
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()  # stop the loops and close the store, or their threads keep the process alive
+        raise ConfigurationError(f"http: cannot listen on {config.http.host}:{config.http.port}: "
+                                 f"{exc.strerror or exc}") from None
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    def reload() -> None:
+        notifier.reloading()
+        try:
+            app[KEYWORDS].reload()
+        finally:
+            notifier.ready()  # systemd leaves "reloading" whatever the file held
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
+    notifier.ready(status=f"serving on {config.http.host}:{config.http.port}")
+    log.info("gateway serving on http://%s:%d (store %s, carrier %s)", config.http.host, config.http.port,
+             config.database.engine, config.carrier.backend)
+    watchdog = asyncio.create_task(watchdog_loop(notifier, stop))
+    await stop.wait()
+    log.info("stopping: no new connections; draining in-flight work")
+    notifier.stopping()
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.remove_signal_handler(signum)
+    await runner.cleanup()
+    await watchdog
+    log.info("stopped")
+    return 0

@@ -1,0 +1,1 @@
+"""The background loops: the outbox sender and its pace, webhook deliveries, expiry."""

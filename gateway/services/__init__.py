@@ -1,0 +1,1 @@
+"""What turns a request into store calls: inbound texts, alarms, verifications, welcome, opt-outs."""

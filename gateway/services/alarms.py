@@ -1,0 +1,62 @@
+"""Receiving one alarm event: run the auto processes it triggers and queue their texts."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+
+import msgspec
+
+from gateway.core.autoprocess import decide_alarm
+from gateway.clock import Clock
+from gateway.errors import UnknownSite
+from gateway.core.keywords import KeywordTable
+from gateway.daemon.metrics import Metrics
+from gateway.model import AlarmEvent, Verification
+from gateway.stores import Store
+
+log = logging.getLogger(__name__)
+
+
+class AlarmResult(msgspec.Struct, frozen=True):
+    event_id: str
+    duplicate: bool
+    verifications: list[Verification]
+    codes: list[str]
+
+
+class AlarmService:
+    def __init__(self, store: Store, table: Callable[[], KeywordTable], clock: Clock, metrics: Metrics,
+                 from_phone: str, wake_sender: Callable[[], None]) -> None:
+        self.store = store
+        self.table = table
+        self.clock = clock
+        self.metrics = metrics
+        self.from_phone = from_phone
+        self.wake_sender = wake_sender
+
+    async def receive(self, *, site_id: str, event_code: str, event_id: str | None = None, zone: str | None = None,
+                      text: str | None = None, trace_id: str | None = None) -> AlarmResult:
+        """Record the alarm, open its verifications and queue their texts, all in one transaction.
+
+        The same ``event_id`` twice queues nothing the second time.
+        """
+        site = await self.store.get_site(site_id)
+        if site is None:
+            raise UnknownSite(f"No site {site_id!r}.", site_id=site_id)
+        alarm = AlarmEvent(id=event_id or "evt_" + secrets.token_hex(8), site_id=site.id,
+                           event_code=event_code.strip().upper(), zone=zone, text=text, received_at=self.clock.now())
+        contacts = await self.store.list_contacts(site.id)
+        decision = decide_alarm(alarm, site, contacts, self.table(), now=alarm.received_at,
+                                from_phone=self.from_phone, trace_id=trace_id)
+        result = await self.store.commit(decision)
+        if result.duplicate:
+            log.info("trace=%s alarm %s for site %s: duplicate, ignored", trace_id, alarm.id, site.id)
+            return AlarmResult(alarm.id, True, [], [])
+        self.metrics.logged(decision.log)
+        if decision.outbound:
+            self.wake_sender()
+        log.info("trace=%s alarm %s %s for site %s: %d verification(s), %d text(s) queued", trace_id, alarm.id,
+                 alarm.event_code, site.id, len(decision.opened), len(decision.outbound))
+        return AlarmResult(alarm.id, False, decision.opened, [e.code for e in decision.log])

@@ -1,0 +1,160 @@
+"""Receiving one text: gather what the store knows, let the pipeline decide, commit, answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+import msgspec
+
+from gateway.auth.admission import CheckAdmission
+from gateway.clock import Clock
+from gateway.config import CredentialChecks, Interface, Verifications
+from gateway.errors import ChecksShed, InvalidPhoneNumber, StaleDecision, ValidationFailed
+from gateway.auth.hashes import verify_secret_async
+from gateway.core.keywords import KeywordTable
+from gateway.services.ordering import KeyedLocks
+from gateway.daemon.metrics import Metrics
+from gateway.model import Contact, InboundMessage, InterfaceState
+from gateway.core.phone import to_e164
+from gateway.core.pin import PinCheck, masked, split_pin
+from gateway.core.interface import Access
+from gateway.core.interface.auth import event_sites
+from gateway.core.interface.shown import hidden_codes
+from gateway.core.pipeline import Sender, Text, decide_inbound
+from gateway.stores import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_CHARS = 1600
+STALE_RETRIES = 3  # Twilio's own cap on a concatenated message
+
+
+class InboundResult(msgspec.Struct, frozen=True):
+    message_id: str
+    replies: list[str]
+    duplicate: bool = False
+
+
+class InboundService:
+    def __init__(self, store: Store, table: Callable[[], KeywordTable], clock: Clock, metrics: Metrics,
+                 default_region: str, interface: Interface, verifications: Verifications,
+                 locks: KeyedLocks | None = None, checks: CheckAdmission | None = None) -> None:
+        self.store = store
+        self.table = table
+        self.clock = clock
+        self.metrics = metrics
+        self.default_region = default_region
+        self.interface = interface
+        self.verifications = verifications
+        self.locks = locks or KeyedLocks()
+        self.checks = checks or CheckAdmission(CredentialChecks(), clock, metrics)
+
+    def normalize(self, phone: str) -> str:
+        try:
+            return to_e164(phone, self.default_region)
+        except InvalidPhoneNumber as exc:
+            raise ValidationFailed(exc.message, field="from") from None
+
+    async def receive(self, *, carrier: str, carrier_message_id: str, from_phone: str, to_phone: str, body: str,
+                      trace_id: str | None = None, may_reply: bool = True) -> InboundResult:
+        """Decide on and durably record one text; the replies to send back inline.
+
+        ``may_reply=False`` (the text opted the number out) records no reply, since none can be sent.
+        """
+        sender_phone = self.normalize(from_phone)
+        body = body[:MAX_BODY_CHARS]
+        words, pin = split_pin(body)
+        async with self.locks.hold([f"phone:{sender_phone}"]):
+            for attempt in range(STALE_RETRIES):
+                sender = await self._sender(sender_phone, words)
+                try:
+                    decision, result = await self._decide(carrier, carrier_message_id, sender_phone, to_phone, body,
+                                                          words, pin, sender, trace_id, may_reply)
+                    break
+                except StaleDecision as exc:  # another number answered (or it expired) meanwhile: decide again
+                    if attempt == STALE_RETRIES - 1:
+                        raise
+                    log.info("inbound %s: %s; deciding again", carrier_message_id, exc.message)
+        if result.duplicate:
+            self.metrics.inbound.labels(carrier, "duplicate").inc()
+            log.info("trace=%s inbound %s from %s: duplicate, ignored", trace_id, carrier_message_id, sender_phone)
+            return InboundResult(carrier_message_id, [], duplicate=True)
+        self.metrics.inbound.labels(carrier, decision.log[0].code if decision.log else "none").inc()
+        self.metrics.logged(decision.log)
+        for response in decision.responses:
+            self.metrics.verifications.labels(response.response).inc()
+            opened = next((v for v, _ in sender.open if v.id == response.verification_id), None)
+            if opened is not None:
+                self.metrics.time_to_response.observe((response.at - opened.created_at).total_seconds())
+        log.info("trace=%s inbound %s from %s: %s", trace_id, carrier_message_id, sender_phone,
+                 ",".join(e.code for e in decision.log))
+        return InboundResult(carrier_message_id, decision.replies)
+
+    async def _decide(self, carrier: str, carrier_message_id: str, sender_phone: str, to_phone: str, body: str,
+                      words: str, pin: str | None, sender: Sender, trace_id: str | None, may_reply: bool):
+        msg = InboundMessage(carrier=carrier, carrier_message_id=carrier_message_id, from_phone=sender_phone,
+                             to_phone=to_phone, body=masked(body, pin), received_at=self.clock.now())
+        check = await self._check_pin(sender_phone, sender.access, pin)
+        decision = decide_inbound(msg, sender, Text(words=words, stored=msg.body, pin=check),
+                                  self.table(), self.interface, self.verifications, trace_id=trace_id)
+        if not may_reply:
+            decision.replies.clear()
+        return decision, await self.store.commit(decision)
+
+    async def _sender(self, phone: str, words: str) -> Sender:
+        now = self.clock.now()
+        view = await self.store.inbound_view(phone, now)
+        if not view.contacts:
+            return Sender(access=Access(state=view.state))
+        return Sender(contacts=view.contacts, open=view.open,
+                      sites={view.site.id: view.site} if view.site else {},
+                      alarms={view.alarm.id: view.alarm} if view.alarm else {}, dispatches=view.dispatches,
+                      access=await self._access(view.contacts, view.state, words, now))
+
+    async def _access(self, contacts: list[Contact], state: InterfaceState | None, words: str,
+                      now: datetime) -> Access:
+        """The contact the SMS interface answers to for this number: a group contact first, then a site
+        contact, in either case one with a PIN set; and the sites it may act on."""
+        with_pin = sorted((c for c in contacts if c.pin_hash), key=lambda c: (c.group_id is None, c.id))
+        if not with_pin:
+            return Access(state=state)
+        contact = with_pin[0]
+        if contact.group_id:
+            sites = await self.store.group_sites(contact.group_id)
+        else:
+            site = await self.store.get_site(contact.site_id)
+            sites = [site] if site else []
+        access = Access(contact=contact, sites=sites, state=state)
+        wanted = event_sites(words, access, now)
+        if not wanted:
+            return access
+        hidden = hidden_codes(self.interface)
+        events = {site_id: await self.store.recent_events(site_id, self.interface.max_events, hidden)
+                  for site_id in wanted}
+        return Access(contact=contact, sites=sites, state=state, events=events)
+
+    async def _check_pin(self, phone: str, access: Access, pin: str | None) -> PinCheck:
+        """Check a PIN against the contact's PIN and duress PIN: always two argon2 checks, so a wrong PIN,
+        a contact without PIN and an unknown number all cost the same time. Nothing is checked in a lockout,
+        nor when too many checks come at once (SHED; a contact's go before strangers', gateway/auth/admission.py)."""
+        if pin is None:
+            return PinCheck.ABSENT
+        state = access.state
+        if state and state.locked_until and state.locked_until > self.clock.now():
+            return PinCheck.ABSENT
+        contact = access.contact
+        try:
+            async with self.checks.turn("pin", f"phone:{phone}", known=contact is not None, checks=2):
+                real, duress = await asyncio.gather(
+                    verify_secret_async(contact.pin_hash if contact else None, pin),
+                    verify_secret_async(contact.duress_pin_hash if contact else None, pin))
+        except ChecksShed:
+            return PinCheck.SHED
+        if real:
+            return PinCheck.VALID
+        if duress:
+            return PinCheck.DURESS
+        return PinCheck.WRONG if contact else PinCheck.UNCHECKED
