@@ -32,6 +32,11 @@ class Metrics:
                                           "When the keyword table in force was loaded.", registry=r)
         self.webhook_deliveries = Counter("gateway_webhook_deliveries", "Webhook delivery attempts by outcome "
                                           "(delivered, retry, failed).", ["outcome"], registry=r)
+        # Read at each scrape (gateway/readiness.py), so an alert sees the state of now.
+        self.store_up = Gauge("gateway_store_up", "1 when the store answers (the /readyz check), else 0.", registry=r)
+        self.sender_up = Gauge("gateway_sender_up", "1 when the outbox sender loop runs, else 0.", registry=r)
+        self.outbox_oldest_age = Gauge("gateway_outbox_oldest_age_seconds", "Age of the oldest message queued or "
+                                       "sending, by kind (no series for a kind with none).", ["kind"], registry=r)
 
     def logged(self, entries) -> None:
         for entry in entries:
