@@ -37,6 +37,10 @@ class Metrics:
         self.sender_up = Gauge("gateway_sender_up", "1 when the outbox sender loop runs, else 0.", registry=r)
         self.outbox_oldest_age = Gauge("gateway_outbox_oldest_age_seconds", "Age of the oldest message queued or "
                                        "sending, by kind (no series for a kind with none).", ["kind"], registry=r)
+        self.carrier_errors = Counter("gateway_carrier_errors", "Carrier refusals and failed delivery reports, by the "
+                                      "carrier's error code (none: it gave none).", ["carrier", "code"], registry=r)
+        self.carrier_last_success = Gauge("gateway_carrier_last_success_timestamp_seconds",
+                                          "When the carrier last accepted a message.", ["carrier"], registry=r)
 
     def logged(self, entries) -> None:
         for entry in entries:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from gateway.web.appkeys import SENDER
 
 _ids = itertools.count(1)
@@ -48,3 +50,11 @@ async def event_log(client, auth, site_id: str | None = None, **params) -> list[
 
 def codes(rows: list[dict]) -> list[str]:
     return [r["code"] for r in rows]
+
+
+async def scrape(client) -> dict[tuple[str, tuple], float]:
+    """GET /metrics: each sample's value by (name, sorted label pairs)."""
+    resp = await client.get("/metrics")
+    assert resp.status == 200
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(await resp.text()) for s in family.samples}

@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from gateway.web.appkeys import SENDER
-from tests.helpers import deliver, post_alarm
-
-
-async def scrape(client) -> dict[tuple[str, tuple], float]:
-    resp = await client.get("/metrics")
-    assert resp.status == 200
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(await resp.text()) for s in family.samples}
+from tests.helpers import deliver, post_alarm, scrape
 
 
 async def test_oldest_queued_message_age_by_kind_then_gone_once_sent(client, auth, site, contact, clock):
