@@ -30,8 +30,9 @@ class Metrics:
                                        ["result"], registry=r)
         self.keyword_table_loaded = Gauge("gateway_keyword_table_loaded_timestamp_seconds",
                                           "When the keyword table in force was loaded.", registry=r)
-        self.webhook_deliveries = Counter("gateway_webhook_deliveries", "Webhook delivery attempts by outcome "
-                                          "(delivered, retry, failed).", ["outcome"], registry=r)
+        self.webhook_deliveries = Counter("gateway_webhook_deliveries", "Webhook delivery attempts by subscriber (its "
+                                          "URL without query string) and outcome (delivered, retry, failed).",
+                                          ["subscriber", "outcome"], registry=r)
         # Read at each scrape (gateway/readiness.py), so an alert sees the state of now.
         self.store_up = Gauge("gateway_store_up", "1 when the store answers (the /readyz check), else 0.", registry=r)
         self.sender_up = Gauge("gateway_sender_up", "1 when the outbox sender loop runs, else 0.", registry=r)
