@@ -42,6 +42,8 @@ class Metrics:
                                       "carrier's error code (none: it gave none).", ["carrier", "code"], registry=r)
         self.carrier_last_success = Gauge("gateway_carrier_last_success_timestamp_seconds",
                                           "When the carrier last accepted a message.", ["carrier"], registry=r)
+        self.keyword_reload_rejected = Gauge("gateway_keyword_reload_rejected_timestamp_seconds",
+                                             "When a keywords.yaml reload was last rejected (0: never).", registry=r)
 
     def logged(self, entries) -> None:
         for entry in entries:

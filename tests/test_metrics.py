@@ -1,11 +1,14 @@
-"""What the metrics count that the shipped alerts (monitoring/alerts.yml) read: carrier errors by code, last success."""
+"""What the metrics count that the shipped alerts (monitoring/alerts.yml) read: carrier errors by code, the last
+success, a keyword reload rejected after the table in force was loaded."""
 
 from __future__ import annotations
 
 import pytest
 
+from gateway.keyword_file import KeywordFile
+from gateway.metrics import Metrics
 from gateway.model import Contact
-from tests.conftest import OTHER_PHONE, PHONE
+from tests.conftest import KEYWORDS, OTHER_PHONE, PHONE
 from tests.fake_twilio import Answer, with_twilio
 from tests.helpers import deliver, post_alarm, scrape
 
@@ -56,3 +59,22 @@ async def test_a_retried_carrier_error_counts_each_attempt(client, tw, auth, sit
     samples = await scrape(client)
     assert samples[("gateway_carrier_last_success_timestamp_seconds", (("carrier", "twilio"),))] == \
         clock.now().timestamp()
+
+
+def test_a_rejected_reload_is_stamped_until_a_good_one_loads(tmp_path, clock):
+    path = tmp_path / "keywords.yaml"
+    path.write_text(KEYWORDS.read_text())
+    metrics = Metrics()
+    keywords = KeywordFile(path, metrics, clock)
+    value = metrics.registry.get_sample_value
+    loaded = value("gateway_keyword_table_loaded_timestamp_seconds")
+    assert value("gateway_keyword_reload_rejected_timestamp_seconds") == 0  # never rejected
+    clock.advance(60)
+    path.write_text("auto_processes: [\n")
+    assert keywords.reload() is False
+    rejected = value("gateway_keyword_reload_rejected_timestamp_seconds")
+    assert rejected == clock.now().timestamp() > loaded  # the alert's test: rejected after the table in force
+    clock.advance(60)
+    path.write_text(KEYWORDS.read_text())
+    assert keywords.reload() is True
+    assert value("gateway_keyword_table_loaded_timestamp_seconds") == clock.now().timestamp() > rejected
