@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from gateway import codes
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -17,6 +19,7 @@ class Metrics:
                                          ["carrier"], registry=r)
         self.event_log = Counter("gateway_event_log_rows", "Event-log rows written, by event code.",
                                  ["code"], registry=r)
+        self.event_log.labels(codes.SEND_EXPIRED)  # alerted on: at 0 from the start, so increase() sees the first
         self.outbox_depth = Gauge("gateway_outbox_depth", "Messages queued or sending.", registry=r)
         self.time_to_response = Histogram(
             "gateway_verification_response_seconds", "Time from verification sent to first decisive response.",

@@ -57,6 +57,9 @@ def redacted(url: str) -> str:
     return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
 
+OUTCOMES = ("delivered", "retry", "failed")
+
+
 class Subscriber(msgspec.Struct, frozen=True, kw_only=True):
     config: Webhook
     secret: str
@@ -89,6 +92,8 @@ class WebhookDispatcher:
                 raise ConfigurationError(f"webhooks[{i}].secret_env: ${hook.secret_env} is not set",
                                          key=f"webhooks[{i}].secret_env")
             self.subscribers[hook.url] = Subscriber(config=hook, secret=secret)
+            for outcome in OUTCOMES:  # at 0 from the start, so an alert's increase() sees the first attempt
+                self.metrics.webhook_deliveries.labels(redacted(hook.url), outcome)
         self._session = aiohttp.ClientSession()
         await self.store.release_webhook_leases(self.clock.now())
 

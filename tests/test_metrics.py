@@ -61,6 +61,10 @@ async def test_a_retried_carrier_error_counts_each_attempt(client, tw, auth, sit
         clock.now().timestamp()
 
 
+async def test_a_stale_text_is_counted_from_zero_before_the_first(client):
+    assert (await scrape(client))[("gateway_event_log_rows_total", (("code", "SMSSTALE"),))] == 0.0
+
+
 def test_a_rejected_reload_is_stamped_until_a_good_one_loads(tmp_path, clock):
     path = tmp_path / "keywords.yaml"
     path.write_text(KEYWORDS.read_text())

@@ -177,6 +177,14 @@ async def test_given_up_after_max_age_and_logged(client, auth, site, contact, re
     assert await dispatcher.run_once() == 0
 
 
+async def test_each_subscriber_is_counted_from_zero_before_its_first_attempt(client, receiver):
+    metrics = await (await client.get("/metrics")).text()
+    for path in ("/all", "/expired"):
+        for outcome in ("delivered", "retry", "failed"):
+            assert f'gateway_webhook_deliveries_total{{outcome="{outcome}",subscriber="{receiver.base}{path}"}} 0.0' \
+                in metrics
+
+
 async def test_attempts_count_by_subscriber_never_with_its_query_string(client, app, auth, site, contact, receiver,
                                                                        clock, config):
     await responded(client, auth, site)
