@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from gateway.web.appkeys import SENDER
 
 _ids = itertools.count(1)
@@ -81,3 +83,11 @@ def assert_locked_down_page(resp, html: str) -> None:
     assert styles
     for style in styles:
         assert f"'sha256-{base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()}'" in csp
+
+
+async def scrape(client) -> dict[tuple[str, tuple], float]:
+    """GET /metrics: each sample's value by (name, sorted label pairs)."""
+    resp = await client.get("/metrics")
+    assert resp.status == 200
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(await resp.text()) for s in family.samples}

@@ -20,7 +20,7 @@ from gateway.model import Contact, Site
 from gateway.web.app import create_app
 from gateway.web.appkeys import EXPIRY, METRICS, STORE, WEBHOOKS
 from gateway.loops.webhooks import WebhookDispatcher
-from tests.conftest import PHONE
+from tests.conftest import PHONE, free_port
 from tests.helpers import codes, event_log, post_alarm, text
 
 SECRET = "whsec-all-0123456789"
@@ -107,9 +107,9 @@ async def responded(client, auth, site) -> dict:
     return data["verifications"][0]
 
 
-def outcomes(app) -> dict[str, float]:
+def outcomes(app, subscriber: str) -> dict[str, float]:
     metric = app[METRICS].webhook_deliveries
-    return {o: metric.labels(o)._value.get() for o in ("delivered", "retry", "failed")}
+    return {o: metric.labels(subscriber, o)._value.get() for o in ("delivered", "retry", "failed")}
 
 
 async def test_verification_responded_arrives_with_the_seed_fields(client, auth, site, contact, receiver):
@@ -122,7 +122,7 @@ async def test_verification_responded_arrives_with_the_seed_fields(client, auth,
     assert await client.app[WEBHOOKS].run_once() == 0
     assert await client.app[STORE].webhook_deliveries_by_status() == {"delivered": 1}
     metrics = await (await client.get("/metrics")).text()
-    assert 'gateway_webhook_deliveries_total{outcome="delivered"} 1.0' in metrics
+    assert f'gateway_webhook_deliveries_total{{outcome="delivered",subscriber="{receiver.base}/all"}} 1.0' in metrics
 
 
 async def test_expiry_reaches_every_subscriber_that_wants_it(client, auth, site, contact, receiver, clock):
@@ -153,7 +153,7 @@ async def test_failed_attempts_retry_with_backoff_until_accepted(client, auth, s
     assert await dispatcher.run_once() == 0
     assert len(receiver.received) == 3
     assert len({(event_id, json.dumps(p)) for _, event_id, p in receiver.received}) == 1  # the same event each time
-    assert outcomes(client.app) == {"delivered": 1, "retry": 2, "failed": 0}
+    assert outcomes(client.app, f"{receiver.base}/all") == {"delivered": 1, "retry": 2, "failed": 0}
     assert await client.app[STORE].webhook_deliveries_by_status() == {"delivered": 1}
 
 
@@ -172,9 +172,34 @@ async def test_given_up_after_max_age_and_logged(client, auth, site, contact, re
     assert row["verification_id"] == verification["verification_id"] and row["event_id"] == "evt_1"
     assert row["comment"] == (f"verification.responded to {receiver.base}/all given up after 3 attempts: HTTP 503")
     assert SECRET not in json.dumps(row)
-    assert outcomes(client.app) == {"delivered": 0, "retry": 2, "failed": 1}
+    assert outcomes(client.app, f"{receiver.base}/all") == {"delivered": 0, "retry": 2, "failed": 1}
     clock.advance(3600)
     assert await dispatcher.run_once() == 0
+
+
+async def test_each_subscriber_is_counted_from_zero_before_its_first_attempt(client, receiver):
+    metrics = await (await client.get("/metrics")).text()
+    for path in ("/all", "/expired"):
+        for outcome in ("delivered", "retry", "failed"):
+            assert f'gateway_webhook_deliveries_total{{outcome="{outcome}",subscriber="{receiver.base}{path}"}} 0.0' \
+                in metrics
+
+
+async def test_attempts_count_by_subscriber_never_with_its_query_string(client, app, auth, site, contact, receiver,
+                                                                       clock, config):
+    await responded(client, auth, site)
+    dead = f"http://127.0.0.1:{free_port()}/dead"  # nothing listens: connection refused
+    hooks = [msgspec.structs.replace(config.webhooks[0], url=f"{receiver.base}/all?token=hush-hush-42"),
+             msgspec.structs.replace(config.webhooks[0], url=dead)]
+    dispatcher = WebhookDispatcher(app[STORE], clock, app[METRICS], hooks)
+    await dispatcher.start()
+    try:
+        assert await dispatcher.run_once() == 2
+    finally:
+        await dispatcher.close()
+    assert outcomes(app, f"{receiver.base}/all") == {"delivered": 1, "retry": 0, "failed": 0}
+    assert outcomes(app, dead) == {"delivered": 0, "retry": 1, "failed": 0}
+    assert "hush-hush-42" not in await (await client.get("/metrics")).text()
 
 
 async def test_fan_out_is_exactly_once_across_restarts(client, app, auth, site, contact, receiver, clock, config):

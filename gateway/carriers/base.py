@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from gateway.daemon.metrics import Metrics
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -24,6 +26,7 @@ class CarrierServices:
     store: Store
     clock: Clock
     inbound: InboundService
+    metrics: Metrics = field(default_factory=Metrics)  # the daemon's; a command's own, never scraped
 
 
 class Carrier(abc.ABC):

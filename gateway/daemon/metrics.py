@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from gateway import codes
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -17,6 +19,7 @@ class Metrics:
                                          ["carrier"], registry=r)
         self.event_log = Counter("gateway_event_log_rows", "Event-log rows written, by event code.",
                                  ["code"], registry=r)
+        self.event_log.labels(codes.SEND_EXPIRED)  # alerted on: at 0 from the start, so increase() sees the first
         self.outbox_depth = Gauge("gateway_outbox_depth", "Messages queued or sending.", registry=r)
         self.time_to_response = Histogram(
             "gateway_verification_response_seconds", "Time from verification sent to first decisive response.",
@@ -34,11 +37,23 @@ class Metrics:
                                        ["result"], registry=r)
         self.keyword_table_loaded = Gauge("gateway_keyword_table_loaded_timestamp_seconds",
                                           "When the keyword table in force was loaded.", registry=r)
-        self.webhook_deliveries = Counter("gateway_webhook_deliveries", "Webhook delivery attempts by outcome "
-                                          "(delivered, retry, failed).", ["outcome"], registry=r)
+        self.webhook_deliveries = Counter("gateway_webhook_deliveries", "Webhook delivery attempts by subscriber (its "
+                                          "URL without query string) and outcome (delivered, retry, failed).",
+                                          ["subscriber", "outcome"], registry=r)
         self.checks_shed = Counter("gateway_credential_checks_shed", "Credential checks (argon2) refused unchecked "
                                    "because too many came at once, by kind (pin, api_key, oauth_client) and reason "
                                    "(queue, caller, overall).", ["kind", "reason"], registry=r)
+        # Read at each scrape (gateway/daemon/readiness.py), so an alert sees the state of now.
+        self.store_up = Gauge("gateway_store_up", "1 when the store answers (the /readyz check), else 0.", registry=r)
+        self.sender_up = Gauge("gateway_sender_up", "1 when the outbox sender loop runs, else 0.", registry=r)
+        self.outbox_oldest_age = Gauge("gateway_outbox_oldest_age_seconds", "Age of the oldest message queued or "
+                                       "sending, by kind (no series for a kind with none).", ["kind"], registry=r)
+        self.carrier_errors = Counter("gateway_carrier_errors", "Carrier refusals and failed delivery reports, by the "
+                                      "carrier's error code (none: it gave none).", ["carrier", "code"], registry=r)
+        self.carrier_last_success = Gauge("gateway_carrier_last_success_timestamp_seconds",
+                                          "When the carrier last accepted a message.", ["carrier"], registry=r)
+        self.keyword_reload_rejected = Gauge("gateway_keyword_reload_rejected_timestamp_seconds",
+                                             "When a keywords.yaml reload was last rejected (0: never).", registry=r)
 
     def logged(self, entries) -> None:
         for entry in entries:

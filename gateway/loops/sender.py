@@ -201,6 +201,7 @@ class OutboxSender:
         try:
             carrier_id = await transport.send(item)
         except CarrierError as exc:
+            self.metrics.carrier_errors.labels(carrier, exc.code or "none").inc()
             if exc.retryable and item.attempts < self.config.max_attempts:
                 delay = min(self.config.backoff_max_seconds,
                             self.config.backoff_base_seconds * 2 ** (item.attempts - 1)) * random.uniform(0.5, 1.0)
@@ -220,6 +221,7 @@ class OutboxSender:
             return
         await self.store.outbound_sent(item, carrier, carrier_id, self.clock.now())
         self.metrics.outbound.labels(carrier, "sent").inc()
+        self.metrics.carrier_last_success.labels(carrier).set(self.clock.now().timestamp())
         if item.channel == "sms":
             self.metrics.outbound_segments.labels(carrier).inc(item.segments)
 

@@ -57,6 +57,9 @@ def redacted(url: str) -> str:
     return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
 
+OUTCOMES = ("delivered", "retry", "failed")
+
+
 class Subscriber(msgspec.Struct, frozen=True, kw_only=True):
     config: Webhook
     secret: str
@@ -89,6 +92,8 @@ class WebhookDispatcher:
                 raise ConfigurationError(f"webhooks[{i}].secret_env: ${hook.secret_env} is not set",
                                          key=f"webhooks[{i}].secret_env")
             self.subscribers[hook.url] = Subscriber(config=hook, secret=secret)
+            for outcome in OUTCOMES:  # at 0 from the start, so an alert's increase() sees the first attempt
+                self.metrics.webhook_deliveries.labels(redacted(hook.url), outcome)
         self._session = aiohttp.ClientSession()
         await self.store.release_webhook_leases(self.clock.now())
 
@@ -146,7 +151,7 @@ class WebhookDispatcher:
         now = self.clock.now()
         if error is None:
             await self.store.webhook_delivered(delivery.id, now)
-            self.metrics.webhook_deliveries.labels("delivered").inc()
+            self.metrics.webhook_deliveries.labels(redacted(delivery.subscriber), "delivered").inc()
             return
         age = (now - delivery.event_created_at).total_seconds()
         delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (delivery.attempts - 1)) * random.uniform(0.5, 1.0)
@@ -154,7 +159,7 @@ class WebhookDispatcher:
             await self._give_up(delivery, error)
             return
         await self.store.webhook_retry(delivery.id, now + timedelta(seconds=delay), error)
-        self.metrics.webhook_deliveries.labels("retry").inc()
+        self.metrics.webhook_deliveries.labels(redacted(delivery.subscriber), "retry").inc()
         log.warning("webhook %s to %s: %s (attempt %d, retry in %.0fs)", delivery.event_type,
                     redacted(delivery.subscriber), error, delivery.attempts, delay)
 
@@ -191,6 +196,6 @@ class WebhookDispatcher:
             details={"url": url, "event_type": delivery.event_type, "webhook_event_id": delivery.webhook_event_id,
                      "attempts": delivery.attempts, "error": error})
         await self.store.webhook_failed(delivery.id, error, [entry])
-        self.metrics.webhook_deliveries.labels("failed").inc()
+        self.metrics.webhook_deliveries.labels(url, "failed").inc()
         self.metrics.logged([entry])
         log.error("webhook %s to %s given up: %s", delivery.event_type, url, error)

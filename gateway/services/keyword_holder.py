@@ -31,20 +31,22 @@ class KeywordFile:
             for problem in exc.problems:
                 log.error("keywords reload rejected: %s", problem)
             log.error("keywords reload rejected: %d problem(s); the previous table stays in force", len(exc.problems))
-            self.metrics.keyword_reloads.labels("rejected").inc()
-            return False
+            return self._rejected()
         except (OSError, UnicodeDecodeError) as exc:
             log.error("keywords reload rejected: cannot read %s: %s; the previous table stays in force",
                       self.path, getattr(exc, "strerror", None) or exc)
-            self.metrics.keyword_reloads.labels("rejected").inc()
-            return False
+            return self._rejected()
         except Exception:  # whatever else a broken file provokes (a YAML bomb's RecursionError...)
             log.exception("keywords reload rejected: %s could not be loaded; the previous table stays in force",
                           self.path)
-            self.metrics.keyword_reloads.labels("rejected").inc()
-            return False
+            return self._rejected()
         self.table = table
         self.metrics.keyword_reloads.labels("ok").inc()
         self.metrics.keyword_table_loaded.set(self.clock.now().timestamp())
         log.info("keywords reloaded from %s: %d auto process(es)", self.path, len(table.processes))
         return True
+
+    def _rejected(self) -> bool:
+        self.metrics.keyword_reloads.labels("rejected").inc()
+        self.metrics.keyword_reload_rejected.set(self.clock.now().timestamp())
+        return False

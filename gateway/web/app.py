@@ -61,7 +61,7 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     checks = CheckAdmission(config.credential_checks, clock, metrics)  # one argon2 thread: one admission for all
     inbound = InboundService(store, keywords, clock, metrics, config.phone.default_region, config.interface,
                              config.verifications, checks=checks)
-    carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, inbound))
+    carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, inbound, metrics))
     mailer = create_mailer(config.email, folder=config.folder)
     courier = EmailCourier(mailer, store, clock, config.http.public_url, config.email.from_address)
     sender = OutboxSender(store, carrier, clock, metrics, config.outbox, email=courier)

@@ -71,6 +71,10 @@ class OutboxStore(abc.ABC):
     async def outbox_depth(self) -> int: ...
 
     @abc.abstractmethod
+    async def outbox_oldest(self) -> dict[str, datetime]:
+        """By kind, when the oldest message still queued or sending was queued (kinds with none left out)."""
+
+    @abc.abstractmethod
     async def next_outbound_due(self) -> datetime | None: ...
 
     # Carrier delivery reports

@@ -108,6 +108,9 @@ class SQLiteOutbox(SQLiteEngine):
     async def outbox_depth(self) -> int:
         return await QUERIES.outbox_depth(self._read)
 
+    async def outbox_oldest(self) -> dict[str, datetime]:
+        return {r["kind"]: parse_isoformat(r["oldest"]) async for r in QUERIES.outbox_oldest(self._read)}
+
     async def next_outbound_due(self) -> datetime | None:
         value = await QUERIES.next_outbound_due(self._read)
         return parse_isoformat(value) if value else None

@@ -156,6 +156,9 @@ SELECT * FROM outbound_messages WHERE id = :id;
 -- name: outbox_depth$
 SELECT count(*) FROM outbound_messages WHERE status IN ('queued', 'sending');
 
+-- name: outbox_oldest
+SELECT kind, min(created_at) AS oldest FROM outbound_messages WHERE status IN ('queued', 'sending') GROUP BY kind;
+
 -- name: next_outbound_due$
 SELECT min(next_attempt_at) FROM outbound_messages WHERE status IN ('queued', 'sending');
 
