@@ -90,6 +90,12 @@ class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
     trace_id: str | None = None
 
 
+class LogRow(LogEntry, frozen=True, kw_only=True):
+    """An event-log row as stored, with its id: the cursor readers page on."""
+
+    id: int
+
+
 class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
     """A text to send. Committed to the outbox before any carrier sees it."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.stores.base import CommitResult, LogRow, OutboxItem, Store
+from gateway.stores.base import CommitResult, OutboxItem, Store
 
 ENGINES = {"sqlite": "gateway.stores.sqlite:SQLiteStore"}
 
@@ -21,4 +21,4 @@ def open_store(url: str, *, clock=None) -> Store:
     return getattr(importlib.import_module(module), name)(url, clock=clock)
 
 
-__all__ = ["CommitResult", "LogRow", "OutboxItem", "Store", "open_store"]
+__all__ = ["CommitResult", "OutboxItem", "Store", "open_store"]

@@ -11,29 +11,15 @@ from typing import Any
 import msgspec
 
 from gateway.clock import parse_isoformat
-from gateway.model import AlarmEvent, Contact, Dispatch, InterfaceState, Recipient, Site, SiteGroup, Verification
+from gateway.model import (
+    AlarmEvent, Contact, Dispatch, InterfaceState, LogRow, Recipient, Site, SiteGroup, Verification,
+)
 
 
 class CommitResult(msgspec.Struct, frozen=True, kw_only=True):
     duplicate: bool = False  # the inbound message or alarm event was seen before: nothing written
     inbound_id: int | None = None
     outbound_ids: tuple[int, ...] = ()
-
-
-class LogRow(msgspec.Struct, frozen=True, kw_only=True):
-    """An event-log row as stored, with its cursor id."""
-
-    id: int
-    at: datetime
-    code: str
-    site_id: str | None
-    contact_id: int | None
-    phone: str | None
-    verification_id: str | None
-    event_id: str | None
-    comment: str | None
-    details: dict[str, Any] | None
-    trace_id: str | None
 
 
 class InboundView(msgspec.Struct, frozen=True, kw_only=True):

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from gateway.clock import isoformat
 from gateway.errors import UnknownSite
-from gateway.stores import LogRow
+from gateway.model import LogRow
 from gateway.web.appkeys import ALARMS, API_KEYS, STORE, TRACE_ID
 from gateway.web.bodies import decode_json, query_int, respond
 from gateway.web.openapi import API_KEY, Param, Timestamp, operation

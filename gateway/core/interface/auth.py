@@ -15,9 +15,8 @@ from msgspec.structs import replace
 
 from gateway.config import Interface
 from gateway.core.interface.commands import Commands, Outcome, help_text
-from gateway.model import Contact, Decision, InterfaceState, LogEntry, Site
+from gateway.model import Contact, Decision, InterfaceState, LogEntry, LogRow, Site
 from gateway.core.pin import PinCheck, masked
-from gateway.stores import LogRow
 
 PIN_REFUSED = "PIN not accepted."
 LOCKED_OUT = "Too many wrong PINs. Try again later."

@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 from gateway.core.autoprocess import zone_named
 from gateway.config import Interface
 from gateway.core.interface.shown import event_line
-from gateway.model import Contact, LogEntry, Site, SiteTest
+from gateway.model import Contact, LogEntry, LogRow, Site, SiteTest
 from gateway.core.pin import masked
-from gateway.stores import LogRow
 
 UNKNOWN_COMMAND = "Unknown command. Text HELP for the list."
 

@@ -8,7 +8,7 @@ what another person wrote.
 from __future__ import annotations
 
 from gateway.config import Interface
-from gateway.stores import LogRow
+from gateway.model import LogRow
 
 COMMENT_CHARS = 40
 

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from gateway.model import LogEntry
-from gateway.stores.records import LogRow, WebhookDelivery
+from gateway.model import LogRow
+from gateway.stores.records import WebhookDelivery
 
 
 class EventStore(abc.ABC):

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from gateway.clock import parse_isoformat
 from gateway.model import LogEntry
-from gateway.stores.records import LogRow, WebhookDelivery, log_row_from_row
+from gateway.model import LogRow
+from gateway.stores.records import WebhookDelivery, log_row_from_row
 from gateway.stores.sqlite.engine import SQLiteEngine
 from gateway.stores.sqlite.queries import QUERIES, _t
 
