@@ -12,9 +12,8 @@ from urllib.parse import urlsplit
 import msgspec
 import phonenumbers
 
-from gateway.config.sections import WEBHOOK_EVENTS, Config, Email, Welcome
+from gateway.config.sections import EMAIL_BACKENDS, WEBHOOK_EVENTS, Config, Email, Welcome
 from gateway.errors import InvalidPhoneNumber
-from gateway.mail import BACKENDS as MAIL_BACKENDS
 from gateway.core.phone import to_e164
 from gateway.core.templates import placeholders
 from gateway.config.yamlsource import (InvalidFile, LineMap, Path_, Problem, YamlSyntaxError, load_yaml, type_name,
@@ -114,8 +113,8 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
 
 
 def _check_email(email: Email, bad: Callable[[Path_, str], None]) -> None:
-    if email.backend not in MAIL_BACKENDS:
-        bad(("email", "backend"), f"unknown backend {email.backend!r} (have: {', '.join(sorted(MAIL_BACKENDS))})")
+    if email.backend not in EMAIL_BACKENDS:
+        bad(("email", "backend"), f"unknown backend {email.backend!r} (have: {', '.join(sorted(EMAIL_BACKENDS))})")
     if email.backend != "smtp":
         return
     if not email.host:

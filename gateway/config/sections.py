@@ -47,6 +47,11 @@ class Phone(Section):
     default_region: str = "US"
 
 
+# The names ``email.backend`` may take. The registry that maps each to its class is gateway/mail's BACKENDS
+# (a test keeps the two equal): config stays a leaf that imports no family it configures.
+EMAIL_BACKENDS = ("none", "smtp")
+
+
 class Email(Section):
     """``email``: the email backend by registry name (``none`` or ``smtp``) and its SMTP server."""
 
