@@ -76,7 +76,7 @@ class InboundMessage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """One row of the event log (INTERFACE.md, "The event log")."""
+    """One row of the event log: what the gateway did, when, for which site, contact and verification."""
 
     code: str
     at: datetime

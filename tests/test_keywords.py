@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from gateway.errors import ConfigurationError
-from gateway.core.keywords import CatchAll, KeywordFileError, fold, load_keyword_table, parse_keyword_table
+from gateway.core.keywords import CatchAll, fold
+from gateway.config.keyword_file import KeywordFileError, load_keyword_table, parse_keyword_table
 
 ROOT = Path(__file__).resolve().parent.parent
 

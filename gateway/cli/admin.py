@@ -19,7 +19,7 @@ from gateway.cli.validate import register_lookup, validate_new_contact
 from gateway.config import Config
 from gateway.errors import ConfigurationError, GatewayError, InvalidPhoneNumber
 from gateway.auth.hashes import hash_secret
-from gateway.core.keywords import KeywordFileError, load_keyword_table
+from gateway.config.keyword_file import KeywordFileError, load_keyword_table
 from gateway.mail import create_mailer
 from gateway.model import Contact, Site
 from gateway.auth.oauth import create_client, load_clients_file

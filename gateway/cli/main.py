@@ -1,4 +1,4 @@
-"""The ``gateway`` command line (INTERFACE.md, "Command line")."""
+"""The ``gateway`` command line: the parser and the one place a command's error becomes an exit code."""
 
 from __future__ import annotations
 
