@@ -29,22 +29,19 @@ from gateway.core.plain_text import clean, identifier
 from gateway.stores import open_store
 
 
-def register(sub, config_arg) -> None:
+def register(sub, common: argparse.ArgumentParser) -> None:
     site = sub.add_parser("site", help="add or list sites").add_subparsers(dest="action", required=True)
-    p = site.add_parser("add", help="add a site; prints its id")
-    config_arg(p)
+    p = site.add_parser("add", parents=[common], help="add a site; prints its id")
     p.add_argument("--dealer", required=True, help="dealer id the site belongs to")
     p.add_argument("--name", required=True)
     p.add_argument("--time-zone", default="UTC", help="IANA zone, e.g. America/New_York (default UTC)")
     p.set_defaults(run=site_add)
-    p = site.add_parser("list", help="list sites")
-    config_arg(p)
+    p = site.add_parser("list", parents=[common], help="list sites")
     p.add_argument("--dealer")
     p.set_defaults(run=site_list)
 
     contact = sub.add_parser("contact", help="add or list contacts").add_subparsers(dest="action", required=True)
-    p = contact.add_parser("add", help="add a contact to a site or a site group; prints its id")
-    config_arg(p)
+    p = contact.add_parser("add", parents=[common], help="add a contact to a site or a site group; prints its id")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--site", help="a contact of this site (SMS interface access to it alone)")
     where.add_argument("--group", help="a contact of this site group (SMS interface access to all its sites)")
@@ -61,42 +58,35 @@ def register(sub, config_arg) -> None:
     p.add_argument("--on-test", action="store_true", dest="on_test_permission",
                    help="may put sites on test by SMS (TEST / UNTEST)")
     p.set_defaults(run=contact_add)
-    p = contact.add_parser("list", help="list a site's contacts")
-    config_arg(p)
+    p = contact.add_parser("list", parents=[common], help="list a site's contacts")
     p.add_argument("--site", required=True)
     p.set_defaults(run=contact_list)
 
-    register_interface(sub, contact, config_arg)
-    register_lookup(contact, config_arg)
+    register_interface(sub, contact, common)
+    register_lookup(contact, common)
 
     key = sub.add_parser("api-key", help="manage /ext/v1 API keys").add_subparsers(dest="action", required=True)
-    p = key.add_parser("add", help="create a key; prints it once (only its hash is stored)")
-    config_arg(p)
+    p = key.add_parser("add", parents=[common], help="create a key; prints it once (only its hash is stored)")
     p.add_argument("--name", required=True)
     p.add_argument("--for-file", action="store_true",
                    help="store nothing: print the key, and on stderr its entry for api.keys_file")
     p.set_defaults(run=api_key_add)
-    p = key.add_parser("revoke", help="revoke a stored key (running daemons refuse it within a minute)")
-    config_arg(p)
+    p = key.add_parser("revoke", parents=[common], help="revoke a stored key (running daemons refuse it within a minute)")
     p.add_argument("key_id", help="the id: the part between gwk_ and the second _")
     p.set_defaults(run=api_key_revoke)
-    p = key.add_parser("list", help="list the stored keys (never their secrets)")
-    config_arg(p)
+    p = key.add_parser("list", parents=[common], help="list the stored keys (never their secrets)")
     p.set_defaults(run=api_key_list)
 
     oauth = sub.add_parser("oauth-client", help="manage OAuth clients of the /partner/v1 API")
     oauth = oauth.add_subparsers(dest="action", required=True)
-    p = oauth.add_parser("add", help="create a client for one dealer; prints its id and secret once")
-    config_arg(p)
+    p = oauth.add_parser("add", parents=[common], help="create a client for one dealer; prints its id and secret once")
     p.add_argument("--dealer", required=True, help="the dealer id the client may act for")
     p.add_argument("--name", help="who the client is, for your records")
     p.set_defaults(run=oauth_client_add)
-    p = oauth.add_parser("revoke", help="revoke a client and every token it holds")
-    config_arg(p)
+    p = oauth.add_parser("revoke", parents=[common], help="revoke a client and every token it holds")
     p.add_argument("client_id", metavar="ID")
     p.set_defaults(run=oauth_client_revoke)
-    p = oauth.add_parser("list", help="list the stored clients (not those of api.oauth_clients_file)")
-    config_arg(p)
+    p = oauth.add_parser("list", parents=[common], help="list the stored clients (not those of api.oauth_clients_file)")
     p.set_defaults(run=oauth_client_list)
 
 

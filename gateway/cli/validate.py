@@ -15,9 +15,9 @@ from gateway.model import Contact
 from gateway.stores import Store
 
 
-def register_lookup(contact, config_arg) -> None:
-    p = contact.add_parser("validate", help="check a contact's phone with the carrier's lookup (mobile, landline...)")
-    config_arg(p)
+def register_lookup(contact, common: argparse.ArgumentParser) -> None:
+    p = contact.add_parser("validate", parents=[common],
+                           help="check a contact's phone with the carrier's lookup (mobile, landline...)")
     p.add_argument("contact_id", type=int, metavar="ID")
     p.set_defaults(run=contact_validate)
 
