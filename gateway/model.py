@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -96,19 +96,26 @@ class LogRow(LogEntry, frozen=True, kw_only=True):
     id: int
 
 
+MessageKind = Literal["verification", "reply", "dispatch", "notice", "welcome"]
+Channel = Literal["sms", "email"]
+RecipientStatus = Literal["pending", "sent", "delivered", "failed"]
+VerificationStatus = Literal["pending", "sent", "delivered", "failed", "responded", "expired"]
+Response = Literal["confirmed", "cancelled"]
+
+
 class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
     """A text to send. Committed to the outbox before any carrier sees it."""
 
     to_phone: str
     body: str
-    kind: str  # verification | reply | dispatch | notice
+    kind: MessageKind
     priority: int = 0
     from_phone: str | None = None
     site_id: str | None = None
     contact_id: int | None = None
     verification_id: str | None = None
     expires_at: datetime | None = None
-    channel: str = "sms"  # sms | email
+    channel: Channel = "sms"
     to_address: str | None = None  # the email address, for channel email
     subject: str | None = None
 
@@ -123,10 +130,10 @@ PRIORITY_NOTICE = 10
 class Recipient(msgspec.Struct, frozen=True, kw_only=True):
     contact_id: int
     phone: str | None
-    status: str = "pending"  # pending | sent | delivered | failed
-    response: str | None = None
+    status: RecipientStatus = "pending"
+    response: Response | None = None
     responded_at: datetime | None = None
-    channel: str = "sms"  # sms | email
+    channel: Channel = "sms"
     email: str | None = None
     error: str | None = None  # why it failed
 
@@ -136,10 +143,10 @@ class Verification(msgspec.Struct, frozen=True, kw_only=True):
     site_id: str
     event_id: str | None
     process: str
-    status: str  # pending | sent | delivered | failed | responded | expired
+    status: VerificationStatus
     created_at: datetime
     timeout_at: datetime
-    response: str | None = None  # confirmed | cancelled
+    response: Response | None = None
     responded_at: datetime | None = None
     responded_by: int | None = None
     recipients: tuple[Recipient, ...] = ()
@@ -154,7 +161,7 @@ class VerificationResponse(msgspec.Struct, frozen=True, kw_only=True):
 
     verification_id: str
     contact_id: int
-    response: str  # confirmed | cancelled
+    response: Response
     at: datetime
 
 
