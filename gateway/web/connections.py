@@ -8,11 +8,12 @@ import logging
 from collections.abc import Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
 
 from gateway.config.sections import Http
-from gateway.errors import RequestTimeout
+from gateway.errors import BadRequest, RequestTimeout
 from gateway.daemon.metrics import Metrics
 
 log = logging.getLogger("gateway.http")
@@ -113,6 +114,15 @@ class ConnectionLimit:
         self.metrics.http_connections_closed.labels(reason).inc()
 
 
+class _Unparsed(web.Response):
+    """The answer to a request aiohttp's parser refused: it never reaches the application, whose
+    response hook drops the Server banner, so this drops it itself."""
+
+    async def _prepare_headers(self) -> None:
+        await super()._prepare_headers()
+        self.headers.popall("Server", None)
+
+
 class _Refused(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport.write(OVERLOADED)  # type: ignore[attr-defined]
@@ -186,6 +196,18 @@ class GuardedRequestHandler(RequestHandler):
             self._partial = True
             if self._phase == "headers" and self._timer is None:
                 self._arm(self._limit.header_timeout, self._headers_late)
+
+    def handle_error(self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        if status >= 500 or not isinstance(exc, HttpProcessingError):
+            return super().handle_error(request, status, exc, message)
+        # Bad bytes in the request line or a header, refused by aiohttp's parser: the sender's fault. aiohttp
+        # logs each at ERROR with a traceback, so anyone could fill the log; one DEBUG line and the error shape.
+        log.debug("unparsable request from %s: %s", request.remote, str(exc.message).splitlines()[0])
+        problem = BadRequest("The request could not be parsed as HTTP.")
+        resp = _Unparsed(status=status, text=json.dumps(problem.body()), content_type="application/json")
+        resp.force_close()
+        return resp
 
     async def finish_response(self, request: web.BaseRequest, resp: web.StreamResponse,
                               start_time: float | None) -> tuple[web.StreamResponse, bool]:
