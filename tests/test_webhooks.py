@@ -125,6 +125,20 @@ async def test_verification_responded_arrives_with_the_seed_fields(client, auth,
     assert f'gateway_webhook_deliveries_total{{outcome="delivered",subscriber="{receiver.base}/all"}} 1.0' in metrics
 
 
+async def test_an_answer_under_duress_stands_and_its_webhook_says_duress(client, auth, site, contact, receiver,
+                                                                         store):
+    """A cancel forced with the duress PIN looks like any cancel to the phone; the station must not stand down."""
+    from gateway.auth.hashes import hash_secret
+
+    await store.set_pin(contact.id, hash_secret("7391"), None)
+    await store.set_duress_pin(contact.id, hash_secret("8264"))
+    await post_alarm(client, auth, site.id, "BA", event_id="evt_1")
+    assert "CANCELLED" in (await text(client, PHONE, "NO 8264"))["replies"][0]
+    assert await client.app[WEBHOOKS].run_once() == 1
+    [payload] = receiver.payloads()
+    assert payload["data"]["response"] == "cancelled" and payload["data"]["duress"] is True
+
+
 async def test_expiry_reaches_every_subscriber_that_wants_it(client, auth, site, contact, receiver, clock):
     data = await post_alarm(client, auth, site.id, "BA", event_id="evt_2")
     clock.advance(300)

@@ -132,13 +132,19 @@ def _already_answered(decision: Decision, sender: Sender, text: Text, table: Key
 
 
 def record_response(decision: Decision, verification: Verification, contact_id: int, response: str,
-                    at: datetime) -> None:
-    """The first decisive answer resolves ``verification`` for every recipient; subscribers hear of it."""
+                    at: datetime, *, duress: bool = False) -> None:
+    """The first decisive answer resolves ``verification`` for every recipient; subscribers hear of it.
+
+    An answer given with the duress PIN stands as given (the phone must see nothing else), and the
+    notification says ``duress: true``: a cancel forced at the door is no reason to stand down.
+    """
     decision.responses.append(VerificationResponse(
         verification_id=verification.id, contact_id=contact_id, response=response, at=at))
-    decision.notifications.append(Notification(event_type="verification.responded", at=at, data={
-        "verification_id": verification.id, "event_id": verification.event_id, "site_id": verification.site_id,
-        "contact_id": contact_id, "response": response, "responded_at": isoformat(at)}))
+    data = {"verification_id": verification.id, "event_id": verification.event_id, "site_id": verification.site_id,
+            "contact_id": contact_id, "response": response, "responded_at": isoformat(at)}
+    if duress:
+        data["duress"] = True
+    decision.notifications.append(Notification(event_type="verification.responded", at=at, data=data))
 
 
 def _answer_verification(decision: Decision, sender: Sender, text: Text, table: KeywordTable, base: dict,
@@ -161,11 +167,12 @@ def _answer_verification(decision: Decision, sender: Sender, text: Text, table: 
                                      **row))
     response = OUTCOME_RESPONSES.get(keyword.outcome)
     if response:
-        record_response(decision, verification, contact.id, response, base["at"])
+        duress = text.pin is PinCheck.DURESS
+        record_response(decision, verification, contact.id, response, base["at"], duress=duress)
         # Several auto processes may fire for one alarm: one "YES" answers all of them, not one at random.
         for sibling, sibling_contact in sender.open[1:]:
             if sibling.event_id and sibling.event_id == verification.event_id and sibling.status != "responded":
-                record_response(decision, sibling, sibling_contact, response, base["at"])
+                record_response(decision, sibling, sibling_contact, response, base["at"], duress=duress)
                 decision.log.append(LogEntry(code=keyword.code, comment=text.stored, **{
                     **row, "verification_id": sibling.id, "contact_id": sibling_contact},
                     details={"keyword": keyword.word, "outcome": keyword.outcome, **slot}))
