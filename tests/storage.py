@@ -11,7 +11,6 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from pathlib import Path
 
 from gateway.config import Database
 
@@ -42,8 +41,8 @@ def stored_bytes(db_url: str) -> bytes:
 class SQLiteFiles:
     """The SQLite file (and its write-ahead log), read with the standard library's driver."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, db_url: str) -> None:
+        self.path = Database(url=db_url).sqlite_path
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -68,11 +67,14 @@ class SQLiteFiles:
         return self.path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
+ENGINES = {"sqlite": SQLiteFiles}  # by Database.engine; each answers rows, count, dump_text and stored_bytes
+
+
 def _engine(db_url: str) -> SQLiteFiles:
-    database = Database(url=db_url)
-    if database.sqlite_path is None:
-        raise NotImplementedError(f"tests/storage.py cannot look inside a {database.engine} database yet: {db_url}")
-    return SQLiteFiles(database.sqlite_path)
+    engine = Database(url=db_url).engine
+    if engine not in ENGINES:
+        raise NotImplementedError(f"tests/storage.py cannot look inside a {engine} database yet: {db_url}")
+    return ENGINES[engine](db_url)
 
 
 def _table(name: str) -> str:
