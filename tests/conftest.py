@@ -15,7 +15,8 @@ from gateway.model import Contact, Site
 from gateway.web.app import create_app
 from gateway.web.appkeys import STORE
 
-pytest_plugins = ["tests.fake_twilio"]  # the fake_twilio fixture, for every test module that asks for it
+# The fake_twilio and receiver (a webhook subscriber) fixtures, for every test module that asks for them.
+pytest_plugins = ["tests.fake_twilio", "tests.webhook_receiver"]
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = ROOT / "keywords.yaml"

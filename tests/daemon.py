@@ -21,9 +21,10 @@ class Daemon:
         self.tmp = tmp
         self.port = free_port()
         self.db = tmp / "gateway.sqlite3"
+        self.db_url = f"sqlite:///{self.db}"
         settings = {
             "http": {"port": self.port, "public_url": f"http://127.0.0.1:{self.port}"},
-            "database": {"url": f"sqlite:///{self.db}"},
+            "database": {"url": self.db_url},
             "keywords": str(overrides.pop("keywords", KEYWORDS)),
             "outbox": {"poll_seconds": 0.1, "drain_seconds": 2.0},
         }

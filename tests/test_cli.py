@@ -108,7 +108,7 @@ def test_event_and_chat_against_a_running_daemon(d):
     assert out.startswith("event evt_") and "verification ver_" in out
     from tests.test_daemon import outbox_counts, wait_until
 
-    wait_until(lambda: outbox_counts(d.db) == {"sent": 1})
+    wait_until(lambda: outbox_counts(d.db_url) == {"sent": 1})
     chat = d.cli("chat", "--from", "(555) 012-3456", "--url", d.url, input="yes\n")
     lines = chat.stdout.splitlines()
     assert lines[0].startswith("< Acme Monitoring: ALARM at Main Office: Motion, hallway zone 3")
