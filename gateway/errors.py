@@ -35,11 +35,11 @@ class InvalidPhoneNumber(GatewayError):
     """The phone number is not a valid number."""
 
 
-class CarrierError(GatewayError):
-    """The carrier refused or failed the message.
+class DeliveryError(GatewayError):
+    """The message could not be delivered.
 
-    ``retryable`` says whether the outbox should try again later; ``code`` is the
-    carrier's own error code when it gave one.
+    ``retryable`` says whether the outbox should try again later (a timeout, a refused connection,
+    a 4xx SMTP reply); ``code`` is the carrier's own error code or the SMTP reply code, when given.
     """
 
     def __init__(self, message: str | None = None, *, retryable: bool, code: str | None = None, **details: Any) -> None:
@@ -48,17 +48,12 @@ class CarrierError(GatewayError):
         self.code = code
 
 
-class MailError(GatewayError):
-    """The mail server refused or failed the message.
+class CarrierError(DeliveryError):
+    """The carrier refused or failed the message."""
 
-    ``retryable`` says whether sending again later may succeed (connection refused, a
-    timeout, a 4xx reply); ``code`` is the server's SMTP reply code when it gave one.
-    """
 
-    def __init__(self, message: str | None = None, *, retryable: bool, code: str | None = None, **details: Any) -> None:
-        super().__init__(message, **details)
-        self.retryable = retryable
-        self.code = code
+class MailError(DeliveryError):
+    """The mail server refused or failed the message."""
 
 
 class HTTPProblem(GatewayError):

@@ -24,7 +24,7 @@ from gateway import codes
 from gateway.carriers import Carrier
 from gateway.clock import Clock
 from gateway.config import Outbox as OutboxConfig
-from gateway.errors import CarrierError
+from gateway.errors import DeliveryError
 from gateway.mail.courier import EmailCourier
 from gateway.daemon.metrics import Metrics
 from gateway.model import LogEntry
@@ -200,7 +200,7 @@ class OutboxSender:
         carrier = transport.name
         try:
             carrier_id = await transport.send(item)
-        except CarrierError as exc:
+        except DeliveryError as exc:
             self.metrics.carrier_errors.labels(carrier, exc.code or "none").inc()
             if exc.retryable and item.attempts < self.config.max_attempts:
                 delay = min(self.config.backoff_max_seconds,
