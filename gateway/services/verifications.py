@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from gateway.clock import Clock
 from gateway.config import Verifications
-from gateway.errors import InvalidContact, UnknownSite, ValidationFailed
+from gateway.errors import InvalidContact, UnknownSite, UnsupportedMethod, ValidationFailed
 from gateway.core.keywords import KeywordTable
 from gateway.daemon.metrics import Metrics
 from gateway.model import Contact, Verification
@@ -15,7 +15,7 @@ from gateway.loops.sender import OutboxSender
 from gateway.core.plain_text import clean, identifier
 from gateway.stores import Store
 from gateway.core.verification_plan import (
-    METHODS, NOT_YET, Request, UnsupportedMethod, choose_contacts, contact_number, plan_dispatch, plan_verification,
+    METHODS, NOT_YET, Request, choose_contacts, contact_number, plan_dispatch, plan_verification,
     render_dispatch,
 )
 
