@@ -17,7 +17,7 @@ from gateway.model import Decision, LogEntry
 from gateway.core.pipeline import record_response
 from gateway.clock import parse_isoformat
 from gateway.web.appkeys import CLOCK, KEYWORDS, METRICS, STORE, TRACE_ID
-from gateway.web.headers import page_headers
+from gateway.web.page import page
 
 routes = web.RouteTableDef()
 ACTIONS = {"confirm": ("confirm", "confirmed", "Confirm the alarm"), "cancel": ("cancel", "cancelled", "Cancel the alarm")}
@@ -26,11 +26,8 @@ STYLE = ("body{font:18px/1.4 system-ui,sans-serif;margin:2em auto;max-width:28em
 GONE = "This link is no longer valid: it was used already, or the alarm verification is over."
 
 
-def page(title: str, body: str, status: int = 200) -> web.Response:
-    return web.Response(status=status, content_type="text/html", headers=page_headers(STYLE), text=(
-        "<!doctype html><html lang=en><meta charset=utf-8>"
-        "<meta name=viewport content='width=device-width,initial-scale=1'>"
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style><h1>{html.escape(title)}</h1>{body}</html>"))
+def _page(title: str, body: str, status: int = 200) -> web.Response:
+    return page(title, f"<h1>{html.escape(title)}</h1>{body}", style=STYLE, status=status)
 
 
 async def _usable(request: web.Request) -> tuple[dict, tuple[str, str, str]] | None:
@@ -47,9 +44,9 @@ async def _usable(request: web.Request) -> tuple[dict, tuple[str, str, str]] | N
 async def show(request: web.Request) -> web.Response:
     found = await _usable(request)
     if found is None:
-        return page("Link not valid", f"<p>{GONE}</p>", status=404)
+        return _page("Link not valid", f"<p>{GONE}</p>", status=404)
     token, (_, _, label) = found
-    return page(label, f"<p>{html.escape(token['message'] or '')}</p>"
+    return _page(label, f"<p>{html.escape(token['message'] or '')}</p>"
                        f"<form method=post><button type=submit>{html.escape(label)}</button></form>")
 
 
@@ -58,7 +55,7 @@ async def answer(request: web.Request) -> web.Response:
     found = await _usable(request)
     store, clock = request.app[STORE], request.app[CLOCK]
     if found is None or not await store.use_response_token(token_digest(request.match_info["token"]), clock.now()):
-        return page("Link not valid", f"<p>{GONE}</p>", status=404)
+        return _page("Link not valid", f"<p>{GONE}</p>", status=404)
     token, (outcome, response, _) = found
     verification = await store.get_verification(token["verification_id"])
     process = request.app[KEYWORDS]().process(verification.process)
@@ -73,8 +70,8 @@ async def answer(request: web.Request) -> web.Response:
     try:
         await store.commit(decision)
     except StaleDecision:  # answered by text (or expired) between the check above and now
-        return page("Link not valid", f"<p>{GONE}</p>", status=404)
+        return _page("Link not valid", f"<p>{GONE}</p>", status=404)
     request.app[METRICS].logged(decision.log)
     request.app[METRICS].verifications.labels(response).inc()
-    return page(f"Alarm {response}", f"<p>Thank you. The central station has your answer: the alarm is "
+    return _page(f"Alarm {response}", f"<p>Thank you. The central station has your answer: the alarm is "
                                       f"<strong>{response}</strong>.</p>")
