@@ -22,6 +22,7 @@ from gateway.services.inbound import InboundService
 from gateway.services.keyword_holder import KeywordFile
 from gateway.daemon.metrics import Metrics
 from gateway.services.lookups import PhoneLookups, lookup_on_create
+from gateway.services.responses import ResponseLinks
 from gateway.services.sites import SiteService
 from gateway.mail import create_mailer
 from gateway.mail.courier import EmailCourier
@@ -38,7 +39,7 @@ from gateway.web.appkeys import (
     ALARMS, API_KEYS, CARRIER, CLOCK, CONFIG, EXPIRY, INBOUND, KEYWORDS, MAILER, MAX_BODY, METRICS, SENDER, STORE,
     VERIFICATIONS, WEBHOOKS,
 )
-from gateway.web.appkeys import PARTNER_AUTH, SITES, WELCOME
+from gateway.web.appkeys import PARTNER_AUTH, RESPONSE_LINKS, SITES, WELCOME
 from gateway.web.middleware import trace_and_errors
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app.add_routes(ext_api.routes)
     app.add_routes(verifications_api.routes)
     app.add_routes(response_pages.routes)
+    app[RESPONSE_LINKS] = ResponseLinks(store, keywords, clock, metrics)
     app[VERIFICATIONS] = VerificationService(store, keywords, clock, metrics, sender, config.verifications,
                                              config.carrier.from_number)
     app[MAILER] = mailer

@@ -15,6 +15,7 @@ from gateway.services.keyword_holder import KeywordFile
 from gateway.daemon.metrics import Metrics
 from gateway.auth.oauth import PartnerAuth
 from gateway.loops.sender import OutboxSender
+from gateway.services.responses import ResponseLinks
 from gateway.services.sites import SiteService
 from gateway.mail import Mailer
 from gateway.stores import Store
@@ -41,3 +42,4 @@ TRACE_ID = web.RequestKey("trace_id", str)
 VERIFICATIONS = web.AppKey("verifications", VerificationService)
 MAILER = web.AppKey("mailer", Mailer)
 SITES = web.AppKey("sites", SiteService)
+RESPONSE_LINKS = web.AppKey("response_links", ResponseLinks)
