@@ -76,7 +76,7 @@ class InboundMessage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """One row of the event log (INTERFACE.md, "The event log")."""
+    """One row of the event log: what the gateway did that an operator may need later."""
 
     code: str
     at: datetime
@@ -109,7 +109,6 @@ class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
 
 # Outbox priorities: a verification outranks everything a person is not waiting on.
 PRIORITY_VERIFICATION = 100
-PRIORITY_REPLY = 50
 PRIORITY_DISPATCH = 40
 PRIORITY_NOTICE = 10
 

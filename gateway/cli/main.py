@@ -1,4 +1,4 @@
-"""The ``gateway`` command line (INTERFACE.md, "Command line")."""
+"""The ``gateway`` command line: the parser of every subcommand, and how errors end a command."""
 
 from __future__ import annotations
 

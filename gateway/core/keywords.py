@@ -2,7 +2,7 @@
 
 Central-station staff edit ``keywords.yaml``; :func:`load_keyword_table` reads it and
 reports every problem at once, each as ``file:line: key: message``. The schema is
-documented in ``docs/keywords.md``.
+documented in the README, "The keyword file".
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ from gateway.stores import Store
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_CHARS = 1600
-STALE_RETRIES = 3  # Twilio's own cap on a concatenated message
+MAX_BODY_CHARS = 1600  # Twilio's own cap on a concatenated message
+STALE_RETRIES = 3
 
 
 class InboundResult(msgspec.Struct, frozen=True):

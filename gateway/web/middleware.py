@@ -25,7 +25,7 @@ def _problem(refusal: Refused) -> web.Response:
 
 @web.middleware
 async def trace_and_errors(request: web.Request, handler) -> web.StreamResponse:
-    """Echo (or mint) the trace id, turn every failure into the INTERFACE error shape, time the request."""
+    """Echo (or mint) the trace id, turn every failure into the one error shape, time the request."""
     supplied = request.headers.get(TRACE_HEADER, "")
     trace_id = supplied if _TRACE_OK.fullmatch(supplied) else uuid.uuid4().hex
     request[TRACE_ID] = trace_id
