@@ -1,1 +1,2 @@
-"""What turns a request into store calls: inbound texts, alarms, verifications, welcome, opt-outs."""
+"""What turns a request into store calls: inbound texts, alarms, verifications and their email-link answers,
+sites and contacts, welcome, opt-outs, phone lookups."""

@@ -132,7 +132,8 @@ class SiteService:
         changed = checked(contact, changes, self.region, form)
         updated = await self._saved(changed, form, lambda c: self.store.update_contact(
             c, reset_welcome=c.phone != contact.phone))
-        log.info("trace=%s contact %d updated: %s", trace_id, contact.id, ", ".join(sorted(changes)) or "nothing")
+        log.info("trace=%s contact %d of site %s updated: %s", trace_id, contact.id, contact.site_id,
+                 ", ".join(sorted(changes)) or "nothing")
         return updated
 
     async def _saved(self, contact: Contact, form: Form, save) -> Contact:
