@@ -1,2 +1,1 @@
-"""What turns a request into store calls: inbound texts, alarms, verifications and their email-link answers,
-sites and contacts, welcome, opt-outs, phone lookups."""
+"""What turns a request into store calls: inbound texts, alarms, verifications, link answers, sites, welcome, opt-outs."""
