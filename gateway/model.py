@@ -122,7 +122,6 @@ class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
 
 # Outbox priorities: a verification outranks everything a person is not waiting on.
 PRIORITY_VERIFICATION = 100
-PRIORITY_REPLY = 50
 PRIORITY_DISPATCH = 40
 PRIORITY_NOTICE = 10
 

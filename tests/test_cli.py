@@ -34,12 +34,23 @@ def test_site_and_contact_setup(d):
     (["--phone", "12"], "is not a possible phone number"),
     (["--phone", "call me"], "is not a phone number"),
     (["--auto-notify"], "--auto-notify needs --phone"),
+    (["--email-notify"], "--email-notify needs --email"),
+    (["--time-zone", "Mars/Olympus"], "--time-zone: 'Mars/Olympus' is not an IANA time zone"),
 ])
 def test_contact_add_refuses_bad_input(d, args, message):
     site_id = d.cli("site", "add", "--dealer", "1", "--name", "S").stdout.split("\t")[0]
     result = d.cli("contact", "add", "--site", site_id, "--first-name", "A", "--last-name", "B", *args, check=False)
     assert result.returncode != 0 and message in result.stderr
     assert d.cli("contact", "list", "--site", site_id).stdout == ""
+
+
+def test_contact_add_refuses_an_external_id_already_on_the_site(d):
+    site_id = d.cli("site", "add", "--dealer", "1", "--name", "S").stdout.split("\t")[0]
+    add = ("contact", "add", "--site", site_id, "--first-name", "A", "--last-name", "B", "--external-id", "x1")
+    d.cli(*add)
+    result = d.cli(*add, check=False)
+    assert result.returncode == 2 and "error: external_contact_id 'x1' is already on this site." in result.stderr
+    assert len(d.cli("contact", "list", "--site", site_id).stdout.splitlines()) == 1
 
 
 def test_contact_add_to_unknown_site(d):

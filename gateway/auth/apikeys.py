@@ -17,6 +17,7 @@ from typing import Annotated
 import msgspec
 
 from gateway.auth.admission import CheckAdmission
+from gateway.auth.bearer import bearer_token
 from gateway.clock import Clock
 from gateway.config import CredentialChecks
 from gateway.config.credential_files import load_entries
@@ -33,19 +34,6 @@ def new_key() -> tuple[str, str, str]:
     """``(key_id, secret, full_key)`` for a new key; only the full key is shown to a person."""
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(24)
     return key_id, secret, f"{PREFIX}_{key_id}_{secret}"
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    """The credential of an ``Authorization: Bearer ...`` header (API key or access token); None when there is none.
-
-    Keys and tokens are printable ASCII; anything else is no credential (raw header bytes arrive as
-    surrogates, which no comparison or hash can encode).
-    """
-    scheme, _, token = (authorization or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or not (token.isascii() and token.isprintable()):
-        return None
-    return token
 
 
 def split_key(full_key: str) -> tuple[str, str] | None:

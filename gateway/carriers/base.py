@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gateway.daemon.metrics import Metrics
 
@@ -62,6 +62,3 @@ class Carrier(abc.ABC):
         from gateway.errors import CarrierError
 
         raise CarrierError(f"The {self.name} carrier has no number lookup.", retryable=False)
-
-    def describe(self) -> dict[str, Any]:
-        return {"backend": self.name}

@@ -9,7 +9,7 @@ import sys
 from datetime import timedelta
 
 from gateway.clock import Clock
-from gateway.cli.store import opened
+from gateway.cli.store import named_group, named_site, opened
 from gateway.config import Config
 from gateway.errors import GatewayError
 from gateway.auth.hashes import hash_secret
@@ -70,12 +70,8 @@ async def group_add(config: Config, args: argparse.Namespace) -> int:
 
 async def group_add_site(config: Config, args: argparse.Namespace) -> int:
     async with opened(config) as store:
-        group = await store.get_site_group(args.group)
-        site = await store.get_site(args.site)
-        if group is None:
-            raise GatewayError(f"--group: no site group {args.group!r} (see `gateway group list`)")
-        if site is None:
-            raise GatewayError(f"--site: no site {args.site!r} (see `gateway site list`)")
+        group = await named_group(store, args.group)
+        site = await named_site(store, args.site)
         if site.dealer_id != group.dealer_id:
             raise GatewayError(f"site {site.id} belongs to dealer {site.dealer_id}, the group to {group.dealer_id}")
         await store.add_site_to_group(group.id, site.id)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -13,19 +11,18 @@ from gateway.auth.apikeys import create_key, load_keys_file, new_key
 from gateway.carriers import BACKENDS
 from gateway.carriers.loopback import exposure as loopback_exposure
 from gateway.clock import Clock
-from gateway.cli.store import opened
+from gateway.cli.store import named_group, named_site, opened
 from gateway.cli.access import register_interface
-from gateway.cli.validate import register_lookup, validate_new_contact
+from gateway.cli.validate import creation_lookups, describe, register_lookup
 from gateway.config import Config
-from gateway.errors import ConfigurationError, GatewayError, InvalidPhoneNumber
+from gateway.errors import ConfigurationError, GatewayError
 from gateway.auth.hashes import hash_secret
 from gateway.config.keyword_file import KeywordFileError, load_keyword_table
 from gateway.mail import create_mailer
-from gateway.model import Contact, Site
 from gateway.auth.oauth import create_client, load_clients_file
 from gateway.services.optouts import keyword_collisions
-from gateway.core.phone import display, to_e164
-from gateway.core.plain_text import clean, identifier
+from gateway.core.phone import display
+from gateway.services.sites import Form, SiteService
 from gateway.stores import open_store
 
 
@@ -147,20 +144,16 @@ async def migrate(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def check_zone(option: str, name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise GatewayError(f"{option}: {name!r} is not an IANA time zone (e.g. America/New_York)") from None
+CLI = Form(names={"dealer_id": "--dealer", "name": "--name", "time_zone": "--time-zone", "first_name": "--first-name",
+                  "last_name": "--last-name", "title": "--title", "external_contact_id": "--external-id",
+                  "email": "--email", "phone": "--phone", "auto_notify": "--auto-notify",
+                  "email_notify": "--email-notify"})  # model field -> its option, for error messages
 
 
 async def site_add(config: Config, args: argparse.Namespace) -> int:
-    check_zone("--time-zone", args.time_zone)
     async with opened(config) as store:
-        site = await store.add_site(Site(id="site_" + secrets.token_hex(4),
-                                         dealer_id=identifier(args.dealer, "--dealer", required=True),
-                                         name=clean(args.name, "--name", required=True), time_zone=args.time_zone,
-                                         created_at=Clock().now()))
+        site = await SiteService(store, Clock(), config.phone.default_region).create_site(
+            dealer_id=args.dealer, name=args.name, time_zone=args.time_zone, form=CLI)
     print(f"{site.id}\t{site.name}\tdealer {site.dealer_id}")
     return 0
 
@@ -173,37 +166,24 @@ async def site_list(config: Config, args: argparse.Namespace) -> int:
 
 
 async def contact_add(config: Config, args: argparse.Namespace) -> int:
-    names = dict(first_name=clean(args.first_name, "--first-name", required=True),
-                 last_name=clean(args.last_name, "--last-name", required=True), title=clean(args.title, "--title"),
-                 external_contact_id=identifier(args.external_id, "--external-id"),
-                 email=identifier(args.email, "--email"))
-    try:
-        phone = to_e164(args.phone, config.phone.default_region) if args.phone else None
-    except InvalidPhoneNumber as exc:
-        raise GatewayError(f"--phone: {exc.message}") from None
-    if args.auto_notify and not phone:
-        raise GatewayError("--auto-notify needs --phone: auto processes text the contact.")
-    if args.time_zone:
-        check_zone("--time-zone", args.time_zone)
-    async with opened(config) as store:
-        if args.site and await store.get_site(args.site) is None:
-            raise GatewayError(f"--site: no site {args.site!r} (see `gateway site list`)")
-        if args.group and await store.get_site_group(args.group) is None:
-            raise GatewayError(f"--group: no site group {args.group!r} (see `gateway group list`)")
-        contact = await store.add_contact(Contact(
-            id=0, site_id=args.site, group_id=args.group, **names, phone=phone,
-            auto_notify=args.auto_notify, email_notify=args.email_notify, slot_number=args.slot_number,
-            time_zone=args.time_zone, on_test_permission=args.on_test_permission, created_at=Clock().now()))
-        print(f"{contact.id}\t{contact.name}\t{display(contact.phone) if contact.phone else '-'}")
-        await validate_new_contact(config, store, contact)
+    fields = dict(first_name=args.first_name, last_name=args.last_name, title=args.title, phone=args.phone,
+                  external_contact_id=args.external_id, email=args.email, auto_notify=args.auto_notify,
+                  email_notify=args.email_notify, slot_number=args.slot_number, time_zone=args.time_zone,
+                  on_test_permission=args.on_test_permission)
+    async with opened(config) as store, creation_lookups(config, store, args.phone) as lookups:
+        of = await named_site(store, args.site) if args.site else await named_group(store, args.group)
+        contact, lookup = await SiteService(store, Clock(), config.phone.default_region, lookups=lookups
+                                            ).create_contact(of, fields, CLI)
+    print(f"{contact.id}\t{contact.name}\t{display(contact.phone) if contact.phone else '-'}")
+    if lookup is not None:
+        print(describe(lookup))
     return 0
 
 
 async def contact_list(config: Config, args: argparse.Namespace) -> int:
     async with opened(config) as store:
-        if await store.get_site(args.site) is None:
-            raise GatewayError(f"--site: no site {args.site!r} (see `gateway site list`)")
-        for c in await store.list_contacts(args.site):
+        site = await named_site(store, args.site)
+        for c in await store.list_contacts(site.id):
             flags = ",".join(f for f, on in (("auto-notify", c.auto_notify), ("email", c.email_notify)) if on)
             print(f"{c.id}\t{c.name}\t{c.phone or '-'}\t{c.email or '-'}\t{flags or '-'}")
     return 0

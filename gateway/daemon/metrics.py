@@ -58,3 +58,11 @@ class Metrics:
     def logged(self, entries) -> None:
         for entry in entries:
             self.event_log.labels(entry.code).inc()
+
+    def answered(self, responses, verifications) -> None:
+        """Count each answer recorded, and how long after its verification was opened it came."""
+        opened = {v.id: v.created_at for v in verifications}
+        for response in responses:
+            self.verifications.labels(response.response).inc()
+            if response.verification_id in opened:
+                self.time_to_response.observe((response.at - opened[response.verification_id]).total_seconds())

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -24,10 +23,11 @@ from gateway import codes
 from gateway.carriers import Carrier
 from gateway.clock import Clock
 from gateway.config import Outbox as OutboxConfig
-from gateway.errors import CarrierError
+from gateway.errors import DeliveryError
 from gateway.mail.courier import EmailCourier
 from gateway.daemon.metrics import Metrics
 from gateway.model import LogEntry
+from gateway.loops.backoff import retry_delay
 from gateway.loops.pace import SenderLimits
 from gateway.stores import OutboxItem, Store
 
@@ -200,11 +200,10 @@ class OutboxSender:
         carrier = transport.name
         try:
             carrier_id = await transport.send(item)
-        except CarrierError as exc:
+        except DeliveryError as exc:
             self.metrics.carrier_errors.labels(carrier, exc.code or "none").inc()
             if exc.retryable and item.attempts < self.config.max_attempts:
-                delay = min(self.config.backoff_max_seconds,
-                            self.config.backoff_base_seconds * 2 ** (item.attempts - 1)) * random.uniform(0.5, 1.0)
+                delay = retry_delay(item.attempts, self.config.backoff_base_seconds, self.config.backoff_max_seconds)
                 await self.store.outbound_retry(item, now + timedelta(seconds=delay), exc.code, exc.message, now)
                 self.metrics.outbound.labels(carrier, "retry").inc()
                 log.warning("outbox %d to %s: %s (attempt %d, retry in %.1fs)", item.id, item.to_phone, exc.message,

@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import json
 import logging
-import random
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from gateway import codes
 from gateway.clock import Clock
 from gateway.config import Webhook, read_secret
 from gateway.errors import ConfigurationError
+from gateway.loops.backoff import retry_delay
 from gateway.daemon.metrics import Metrics
 from gateway.model import LogEntry
 from gateway.stores import Store
@@ -154,7 +154,7 @@ class WebhookDispatcher:
             self.metrics.webhook_deliveries.labels(redacted(delivery.subscriber), "delivered").inc()
             return
         age = (now - delivery.event_created_at).total_seconds()
-        delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (delivery.attempts - 1)) * random.uniform(0.5, 1.0)
+        delay = retry_delay(delivery.attempts, BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS)
         if age + delay >= subscriber.config.max_age_seconds:
             await self._give_up(delivery, error)
             return

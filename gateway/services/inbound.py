@@ -28,8 +28,8 @@ from gateway.stores import Store
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_CHARS = 1600
-STALE_RETRIES = 3  # Twilio's own cap on a concatenated message
+MAX_BODY_CHARS = 1600  # Twilio's own cap on a concatenated message
+STALE_RETRIES = 3
 
 
 class InboundResult(msgspec.Struct, frozen=True):
@@ -84,11 +84,7 @@ class InboundService:
             return InboundResult(carrier_message_id, [], duplicate=True)
         self.metrics.inbound.labels(carrier, decision.log[0].code if decision.log else "none").inc()
         self.metrics.logged(decision.log)
-        for response in decision.responses:
-            self.metrics.verifications.labels(response.response).inc()
-            opened = next((v for v, _ in sender.open if v.id == response.verification_id), None)
-            if opened is not None:
-                self.metrics.time_to_response.observe((response.at - opened.created_at).total_seconds())
+        self.metrics.answered(decision.responses, [v for v, _ in sender.open])
         log.info("trace=%s inbound %s from %s: %s", trace_id, carrier_message_id, sender_phone,
                  ",".join(e.code for e in decision.log))
         return InboundResult(carrier_message_id, decision.replies)

@@ -21,7 +21,9 @@ from gateway.loops.expiry import VerificationExpiry
 from gateway.services.inbound import InboundService
 from gateway.services.keyword_holder import KeywordFile
 from gateway.daemon.metrics import Metrics
-from gateway.services.lookups import PhoneLookups
+from gateway.services.lookups import PhoneLookups, lookup_on_create
+from gateway.services.responses import ResponseLinks
+from gateway.services.sites import SiteService
 from gateway.mail import create_mailer
 from gateway.mail.courier import EmailCourier
 from gateway.auth.oauth import PartnerAuth, load_clients_file
@@ -37,8 +39,7 @@ from gateway.web.appkeys import (
     ALARMS, API_KEYS, CARRIER, CLOCK, CONFIG, EXPIRY, INBOUND, KEYWORDS, MAILER, MAX_BODY, METRICS, SENDER, STORE,
     VERIFICATIONS, WEBHOOKS,
 )
-from gateway.web.appkeys import LOOKUPS
-from gateway.web.appkeys import PARTNER_AUTH, WELCOME
+from gateway.web.appkeys import PARTNER_AUTH, RESPONSE_LINKS, SITES, WELCOME
 from gateway.web.middleware import trace_and_errors
 
 log = logging.getLogger(__name__)
@@ -84,12 +85,13 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app.add_routes(ext_api.routes)
     app.add_routes(verifications_api.routes)
     app.add_routes(response_pages.routes)
+    app[RESPONSE_LINKS] = ResponseLinks(store, keywords, clock, metrics)
     app[VERIFICATIONS] = VerificationService(store, keywords, clock, metrics, sender, config.verifications,
                                              config.carrier.from_number)
     app[MAILER] = mailer
-    twilio = config.carrier.twilio
-    if twilio is not None and twilio.lookup_on_create:
-        app[LOOKUPS] = PhoneLookups(store, carrier, clock, twilio.lookup_cache_days)
+    lookups = (PhoneLookups(store, carrier, clock, config.carrier.twilio.lookup_cache_days)
+               if lookup_on_create(config) else None)
+    app[SITES] = SiteService(store, clock, config.phone.default_region, metrics=metrics, lookups=lookups)
     for surface in (oauth, partner_api, welcome, openapi):
         app.add_routes(surface.routes)
     carrier_app = web.Application()

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
+from http import HTTPStatus
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -13,7 +14,7 @@ from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
 
 from gateway.config.sections import Http
-from gateway.errors import BadRequest, RequestTimeout
+from gateway.errors import BadRequest, Overloaded, Refused, RequestTimeout, problem
 from gateway.daemon.metrics import Metrics
 
 log = logging.getLogger("gateway.http")
@@ -22,16 +23,18 @@ PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 LINGER_SECONDS = 1.0  # a connection told 408 for late headers stays half-open this long
 
 
-def _canned(status: int, reason: str, code: str, message: str, *extra: str) -> bytes:
-    body = json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()
-    head = [f"HTTP/1.1 {status} {reason}", "Content-Type: application/json", f"Content-Length: {len(body)}",
-            "Connection: close", *extra]
-    return "\r\n".join(head).encode() + b"\r\n\r\n" + body
+def _canned(refusal: Refused) -> bytes:
+    """The whole answer, as bytes, for a connection that never becomes an aiohttp request."""
+    status, body = problem(refusal)
+    raw = json.dumps(body).encode()
+    fields = {"Content-Type": "application/json", "Content-Length": str(len(raw)), "Connection": "close",
+              **(refusal.headers or {})}
+    head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", *(f"{name}: {value}" for name, value in fields.items())]
+    return "\r\n".join(head).encode() + b"\r\n\r\n" + raw
 
 
-HEADERS_LATE = _canned(408, "Request Timeout", "REQUEST_TIMEOUT", "The request headers did not arrive in time.")
-OVERLOADED = _canned(503, "Service Unavailable", "OVERLOADED", "Too many connections; try again shortly.",
-                     "Retry-After: 1")
+HEADERS_LATE = _canned(RequestTimeout("The request headers did not arrive in time."))
+OVERLOADED = _canned(Overloaded())
 
 
 class Throttled:
@@ -204,8 +207,8 @@ class GuardedRequestHandler(RequestHandler):
         # Bad bytes in the request line or a header, refused by aiohttp's parser: the sender's fault. aiohttp
         # logs each at ERROR with a traceback, so anyone could fill the log; one DEBUG line and the error shape.
         log.debug("unparsable request from %s: %s", request.remote, str(exc.message).splitlines()[0])
-        problem = BadRequest("The request could not be parsed as HTTP.")
-        resp = _Unparsed(status=status, text=json.dumps(problem.body()), content_type="application/json")
+        _, body = problem(BadRequest("The request could not be parsed as HTTP."))
+        resp = _Unparsed(status=status, text=json.dumps(body), content_type="application/json")
         resp.force_close()
         return resp
 

@@ -9,7 +9,7 @@ import pytest
 from gateway.core.verification_plan import (
     Request, choose_contacts, contact_number, plan_dispatch, plan_verification, render_dispatch,
 )
-from gateway.errors import HTTPProblem
+from gateway.errors import Refused, http_status
 from tests.core.records import BURGLARY, GATEWAY, NOW, OTHER_PHONE, PHONE, POLICE, TABLE, contact, site
 
 JOHN = contact()
@@ -29,9 +29,9 @@ def plan(req: Request):
 
 
 def problem(call) -> tuple[int, str, dict]:
-    with pytest.raises(HTTPProblem) as caught:
+    with pytest.raises(Refused) as caught:
         call()
-    return caught.value.status, caught.value.code, caught.value.details
+    return http_status(caught.value), caught.value.code, caught.value.details
 
 
 @pytest.mark.parametrize("ref, number", [(12, 12), ("12", 12), ("contact_12", 12), (" contact_12 ", 12), (True, None),
