@@ -165,3 +165,12 @@ async def test_the_console_secret_is_made_once_and_kept(client, key, app, tmp_pa
     secret = (tmp_path / "console.key")
     assert secret.exists() and oct(secret.stat().st_mode & 0o777) == "0o600"
     assert len(secret.read_text().strip()) == 64
+
+
+async def test_the_script_is_served_to_a_session_only_and_the_sign_in_page_does_not_load_it(client, key):
+    assert "<script" not in await (await client.get("/console/sign-in")).text()
+    await signed_in(client, key)
+    assert '<script src="/console/static/console.js" defer></script>' in await (await client.get("/console/")).text()
+    resp = await client.get("/console/static/console.js")
+    assert resp.status == 200 and resp.content_type == "text/javascript"
+    assert "data-live" in await resp.text()

@@ -17,7 +17,7 @@ class ContactStatus:
     welcome: str  # none | pending | confirmed | send_error
     opted_out: bool
     banners: list[Banner]
-    last_failure: FailedText | None
+    last_failure: FailedText | None  # its newest failed text, unless a Send error banner shows it already
     last_failure_words: str | None  # the carrier's error of that text, in words
 
 
@@ -36,6 +36,8 @@ async def site_contacts(store: Store, site_id: str) -> list[ContactStatus]:
             welcome_error=welcome.send_error if welcome else None,
             welcome_error_code=failure.error_code if failure and failure.kind == "welcome" else None,
             opted_out=opted_out)
+        if failure is not None and failure.kind == "welcome" and state == "send_error":
+            failure = None
         result.append(ContactStatus(contact=contact, welcome=state, opted_out=opted_out, banners=banners,
                                     last_failure=failure,
                                     last_failure_words=in_words(failure.error_code) if failure else None))

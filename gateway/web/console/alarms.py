@@ -53,7 +53,7 @@ async def board(request: web.Request) -> web.Response:
     done = [a for a in alarms if a.state != "waiting"]
     html = (f"<h2>Waiting for an answer ({len(waiting)})</h2>"
             + ("".join(alarm_card(request, a) for a in waiting) or '<p class="muted">No alarm is waiting.</p>')
-            + f"<h2>Earlier today ({len(done)})</h2>"
+            + f"<h2>Answered or over, last 24 hours ({len(done)})</h2>"
             + ("".join(alarm_card(request, a) for a in done) or '<p class="muted">Nothing in the last 24 hours.</p>'))
     part = live("alarms", html, "Alarms")
     return page(request, "Live alarms", part, current="alarms", parts={"alarms": part})

@@ -32,7 +32,8 @@ def _form_html(request: web.Request, site_id: str, form: DispatchForm, *, text: 
         "</span></label>" for r in form.contacts)
     template = f'<input type="hidden" name="template" value="{e(form.template.name)}">' if form.template else ""
     alert = f'<p class="notice red" role="alert">{e(error)}</p>' if error else ""
-    return (f'{pick}{alert}<form method="post" action="{action}" class="card">{csrf_field(request)}{template}'
+    return (f'{pick}{alert}<form id="send" method="post" action="{action}" class="card">{csrf_field(request)}'
+            f"{template}"
             '<label for="text">Text</label><textarea id="text" name="text" required maxlength="1600">'
             f'{e(text)}</textarea><p class="muted">Placeholders such as {{site_name}} and {{first_name}} are filled in '
             f"for each contact.</p>{fields}<fieldset><legend>Send to</legend>{boxes or 'No contacts.'}</fieldset>"

@@ -116,8 +116,9 @@ def page(request: web.Request, title: str, body: str, *, current: str | None = N
     if parts and part in parts:
         html = parts[part]
     else:
-        nav = ""
-        if SESSION in request:
+        nav = script = ""
+        if SESSION in request:  # the script, like every console path, needs a session
+            script = f'<script src="{e(url(request, "/static/console.js"))}" defer></script>'
             links = "".join(f'<a href="{e(url(request, path))}"{" aria-current=page" if name == current else ""}>'
                             f"{e(label)}</a>" for name, path, label in NAV)
             nav = (f'<header><nav aria-label="Console">{links}<form method="post" action="'
@@ -126,8 +127,8 @@ def page(request: web.Request, title: str, body: str, *, current: str | None = N
         html = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
                 '<meta name="viewport" content="width=device-width,initial-scale=1">'
                 f'<meta name="robots" content="noindex"><title>{e(title)} - Gateway console</title>'
-                f'<style>{STYLE}</style><script src="{e(url(request, "/static/console.js"))}" defer></script>'
-                f'</head><body><a class="skip" href="#main">Skip to the content</a>{nav}'
+                f"<style>{STYLE}</style>{script}</head>"
+                f'<body><a class="skip" href="#main">Skip to the content</a>{nav}'
                 f'<main id="main"><h1>{e(title)}</h1>{body}</main></body></html>')
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8",
                         headers={**page_headers(STYLE, script_src="'self'"), **(headers or {})})
