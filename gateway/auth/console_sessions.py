@@ -18,7 +18,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 from gateway.auth.admission import CallerBuckets
@@ -138,6 +138,3 @@ class ConsoleSessions:
         if not nonce or not _NONCE_SHAPE.fullmatch(nonce):
             return False
         return hmac.compare_digest(self.sign_in_token(nonce), token or "")
-
-    def expiry(self, session: Session) -> timedelta:
-        return session.expires_at - self.clock.now()
