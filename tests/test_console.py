@@ -174,3 +174,34 @@ async def test_the_script_is_served_to_a_session_only_and_the_sign_in_page_does_
     resp = await client.get("/console/static/console.js")
     assert resp.status == 200 and resp.content_type == "text/javascript"
     assert "data-live" in await resp.text()
+
+
+async def test_daemons_with_the_same_secret_file_accept_each_others_sessions(aiohttp_client, config, clock,
+                                                                            tmp_path):
+    (tmp_path / "console.secret").write_text("ab" * 32 + "\n")
+    shared = msgspec.structs.replace(config, console=msgspec.structs.replace(
+        config.console, secret_file=str(tmp_path / "console.secret")))
+    first = await aiohttp_client(create_app(shared, clock=clock, run_loops=False))
+    second = await aiohttp_client(create_app(shared, clock=clock, run_loops=False))
+    await signed_in(first, await create_key(first.app[STORE], "staff", clock))
+    cookie = first.session.cookie_jar.filter_cookies(first.make_url("/console/"))["gateway_console"].value
+    second.session.cookie_jar.update_cookies({"gateway_console": cookie}, second.make_url("/console/"))
+    assert (await second.get("/console/", allow_redirects=False)).status == 200
+    assert not (tmp_path / "console.key").exists()
+
+
+def test_a_missing_secret_file_stops_the_daemon_at_start(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.daemon import Daemon
+
+    daemon = Daemon(tmp_path, console={"secret_file": "missing.key"})
+    try:
+        result = subprocess.run([sys.executable, "-m", "gateway", "serve", "-c", str(daemon.config)],
+                                capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    finally:
+        daemon.close()
+    assert result.returncode == 2
+    assert "console.secret_file:" in result.stderr and "missing.key does not exist" in result.stderr
+    assert not (tmp_path / "operator.key").exists()

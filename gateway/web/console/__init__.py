@@ -14,7 +14,6 @@ from urllib.parse import quote
 from aiohttp import web
 
 from gateway.auth.console_sessions import COOKIE, ConsoleSessions, load_secret
-from gateway.config import Config
 from gateway.errors import HTTPProblem
 from gateway.services.alarm_board import AlarmBoard
 from gateway.services.dispatch_desk import DispatchDesk
@@ -38,7 +37,9 @@ def setup(app: web.Application) -> None:
         console.add_routes(module.routes)
     console.router.add_get("/static/console.js", script)
     console.router.add_route("*", "/{tail:.*}", not_found)  # unknown console paths need a session too
-    console.cleanup_ctx.append(functools.partial(_secret, config=app[CONFIG]))
+    # On the root app, set up before its store and loops (create_app appends those after this): a missing
+    # secret file then stops the start before any loop thread could keep the process alive.
+    app.cleanup_ctx.append(functools.partial(_secret, sessions=console[SESSIONS]))
     app.router.add_get("/console", slash)
     app.add_subapp("/console/", console)
 
@@ -47,10 +48,11 @@ async def slash(request: web.Request) -> web.Response:
     return web.Response(status=308, headers={"Location": url(request, "/")})
 
 
-async def _secret(console: web.Application, *, config: Config) -> AsyncIterator[None]:
+async def _secret(app: web.Application, *, sessions: ConsoleSessions) -> AsyncIterator[None]:
+    config = app[CONFIG]
     configured = config.console.secret_file
     path = config.resolve(configured) if configured else config.state_folder / "console.key"
-    console[SESSIONS].secret = load_secret(path, create=configured is None)
+    sessions.secret = load_secret(path, create=configured is None)
     yield
 
 
