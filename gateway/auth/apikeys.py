@@ -22,7 +22,7 @@ from gateway.clock import Clock
 from gateway.config import CredentialChecks
 from gateway.config.credential_files import load_entries
 from gateway.errors import ChecksShed, TooManyRequests, Unauthorized
-from gateway.auth.hashes import hash_secret, same, verify_secret_async
+from gateway.auth.hashes import hash_secret, same, token_digest, verify_secret_async
 from gateway.stores import Store
 
 PREFIX = "gwk"
@@ -124,3 +124,13 @@ class ApiKeyAuth:
         if len(self._known) < 10_000:
             self._known[digest] = (parts[0], self.clock.monotonic())
         return parts[0]
+
+    async def fingerprint(self, key_id: str) -> str | None:
+        """A digest of key ``key_id`` as it stands now (its hash; the operator key itself), None when there
+        is no such key (revoked, or out of ``api.keys_file``). Console sessions are signed over it, so
+        revoking or replacing a key ends its sessions."""
+        if key_id == OPERATOR_KEY_ID:
+            current = self.operator_key
+        else:
+            current = self.file_keys.get(key_id) or await self.store.api_key_hash(key_id)
+        return token_digest(current) if current else None

@@ -4,6 +4,8 @@ Texts come in through ``POST /carriers/loopback/inbound`` (what ``gateway chat``
 and the benchmarks use) and replies go back in the JSON answer, as Twilio's would in TwiML.
 Outbox sends are recorded durably and read back through ``GET /carriers/loopback/outbox``.
 Like Django's locmem mail backend: the fake ships in the package, and tests look at what it holds.
+Twilio's test numbers (``TEST_NUMBERS``) are refused with the error Twilio's test credentials give
+them, so a send error can be tried (in the console, say) without a carrier account.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ import msgspec
 from aiohttp import web
 
 from gateway.carriers.base import Carrier
-from gateway.errors import ValidationFailed
+from gateway.core.carrier_errors import explain
+from gateway.errors import CarrierError, ValidationFailed
 from gateway.stores import OutboxItem
 from gateway.web.appkeys import TRACE_ID
 from gateway.web.bodies import decode_json, query_int
 
 log = logging.getLogger(__name__)
+# Twilio's documented "magic" To numbers and the error each answers with test credentials.
+TEST_NUMBERS = {"+15005550001": "21211", "+15005550002": "21612", "+15005550003": "21408",
+                "+15005550004": "21610", "+15005550009": "21614"}
 
 
 def exposure(config) -> str | None:
@@ -63,6 +69,10 @@ class LoopbackCarrier(Carrier):
     async def send(self, item: OutboxItem) -> str:
         if self.services.config.carrier.loopback_latency_seconds:
             await asyncio.sleep(self.services.config.carrier.loopback_latency_seconds)
+        code = TEST_NUMBERS.get(item.to_phone)
+        if code is not None:
+            raise CarrierError(f"loopback refused {item.to_phone} (a Twilio test number) with error {code}: "
+                               f"{explain(code).title}", retryable=False, code=code)
         row_id = await self.services.store.record_loopback(item, self.services.clock.now())
         return f"LB{row_id:010d}"
 

@@ -186,6 +186,15 @@ class Verifications(Section):
     already_answered: str = "The alarm at {site_name} was already {response} by {responder}."
 
 
+class Console(Section):
+    """``console``: the operator console at /console/, signed in with an API key into a session cookie."""
+
+    session_minutes: Annotated[int, msgspec.Meta(ge=5, le=10080)] = 480
+    secret_file: str | None = None  # the cookies' HMAC key; None: console.key in the daemon's folder, made once
+    sign_in_per_minute: PositiveFloat = 5.0  # sign-in attempts per remote address ...
+    sign_in_burst: Positive = 5  # ... with this many saved up
+
+
 class Logging(Section):
     """``logging``: level name and line format."""
 
@@ -209,6 +218,7 @@ class Config(Section, dict=True):
     welcome: Welcome = msgspec.field(default_factory=Welcome)
     outbox: Outbox = msgspec.field(default_factory=Outbox)
     verifications: Verifications = msgspec.field(default_factory=Verifications)
+    console: Console = msgspec.field(default_factory=Console)
     logging: Logging = msgspec.field(default_factory=Logging)
 
     source = None
@@ -224,6 +234,13 @@ class Config(Section, dict=True):
         if self.keywords is not None:
             return self.resolve(self.keywords)
         return self.folder.parent / "keywords.yaml" if self.source is not None else Path("keywords.yaml")
+
+    @property
+    def state_folder(self) -> Path:
+        """Where the daemon keeps its own files (operator.key, console.key, the lock): beside the SQLite
+        file, else ./var."""
+        sqlite = self.database.sqlite_path
+        return sqlite.parent if sqlite else Path("var")
 
     def resolve(self, value: str | os.PathLike[str]) -> Path:
         """A path written in the config file, made relative to that file's folder."""

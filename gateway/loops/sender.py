@@ -23,6 +23,7 @@ from gateway import codes
 from gateway.carriers import Carrier
 from gateway.clock import Clock
 from gateway.config import Outbox as OutboxConfig
+from gateway.core.carrier_errors import OPTED_OUT  # the error code of a text not sent because its number opted out
 from gateway.errors import DeliveryError
 from gateway.mail.courier import EmailCourier
 from gateway.daemon.metrics import Metrics
@@ -32,7 +33,6 @@ from gateway.loops.pace import SenderLimits
 from gateway.stores import OutboxItem, Store
 
 log = logging.getLogger(__name__)
-OPTED_OUT = "OPTED_OUT"  # the error code of a text not sent because its number opted out
 
 
 class OutboxSender:

@@ -61,6 +61,18 @@ class DeliveryResult(msgspec.Struct, frozen=True, kw_only=True):
     settled: OutboxItem | None = None
 
 
+class FailedText(msgspec.Struct, frozen=True, kw_only=True):
+    """A text the outbox gave up on, or that the carrier reported undelivered, with the carrier's error code."""
+
+    outbound_id: int
+    contact_id: int | None
+    kind: str
+    status: str  # failed | undelivered
+    error_code: str | None
+    error: str | None
+    at: datetime  # when it was given up or reported
+
+
 class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
     """A claimed webhook delivery with the event it carries, leased to one dispatcher until it is marked."""
 
@@ -149,6 +161,11 @@ def dispatch_from_row(r: Mapping[str, Any]) -> Dispatch:
     return Dispatch(id=r["id"], site_id=r["site_id"], template=r["template"], code=r["code"],
                     created_at=_dt(r["created_at"]), reply_until=_dt(r["reply_until"]),
                     recipients=((r["recipient_contact_id"], ""),) if "recipient_contact_id" in r.keys() else ())
+
+
+def failed_text_from_row(r: Mapping[str, Any]) -> FailedText:
+    return FailedText(outbound_id=r["id"], contact_id=r["contact_id"], kind=r["kind"], status=r["status"],
+                      error_code=r["error_code"], error=r["error_message"], at=_dt(r["updated_at"]))
 
 
 def outbox_item_from_row(r: Mapping[str, Any]) -> OutboxItem:

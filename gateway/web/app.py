@@ -32,7 +32,7 @@ from gateway.services.verifications import VerificationService
 from gateway.stores import open_store
 from gateway.loops.webhooks import WebhookDispatcher
 from gateway.services.welcome import KIND as WELCOME_KIND, WelcomeService
-from gateway.web import ext_api, headers, health, openapi, partner_api, response_pages, verifications_api
+from gateway.web import console, ext_api, headers, health, openapi, partner_api, response_pages, verifications_api
 from gateway.web import token_endpoint as oauth
 from gateway.web import welcome_page as welcome
 from gateway.web.appkeys import (
@@ -47,8 +47,7 @@ log = logging.getLogger(__name__)
 
 def operator_key_path(config: Config) -> Path:
     """Where the daemon leaves the local operator's key: beside the SQLite file, else ./var."""
-    sqlite = config.database.sqlite_path
-    return (sqlite.parent if sqlite else Path("var")) / "operator.key"
+    return config.state_folder / "operator.key"
 
 
 def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = True) -> web.Application:
@@ -94,6 +93,7 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app[SITES] = SiteService(store, clock, config.phone.default_region, metrics=metrics, lookups=lookups)
     for surface in (oauth, partner_api, welcome, openapi):
         app.add_routes(surface.routes)
+    console.setup(app)
     carrier_app = web.Application()
     carrier_app.add_routes(carrier.routes())
     app.add_subapp(f"/carriers/{carrier.name}/", carrier_app)

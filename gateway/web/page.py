@@ -15,13 +15,15 @@ def _style_source(style: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(style.encode()).digest()).decode() + "'"
 
 
-def page_headers(style: str, img_src: str = "'none'") -> dict[str, str]:
-    """The headers of an HTML page whose URL holds a credential (a link token).
+def page_headers(style: str, img_src: str = "'none'", script_src: str | None = None) -> dict[str, str]:
+    """The headers of an HTML page whose URL holds a credential (a link token), or of a console page.
 
-    Nothing loads but ``style`` (by its hash: no 'unsafe-inline') and images from ``img_src``;
-    the page may not be framed, sniffed as another type, cached, indexed, or named in a Referer.
+    Nothing loads but ``style`` (by its hash: no 'unsafe-inline'), images from ``img_src`` and, when
+    given, scripts from ``script_src`` (which may then fetch from this origin); the page may not be
+    framed, sniffed as another type, cached, indexed, or named in a Referer.
     """
-    csp = (f"default-src 'none'; style-src {_style_source(style)}; img-src {img_src}; form-action 'self'; "
+    scripts = f"script-src {script_src}; connect-src 'self'; " if script_src else ""
+    csp = (f"default-src 'none'; style-src {_style_source(style)}; img-src {img_src}; {scripts}form-action 'self'; "
            "frame-ancestors 'none'; base-uri 'none'")
     return {"Content-Security-Policy": csp, "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
             "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}

@@ -13,7 +13,7 @@ from gateway.stores.base.partner import PartnerStore
 from gateway.stores.base.phones import PhoneStore
 from gateway.stores.base.sites import SiteStore
 from gateway.stores.records import (
-    CommitResult, DeliveryResult, InboundView, OAuthClient, OutboxItem, TokenGrant, WebhookDelivery, Welcome,
+    CommitResult, DeliveryResult, FailedText, InboundView, OAuthClient, OutboxItem, TokenGrant, WebhookDelivery, Welcome,
 )
 
 
@@ -22,6 +22,6 @@ class Store(StoreEngine, SiteStore, OutboxStore, EventStore, PartnerStore, Phone
 
 
 __all__ = [
-    "CommitResult", "DeliveryResult", "EventStore", "InboundView", "OAuthClient", "OutboxItem", "OutboxStore",
+    "CommitResult", "DeliveryResult", "EventStore", "FailedText", "InboundView", "OAuthClient", "OutboxItem", "OutboxStore",
     "PartnerStore", "PhoneStore", "SiteStore", "Store", "StoreEngine", "TokenGrant", "WebhookDelivery", "Welcome",
 ]

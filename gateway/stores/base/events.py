@@ -26,6 +26,14 @@ class EventStore(abc.ABC):
         """The site's last ``limit`` event-log rows whose code is not in ``hidden``, newest first (the limit
         counts only the rows returned, so hiding a row never shortens the list)."""
 
+    @abc.abstractmethod
+    async def verification_log(self, site_id: str, verification_id: str, limit: int) -> list[LogRow]:
+        """The site's rows about one verification (its texts, answers, failures), oldest first."""
+
+    @abc.abstractmethod
+    async def dispatch_log(self, site_id: str, dispatch_id: str, limit: int) -> list[LogRow]:
+        """The site's rows about one Dispatch SMS (its texts and the replies in its window), oldest first."""
+
     # Webhook deliveries
     @abc.abstractmethod
     async def fan_out_webhook_events(

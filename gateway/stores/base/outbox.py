@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from gateway.model import Decision, DeliveryReport, LogEntry, Verification
-from gateway.stores.records import DeliveryResult, OutboxItem
+from gateway.model import Decision, DeliveryReport, Dispatch, LogEntry, Verification
+from gateway.stores.records import DeliveryResult, FailedText, OutboxItem
 
 
 class OutboxStore(abc.ABC):
@@ -22,6 +22,11 @@ class OutboxStore(abc.ABC):
 
     @abc.abstractmethod
     async def get_verification(self, verification_id: str) -> Verification | None: ...
+
+    @abc.abstractmethod
+    async def verifications_since(self, since: datetime, limit: int) -> list[Verification]:
+        """Verifications that wait for an answer opened at or after ``since``, newest first, with their
+        recipients and responder's name (the console's live alarms)."""
 
     @abc.abstractmethod
     async def expire_verifications(self, now: datetime, effects_for: Callable[[Verification], Decision]) -> list[Verification]:
@@ -76,6 +81,20 @@ class OutboxStore(abc.ABC):
 
     @abc.abstractmethod
     async def next_outbound_due(self) -> datetime | None: ...
+
+    @abc.abstractmethod
+    async def send_failures_since(self, since: datetime) -> dict[str, int]:
+        """Texts (SMS) given up or reported undelivered since ``since``, counted by the carrier's error
+        code ('' for none)."""
+
+    @abc.abstractmethod
+    async def last_failed_texts(self, site_id: str) -> dict[int, FailedText]:
+        """For each contact of the site that has one, its newest text (SMS) that failed or was undelivered."""
+
+    # Dispatch SMS
+    @abc.abstractmethod
+    async def get_dispatch(self, dispatch_id: str) -> Dispatch | None:
+        """The dispatch with its recipients (contact id, phone)."""
 
     # Carrier delivery reports
     @abc.abstractmethod

@@ -30,6 +30,14 @@ class SQLiteEvents(SQLiteEngine):
         return [log_row_from_row(r) async for r in QUERIES.recent_site_events(
             self._read, site_id=site_id, hidden=json.dumps(list(hidden)), limit=limit)]
 
+    async def verification_log(self, site_id: str, verification_id: str, limit: int) -> list[LogRow]:
+        return [log_row_from_row(r) async for r in QUERIES.verification_log(
+            self._read, site_id=site_id, verification_id=verification_id, limit=limit)]
+
+    async def dispatch_log(self, site_id: str, dispatch_id: str, limit: int) -> list[LogRow]:
+        return [log_row_from_row(r) async for r in QUERIES.dispatch_log(
+            self._read, site_id=site_id, dispatch_id=dispatch_id, limit=limit)]
+
     # Webhook deliveries
     async def fan_out_webhook_events(
         self, now: datetime, subscribers_for: Callable[[str, datetime], Sequence[str]], limit: int

@@ -3,14 +3,20 @@ links, the loopback carrier's record."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from gateway.clock import parse_isoformat
-from gateway.model import Decision, DeliveryReport, LogEntry, Verification
-from gateway.stores.records import DeliveryResult, OutboxItem, outbox_item_from_row, verification_from_row
+from gateway.model import Decision, DeliveryReport, Dispatch, LogEntry, Verification
+from gateway.stores.records import (
+    DeliveryResult, FailedText, OutboxItem, dispatch_from_row, failed_text_from_row, outbox_item_from_row,
+    verification_from_row,
+)
 from gateway.stores.sqlite.engine import SQLiteEngine
 from gateway.stores.sqlite.queries import QUERIES, SYNC_QUERIES, _log_params, _recipient_failed, _t
 
@@ -29,6 +35,14 @@ class SQLiteOutbox(SQLiteEngine):
             return None
         recipients = [r async for r in QUERIES.verification_recipients(self._read, verification_id=verification_id)]
         return verification_from_row(row, recipients)
+
+    async def verifications_since(self, since: datetime, limit: int) -> list[Verification]:
+        rows = [r async for r in QUERIES.verifications_since(self._read, since=_t(since), limit=limit)]
+        recipients: dict[str, list] = {r["id"]: [] for r in rows}
+        if rows:
+            async for x in QUERIES.recipients_of_verifications(self._read, ids=json.dumps(list(recipients))):
+                recipients[x["verification_id"]].append(x)
+        return [verification_from_row(r, recipients[r["id"]]) for r in rows]
 
     async def expire_verifications(self, now: datetime, effects_for: Callable[[Verification], Decision]) -> list[Verification]:
         async with self._transaction() as conn:
@@ -114,6 +128,22 @@ class SQLiteOutbox(SQLiteEngine):
     async def next_outbound_due(self) -> datetime | None:
         value = await QUERIES.next_outbound_due(self._read)
         return parse_isoformat(value) if value else None
+
+    async def send_failures_since(self, since: datetime) -> dict[str, int]:
+        return {r["error_code"]: r["n"] async for r in QUERIES.send_failures_since(self._read, since=_t(since))}
+
+    async def last_failed_texts(self, site_id: str) -> dict[int, FailedText]:
+        return {r["contact_id"]: failed_text_from_row(r)
+                async for r in QUERIES.last_failed_texts(self._read, site_id=site_id)}
+
+    # Dispatch SMS
+    async def get_dispatch(self, dispatch_id: str) -> Dispatch | None:
+        row = await QUERIES.get_dispatch(self._read, id=dispatch_id)
+        if row is None:
+            return None
+        recipients = tuple([(r["contact_id"], r["phone"]) async for r in QUERIES.dispatch_recipients(
+            self._read, dispatch_id=dispatch_id)])
+        return msgspec.structs.replace(dispatch_from_row(row), recipients=recipients)
 
     # Carrier delivery reports
     async def delivery_report(

@@ -477,3 +477,44 @@ WHERE t.token_hash = :token_hash;
 -- name: forget_dispatch_recipient!
 -- A deleted contact's replies no longer count as answers to a Dispatch SMS.
 DELETE FROM dispatch_recipients WHERE contact_id = :contact_id;
+
+-- The operator console: recent verifications, one alarm's or dispatch's rows, failures
+
+-- name: verifications_since
+-- Verifications that wait for an answer, opened at or after :since, newest first.
+SELECT v.*, trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
+FROM verifications v LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE v.created_at >= :since AND v.require_response = 1
+ORDER BY v.created_at DESC, v.id DESC
+LIMIT :limit;
+
+-- name: recipients_of_verifications
+SELECT * FROM verification_recipients WHERE verification_id IN (SELECT value FROM json_each(:ids))
+ORDER BY verification_id, contact_id, channel;
+
+-- name: verification_log
+SELECT * FROM event_log WHERE site_id = :site_id AND verification_id = :verification_id ORDER BY id LIMIT :limit;
+
+-- name: dispatch_log
+SELECT * FROM event_log WHERE site_id = :site_id AND json_extract(details, '$.dispatch_id') = :dispatch_id
+ORDER BY id LIMIT :limit;
+
+-- name: get_dispatch^
+SELECT * FROM dispatches WHERE id = :id;
+
+-- name: dispatch_recipients
+SELECT contact_id, phone FROM dispatch_recipients WHERE dispatch_id = :dispatch_id ORDER BY contact_id;
+
+-- name: send_failures_since
+-- Texts given up or reported undelivered since :since, by the carrier's error code.
+SELECT coalesce(error_code, '') AS error_code, count(*) AS n FROM outbound_messages
+WHERE status IN ('failed', 'undelivered') AND updated_at >= :since AND channel = 'sms'
+GROUP BY coalesce(error_code, '');
+
+-- name: last_failed_texts
+-- Each contact of the site's newest text that failed or was undelivered.
+SELECT o.* FROM contacts c
+JOIN outbound_messages o ON o.id = (SELECT max(id) FROM outbound_messages
+                                   WHERE contact_id = c.id AND status IN ('failed', 'undelivered')
+                                     AND channel = 'sms')
+WHERE c.site_id = :site_id;
