@@ -1,4 +1,8 @@
-"""The gateway's nouns as plain immutable records. No I/O here."""
+"""The gateway's nouns as plain immutable records. No I/O here.
+
+A little over 250 lines, and kept whole: every layer imports its records from this one module, and splitting
+the nouns across files would only spread one vocabulary thin.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""The HTTP listener's bounds: header and body deadlines per request, and the connection cap."""
+"""The HTTP listener's bounds: header and body deadlines per request, and the connection cap.
+
+Over 250 lines on purpose: everything that leans on aiohttp's RequestHandler internals stays in this one module,
+so an aiohttp upgrade has one place to check (tests/test_connections.py fails when one breaks it).
+"""
 
 from __future__ import annotations
 
