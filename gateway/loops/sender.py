@@ -47,6 +47,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._stopping = False
         self._in_flight: set[asyncio.Task] = set()
+        self._sending: set[int] = set()  # outbox ids of the sends in flight
         self._watchers: set[asyncio.Event] = set()
         self.limits = SenderLimits(clock, carrier.max_per_second)
         self.running = False
@@ -108,8 +109,11 @@ class OutboxSender:
 
     async def _hand_out(self, limit: int) -> int:
         now = self.clock.now()
-        items = await self.store.claim_outbound(
+        claimed = await self.store.claim_outbound(
             now, now + timedelta(seconds=self.config.sending_lease_seconds), limit)
+        # A lease that ran out while this process was still sending (it was stopped or stalled for longer than
+        # the lease) is claimed as if its sender had died; but the send is ours and still going: not twice.
+        items = [item for item in claimed if item.id not in self._sending]
         for index, item in enumerate(items):
             while len(self._in_flight) >= self.config.max_in_flight:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
@@ -127,8 +131,10 @@ class OutboxSender:
             if wait is not None:
                 task = asyncio.create_task(self._send(item, wait), name=f"outbox-{item.id}")
                 self._in_flight.add(task)
+                self._sending.add(item.id)
+                task.add_done_callback(lambda task, sent=item.id: self._sending.discard(sent))
                 task.add_done_callback(self._finished)
-        if items:
+        if claimed:
             self.metrics.outbox_depth.set(await self.store.outbox_depth())
         return len(items)
 
@@ -189,7 +195,6 @@ class OutboxSender:
             await self.clock.sleep(wait)
             if await self._stale(item):
                 return
-        now = self.clock.now()
         compose = self.compose_hooks.get(item.kind)
         if compose is not None:
             item = await compose(item)
@@ -205,6 +210,8 @@ class OutboxSender:
             if exc.retryable and item.attempts < self.config.max_attempts:
                 delay = min(self.config.backoff_max_seconds,
                             self.config.backoff_base_seconds * 2 ** (item.attempts - 1)) * random.uniform(0.5, 1.0)
+                # From the failure, not from the call's start: a timed-out call has already used up a short backoff.
+                now = self.clock.now()
                 await self.store.outbound_retry(item, now + timedelta(seconds=delay), exc.code, exc.message, now)
                 self.metrics.outbound.labels(carrier, "retry").inc()
                 log.warning("outbox %d to %s: %s (attempt %d, retry in %.1fs)", item.id, item.to_phone, exc.message,
@@ -215,6 +222,7 @@ class OutboxSender:
             return
         except Exception as exc:  # a carrier bug must not lose the message: retry it like a timeout
             log.exception("outbox %d: carrier %s raised", item.id, carrier)
+            now = self.clock.now()
             await self.store.outbound_retry(item, now + timedelta(seconds=self.config.backoff_base_seconds),
                                             None, repr(exc), now)
             self.metrics.outbound.labels(carrier, "error").inc()
