@@ -24,7 +24,7 @@ from gateway import codes
 from gateway.carriers import Carrier
 from gateway.clock import Clock
 from gateway.config import Outbox as OutboxConfig
-from gateway.errors import CarrierError
+from gateway.errors import CarrierError, StoreUnavailable
 from gateway.mail.courier import EmailCourier
 from gateway.daemon.metrics import Metrics
 from gateway.model import LogEntry
@@ -90,6 +90,8 @@ class OutboxSender:
             try:
                 if free > 0:
                     claimed = await self._hand_out(free)
+            except StoreUnavailable:
+                pass  # the store logged it once; the next poll tries again
             except Exception:
                 log.exception("outbox: claiming failed; retrying after the poll interval")
             if self._stopping or (claimed and len(self._in_flight) < self.config.max_in_flight):
@@ -153,7 +155,12 @@ class OutboxSender:
         self._in_flight.discard(task)
         for watcher in self._watchers:
             watcher.set()
-        if not task.cancelled() and task.exception() is not None:
+        if task.cancelled() or task.exception() is None:
+            return
+        if isinstance(task.exception(), StoreUnavailable):  # the store logged why, once
+            log.error("outbox: %s: the carrier's answer could not be recorded; the message is tried again when "
+                      "its lease runs out", task.get_name())
+        else:
             log.error("outbox: a send failed after the carrier call", exc_info=task.exception())
 
     async def deliver(self, item: OutboxItem) -> None:
