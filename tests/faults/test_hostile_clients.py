@@ -9,13 +9,16 @@ is a 4xx (never a 500), under the same attack.
 from __future__ import annotations
 
 import asyncio
+import collections
+from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from tests.daemon import Daemon
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, TWILIO_NUMBER, fake_twilio_in_a_thread
-from tests.faults.harness import event_log, phone, seed_site
+from tests.faults.harness import Figures, event_log, phone, seed_site
 from tests.test_connections import _connect_all, _request, _trickle, enough_open_files  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("enough_open_files")  # a thousand client sockets in this process
@@ -55,16 +58,29 @@ MALFORMED = {  # what each is answered
 }
 
 
-def test_slow_and_idle_clients_do_not_stop_signed_twilio_webhooks_and_bad_forms_are_4xx(tmp_path):
+@dataclass
+class HostileRun:
+    figures: Figures
+    burst: list[tuple[int, str]]  # each webhook's status and Content-Type
+    recorded: list[str]  # the event log's comments from the burst's sender
+    bad: dict[str, int]  # each malformed request's status
+    cut_off: int  # slow clients the deadlines closed
+    slow: int
+    log: str
+
+
+def run(tmp: Path, *, idle: int = 1000, slowloris: int = 100, slow_bodies: int = 20, burst: int = 50) -> HostileRun:
+    """``idle`` connections that say nothing and ``slowloris`` + ``slow_bodies`` that trickle, then a ``burst``
+    of signed webhooks (10 at a time) and the malformed forms, all while they hold on."""
     with fake_twilio_in_a_thread() as (fake, _):
-        d = Daemon(tmp_path, http={"header_timeout_seconds": 1.0, "body_timeout_seconds": 1.0,
-                                   "keepalive_seconds": 1.5, "max_body_bytes": MAX_BODY}, carrier={
+        d = Daemon(tmp, http={"header_timeout_seconds": 1.0, "body_timeout_seconds": 1.0,
+                              "keepalive_seconds": 1.5, "max_body_bytes": MAX_BODY}, carrier={
             "backend": "twilio", "from_number": TWILIO_NUMBER, "twilio": {
                 "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, "api_base_url": fake.url}})
         try:
             site = seed_site(d, 1)
             d.start()
-            sids = [fake.new_sid() for _ in range(BURST)]
+            sids = [fake.new_sid() for _ in range(burst)]
 
             async def webhook(session: aiohttp.ClientSession, n: int) -> tuple[int, str]:
                 fields = fake.inbound_fields(phone(0), f"hello {n}", sids[n])
@@ -73,31 +89,40 @@ def test_slow_and_idle_clients_do_not_stop_signed_twilio_webhooks_and_bad_forms_
                     return resp.status, resp.headers.get("Content-Type", "")
 
             async def attack():
-                idle = await _connect_all(d.port, 1000)  # as many as http.max_connections
+                held = await _connect_all(d.port, idle)
                 connecting = asyncio.Semaphore(100)
                 partial = f"POST {INBOUND} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
                 slow_body = (f"POST {INBOUND} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 500\r\n"
                              "Content-Type: application/x-www-form-urlencoded\r\n\r\nBody=").encode()
-                slow = asyncio.gather(*([_trickle(d.port, connecting, partial, b"X-Slow: 1\r\n") for _ in range(100)]
-                                        + [_trickle(d.port, connecting, slow_body, b"a") for _ in range(20)]))
+                slow = asyncio.gather(*([_trickle(d.port, connecting, partial, b"X-Slow: 1\r\n")
+                                         for _ in range(slowloris)]
+                                        + [_trickle(d.port, connecting, slow_body, b"a") for _ in range(slow_bodies)]))
                 await asyncio.sleep(0.3)
                 async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=10)) as session:
-                    burst = await asyncio.gather(*(webhook(session, n) for n in range(BURST)))
+                    answers = await asyncio.gather(*(webhook(session, n) for n in range(burst)))
                 bad = {name: _status(await _request(d.port, raw)) for name, (raw, _) in MALFORMED.items()}
                 cut_off = await slow
-                for _, writer in idle:
+                for _, writer in held:
                     writer.close()
-                return burst, bad, cut_off
+                return answers, bad, cut_off
 
-            burst, bad, cut_off = asyncio.run(attack())
-            inbound = [row for row in event_log(d, site) if row["phone"] == phone(0)]
+            answers, bad, cut_off = asyncio.run(attack())
+            recorded = [row["comment"] for row in event_log(d, site) if row["phone"] == phone(0)]
             assert d.stop() == 0
         finally:
             d.close()
-    assert burst == [(200, "text/xml; charset=utf-8")] * BURST
-    assert sorted(row["comment"] for row in inbound) == sorted(f"hello {n}" for n in range(BURST))  # each recorded
-    assert bad == {name: status for name, (_, status) in MALFORMED.items()}
-    assert all(closed for _, _, closed in cut_off)  # the slow ones were cut off by the deadlines
-    log = d.log.read_text()
-    assert "Traceback" not in log and " 500 " not in log
+    copies = collections.Counter(recorded)
+    figures = Figures(f"{idle} idle + {slowloris + slow_bodies} slow clients", sent=sum(s == 200 for s, _ in answers),
+                      lost=burst - len(copies), duplicated=sum(copies.values()) - len(copies), late=0,
+                      note=f"{burst} signed webhooks; malformed forms answered {sorted(set(bad.values()))}")
+    return HostileRun(figures, answers, recorded, bad, sum(closed for _, _, closed in cut_off), len(cut_off),
+                      d.log.read_text())
 
+
+def test_slow_and_idle_clients_do_not_stop_signed_twilio_webhooks_and_bad_forms_are_4xx(tmp_path):
+    result = run(tmp_path)
+    assert result.burst == [(200, "text/xml; charset=utf-8")] * BURST
+    assert sorted(result.recorded) == sorted(f"hello {n}" for n in range(BURST))  # each recorded, once
+    assert result.bad == {name: status for name, (_, status) in MALFORMED.items()}
+    assert result.cut_off == result.slow  # the slow ones were cut off by the deadlines
+    assert "Traceback" not in result.log and " 500 " not in result.log
