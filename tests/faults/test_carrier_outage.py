@@ -76,12 +76,21 @@ def run(tmp: Path, *, refusing: float = 2.5, silent: float = 3.0, contacts: int 
         tried, received = list(fake.tried), list(fake.received)
     copies = collections.Counter((r.to, r.body) for r in received)
     late = sum(SHORT in body for _, body in copies)
+    gaps = _gaps(tried, up, silent_from)
+    accepted = [(r.at, _kind(r.body)) for r in received if r.at >= up]
+    kinds = [kind for _, kind in accepted]
     figures = Figures(f"carrier outage {up - down:.0f} s (503, then timeouts)", sent=len(copies),
                       lost=expected - (len(copies) - late), duplicated=sum(copies.values()) - len(copies), late=late,
-                      note=f"{len([t for t in tried if t.at < up])} tries in the outage, {len(stale)} SMSSTALE "
-                           f"verification(s) ({short} texts), pace {RATE}/s")
-    return OutageRun(figures, _gaps(tried, up, silent_from), [(r.at, _kind(r.body)) for r in received if r.at >= up],
-                     stale, short_ids, len(tried), d.log.read_text())
+                      note=f"{len([t for t in tried if t.at < up])} tries in the outage, "
+                           f"{sum(gap < least - 0.1 for gap, least in gaps)} sooner than the backoff; on return at most "
+                           f"{windows([at for at, _ in accepted], 1.0)} texts in 1 s (pace {RATE}/s), the last alarm text "
+                           f"{_last(kinds, 'alarm') + 1}th of {len(kinds)}; {len(stale)} SMSSTALE verification "
+                           f"({short} texts)")
+    return OutageRun(figures, gaps, accepted, stale, short_ids, len(tried), d.log.read_text())
+
+
+def _last(kinds: list[str], kind: str) -> int:
+    return len(kinds) - 1 - kinds[::-1].index(kind)
 
 
 def _kind(body: str) -> str:
@@ -122,6 +131,6 @@ def test_a_carrier_outage_loses_nothing_backs_off_and_sends_alarms_first_at_the_
     kinds = [kind for _, kind in result.accepted]
     # alarm texts first: only those in flight or due sooner (backoff and a request timeout's worth at the pace)
     # go out ahead of the last one
-    last_alarm = len(kinds) - 1 - kinds[::-1].index("alarm")
+    last_alarm = _last(kinds, "alarm")
     assert last_alarm < kinds.count("alarm") + 8 + RATE * (BACKOFF_MAX + REQUEST_TIMEOUT), kinds
     assert result.log.count("Traceback") == 0

@@ -152,10 +152,15 @@ def run(tmp: Path, disk: Path, *, full_seconds: float = 1.0, webhooks: int = 5) 
         integrity = conn.execute("PRAGMA integrity_check").fetchall()
     figures = Figures(f"full disk {full_seconds:g} s", sent=len(copies), lost=9 - len(copies),
                       duplicated=sum(copies.values()) - len(copies), late=0,
-                      note=f"webhook answered {collections.Counter(s for s, _ in answers)} while full, then 200; "
-                           f"{log_while_full.count(FULL_LINE)} log line; integrity_check {integrity[0][0]}")
+                      note=f"while full: webhook {_counts(s for s, _ in answers)}, alarm {api}, readyz {readyz[0]}, "
+                           f"{log_while_full.count(FULL_LINE)} log line; then 200 without a restart, "
+                           f"integrity_check {integrity[0][0]}")
     return DiskRun(figures, [s for s, _ in answers], api, (readyz[0], readyz[1]), readyz_after, logged, integrity,
                    log_while_full, d.log.read_text())
+
+
+def _counts(statuses) -> str:
+    return ", ".join(f"{n}x {status}" for status, n in sorted(collections.Counter(statuses).items()))
 
 
 def test_a_full_disk_is_503_and_one_log_line_then_the_same_daemon_carries_on(tmp_path, small_disk):

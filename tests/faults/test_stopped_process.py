@@ -68,13 +68,15 @@ def _run(tmp, fake, stopped, contacts, alarms, rate) -> StopRun:
     finally:
         d.close()
     copies = collections.Counter(_text(r) for r in fake.received)
-    figures = Figures(f"SIGSTOP {stopped:g} s (lease {LEASE} s), SIGCONT", sent=len(copies),
-                      lost=committed - len(copies), duplicated=sum(copies.values()) - len(copies), late=0,
-                      note=f"{committed} texts at {rate:g}/s, one daemon (SQLite), Twilio (fake)")
     log = d.log.read_text()
     duplicated = collections.Counter({to: n - 1 for (to, _), n in copies.items() if n > 1})
-    return StopRun(figures, committed, sent_during_stop, stale, log, duplicated,
-                   collections.Counter(TIMED_OUT.findall(log)))
+    timed_out = collections.Counter(TIMED_OUT.findall(log))
+    figures = Figures(f"SIGSTOP {stopped:g} s (lease {LEASE} s), SIGCONT", sent=len(copies),
+                      lost=committed - len(copies), duplicated=sum(copies.values()) - len(copies), late=0,
+                      note=f"{committed} texts at {rate:g}/s; {timed_out.total()} calls in flight at the stop timed out "
+                           f"as it woke (Twilio had taken them) and went again; "
+                           f"{(duplicated - timed_out).total() or 'no'} other text(s) twice")
+    return StopRun(figures, committed, sent_during_stop, stale, log, duplicated, timed_out)
 
 
 def _text(received) -> tuple[str, str]:
