@@ -92,6 +92,13 @@ class Unauthorized(Refused):
     code = "UNAUTHORIZED"
 
 
+class StoreUnavailable(StoreError, Refused):
+    """The database does not answer; try again shortly."""
+
+    code = "STORE_UNAVAILABLE"
+    headers = {"Retry-After": "5"}
+
+
 class TokenRequired(Unauthorized):
     """An OAuth 2.0 access token is required (Authorization: Bearer ...; see POST /oauth/token)."""
 
@@ -225,7 +232,7 @@ class InvalidContact(Refused):
 HTTP_STATUS: dict[type[Refused], int] = {
     Refused: 400, Unauthorized: 401, Forbidden: 403, NotFound: 404, MethodNotAllowed: 405, RequestTimeout: 408,
     Conflict: 409, PayloadTooLarge: 413, UnsupportedMediaType: 415, ValidationFailed: 422, UnsupportedMethod: 422,
-    DeliveryFailed: 422, TooManyRequests: 429, Overloaded: 503,
+    DeliveryFailed: 422, TooManyRequests: 429, Overloaded: 503, StoreUnavailable: 503,
 }
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -61,9 +63,11 @@ class FakeTwilio:
     clock: object = None
     script: list[Answer] = field(default_factory=list)
     errors_for: dict[str, Answer] = field(default_factory=dict)  # by To number, every time
+    always: Answer | None = None  # while set, every create gets this answer (an outage, a slow API)
     lines: dict[str, str | None] = field(default_factory=dict)  # lookup: number -> line type, None = invalid
     auto_reports: tuple[str, ...] = ()  # statuses to call back with after each accepted message
     received: list[Received] = field(default_factory=list)
+    tried: list[Received] = field(default_factory=list)  # every create that passed auth, refused ones too
     lookups: list[str] = field(default_factory=list)
     refused: int = 0
     in_flight: int = 0
@@ -113,7 +117,9 @@ class FakeTwilio:
             self.refused += 1
             return self._error(401, 20003, "Authenticate")
         form = dict(await request.post())
-        answer = self.errors_for.get(form.get("To", "")) or (self.script.pop(0) if self.script else Answer())
+        self.tried.append(Received("", form, self._now()))
+        answer = (self.always or self.errors_for.get(form.get("To", ""))
+                  or (self.script.pop(0) if self.script else Answer()))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -231,3 +237,24 @@ def with_twilio(config, fake: FakeTwilio, *, public_url: str | None = None, **op
     """``config`` with the Twilio carrier pointed at ``fake``."""
     http = msgspec.structs.replace(config.http, public_url=public_url or config.http.public_url)
     return msgspec.structs.replace(config, http=http, carrier=twilio_carrier_config(fake, **options))
+
+
+@contextlib.contextmanager
+def fake_twilio_in_a_thread():
+    """The fake Twilio on its own event loop, so the test can drive a daemon with blocking calls."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="fake-twilio", daemon=True)
+    thread.start()
+
+    def call(coro, timeout: float = 20):
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
+    fake = FakeTwilio()
+    call(fake.start())
+    try:
+        yield fake, call
+    finally:
+        call(fake.stop())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

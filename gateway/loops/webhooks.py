@@ -27,7 +27,7 @@ import msgspec
 from gateway import codes
 from gateway.clock import Clock
 from gateway.config import Webhook, read_secret
-from gateway.errors import ConfigurationError
+from gateway.errors import ConfigurationError, StoreUnavailable
 from gateway.loops.backoff import retry_delay
 from gateway.daemon.metrics import Metrics
 from gateway.model import LogEntry
@@ -110,6 +110,8 @@ class WebhookDispatcher:
         while not self._stop.is_set():
             try:
                 tried = await self.run_once()
+            except StoreUnavailable:  # the store logged it once
+                tried = 0
             except Exception:
                 log.exception("webhooks: pass failed; retrying after the poll interval")
                 tried = 0

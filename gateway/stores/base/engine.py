@@ -27,7 +27,8 @@ class StoreEngine(abc.ABC):
 
     @abc.abstractmethod
     async def ping(self) -> bool:
-        """True when the store answers a trivial query."""
+        """True when the store answers a trivial query and takes a tiny write (a full disk fails it); raises
+        StoreUnavailable when it cannot write."""
 
     # The pipeline's read and write
     @abc.abstractmethod

@@ -17,6 +17,7 @@ from gateway.clock import Clock, isoformat
 from gateway.errors import StaleDecision, ConfigurationError
 from gateway.model import Decision, LogEntry, Notification
 from gateway.stores.groupcommit import GroupCommit
+from gateway.stores.sqlite.outage import WriteOutage
 from gateway.stores.records import (
     CommitResult, InboundView, alarm_from_row, contact_from_row, dispatch_from_row, interface_state_from_row,
     site_from_row, verification_from_row,
@@ -24,6 +25,9 @@ from gateway.stores.records import (
 from gateway.stores.sqlite.queries import (
     QUERIES, SQL_DIR, SYNC_QUERIES, _interface_state_params, _log_params, _notification_params, _t,
 )
+
+
+APPLICATION_ID = 0x47415445  # "GATE": marks the file as this gateway's store (``PRAGMA application_id``)
 
 
 def sqlite_path(url: str) -> Path:
@@ -47,6 +51,7 @@ class SQLiteEngine:
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._group: GroupCommit | None = None
+        self._outage = WriteOutage(self.path, self.clock)
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -62,7 +67,7 @@ class SQLiteEngine:
         self._writer = await self._connect()
         await self._writer.execute("PRAGMA journal_mode = WAL")
         await self.migrate()
-        self._group = GroupCommit(self._writer, self._write_lock)
+        self._group = GroupCommit(self._writer, self._write_lock, self._outage)
         self._reader = await self._connect()
 
     async def close(self) -> None:
@@ -75,13 +80,21 @@ class SQLiteEngine:
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         assert self._writer is not None, "store is not open"
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            changes = self._writer.total_changes
             try:
-                yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._writer
+                except BaseException:
+                    if self._writer.in_transaction:  # SQLite may have rolled back itself (a full disk)
+                        await self._writer.execute("ROLLBACK")
+                    raise
+                await self._writer.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._outage.check(exc)
                 raise
-            await self._writer.execute("COMMIT")
+            if self._writer.total_changes > changes:
+                self._outage.succeeded()
 
     @property
     def _read(self) -> aiosqlite.Connection:
@@ -109,7 +122,13 @@ class SQLiteEngine:
 
     async def ping(self) -> bool:
         async with self._read.execute("SELECT 1") as cur:
-            return (await cur.fetchone())[0] == 1
+            if (await cur.fetchone())[0] != 1:
+                return False
+        if not self._outage.recently_written(1.0):  # under load the last second's writes tell; else write one
+            # A one-page write (the file header's application id), which fails as soon as the file cannot grow.
+            await self._group.run(lambda conn: conn.execute(f"PRAGMA application_id = {APPLICATION_ID}"))
+            self._outage.succeeded()
+        return True
 
     # The pipeline's read and write
     async def inbound_view(self, phone: str, now: datetime) -> InboundView:
