@@ -17,6 +17,7 @@ MASK = "****"
 # Punctuation after the PIN ("STATUS 4821.", "Yes 4821!") is not part of the text.
 _AFTER_PIN = ".,;:!?"
 _PIN = re.compile(r"[0-9]{4,8}")
+_JOINS = frozenset(" ()-./:+")  # what joins the digit groups of one number (_CHAIN), but a tab: none look like it
 # A number: digit groups joined by separators. Its parts: the pieces between joins with a space in them.
 _CHAIN = re.compile(r"[0-9]+(?:[ \t()\-./:+]{1,3}[0-9]+)*")
 _PART = re.compile(r"[0-9]+(?:[()\-./:+]{1,3}[0-9]+)*")
@@ -44,7 +45,8 @@ class PinCheck(enum.Enum):
 
 def ascii_digits(text: str) -> str:
     """``text`` with every digit of any script (Arabic-Indic, fullwidth, superscript...) as an ASCII digit,
-    so a PIN set or typed on any keyboard is the same PIN, and is masked the same."""
+    and the characters that join digits into a number as their ASCII selves (fullwidth ``－``, no-break and
+    ideographic spaces...), so a PIN set or typed on any keyboard is the same PIN, and is masked the same."""
     return text if text.isascii() else "".join(map(_ascii_digit, text))
 
 
@@ -53,6 +55,8 @@ def _ascii_digit(char: str) -> str:
     if char.isascii():
         return char
     folded = unicodedata.normalize("NFKC", char)
+    if folded in _JOINS:
+        return folded
     values = [unicodedata.digit(c, None) for c in folded]
     if all(v is None for v in values):
         return char
