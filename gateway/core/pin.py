@@ -71,7 +71,9 @@ def normalized_pin(text: str) -> str | None:
 
 def split_pin(body: str) -> tuple[str, str | None]:
     """``("YES", "4821")`` for ``"YES 4821"``; ``(body, None)`` when no PIN-shaped last word. Digits come back
-    in ASCII."""
+    in ASCII, and the words with the PIN masked wherever else they spell it (``"STATUS 48 21 4821"`` gives
+    ``"STATUS ****"``): what reads them (the SMS interface, which echoes a site name and logs an unknown
+    command) cannot pass it on."""
     body = ascii_digits(body)
     # Scanned, not matched: a regular expression for "last word" backtracks over a long run of spaces
     # (1,600 of them took 18 ms of the event loop).
@@ -83,7 +85,8 @@ def split_pin(body: str) -> tuple[str, str | None]:
         start -= 1
     if not 4 <= end - start <= 8 or start and not body[start - 1].isspace():
         return body, None
-    return body[:start].strip(), body[start:end]
+    pin = body[start:end]
+    return _without(body[:start].strip(), pin), pin
 
 
 def masked(body: str, pin: str | None = None) -> str:
@@ -91,8 +94,12 @@ def masked(body: str, pin: str | None = None) -> str:
     everything PIN-shaped, replaced by ``****``; digits in ASCII."""
     body = ascii_digits(body)
     if pin:
-        body = _DIGIT_RUN.sub(lambda run: _mask_known(run[0], pin), body)
+        body = _without(body, pin)
     return _CHAIN.sub(lambda chain: _mask_chain(chain[0]), body)
+
+
+def _without(text: str, pin: str) -> str:
+    return _DIGIT_RUN.sub(lambda run: _mask_known(run[0], pin), text)
 
 
 def _mask_known(run: str, pin: str) -> str:
