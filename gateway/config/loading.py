@@ -17,8 +17,8 @@ from gateway.errors import InvalidPhoneNumber
 from gateway.mail import BACKENDS as MAIL_BACKENDS
 from gateway.core.phone import to_e164
 from gateway.core.templates import placeholders
-from gateway.config.yamlsource import (InvalidFile, LineMap, Path_, Problem, YamlSyntaxError, load_yaml, type_name,
-                                validation_problem)
+from gateway.config.validation import validation_problem
+from gateway.config.yamlsource import InvalidFile, LineMap, Path_, Problem, YamlSyntaxError, load_yaml, type_name
 
 DEFAULT_PATH = Path("config/gateway.yaml")
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
