@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The long versions of tests/fuzz/: every property with EXAMPLES examples (CI runs 100-400 each), new random
+# The long versions of tests/fuzz/: every property with EXAMPLES examples (CI runs 50-300 each), new random
 # examples on every run, then bench/schemathesis.sh (all of schemathesis' phases, SCHEMATHESIS_EXAMPLES per
 # operation). Prints the time of each test; a failure prints hypothesis' shrunk example and seed.
 #

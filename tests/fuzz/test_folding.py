@@ -31,7 +31,7 @@ ASCII_WORD = st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
                      max_size=10)
 
 
-@examples(300)
+@examples(150)
 @given(ANY_TEXT)
 def test_fold_never_raises_and_is_idempotent(text):
     folded = fold(text)
@@ -39,14 +39,14 @@ def test_fold_never_raises_and_is_idempotent(text):
     assert fold(folded) == folded
 
 
-@examples(200)
+@examples(100)
 @given(ASCII_WORD, PUNCTUATION, PUNCTUATION, WHITESPACE, WHITESPACE)
 def test_yes_matches_however_it_is_typed(word, before, after, lead, trail):
     """' Yes! ', 'yes', 'YES.' all fold to 'YES': case, surrounding whitespace and punctuation do not count."""
     assert fold(lead + before + word.swapcase() + after + trail) == word.upper()
 
 
-@examples(200)
+@examples(100)
 @given(st.lists(WORD, min_size=1, max_size=4), st.lists(WHITESPACE, min_size=3, max_size=3), PUNCTUATION, PUNCTUATION)
 def test_case_and_space_never_count_in_any_script(words, gaps, before, after):
     spaced = words[0] + "".join(g + w for g, w in zip(gaps, words[1:]))
@@ -60,7 +60,7 @@ def _canonical(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-@examples(300)
+@examples(150)
 @given(MARKED_WORD, PUNCTUATION, PUNCTUATION)
 def test_a_word_keeps_its_letters_and_marks(word, before, after):
     """Only what surrounds a word is stripped: a vowel sign or accent at its end is part of it."""
@@ -70,7 +70,7 @@ def test_a_word_keeps_its_letters_and_marks(word, before, after):
     assert fold(fold(word)) == fold(word) == fold(word.upper()) == fold(word.lower())
 
 
-@examples(200)
+@examples(100)
 @given(ANY_TEXT)
 def test_fold_is_trimmed_upper_case_with_single_spaces(text):
     folded = fold(text)
@@ -83,7 +83,7 @@ def test_fold_is_trimmed_upper_case_with_single_spaces(text):
         assert folded[0].isalnum() and folded[last].isalnum()
 
 
-@examples(200)
+@examples(100)
 @given(WORD, st.lists(WORD, max_size=3), ANY_TEXT)
 def test_a_keyword_matches_exactly_the_texts_that_fold_like_it(word, aliases, text):
     keyword = Keyword(word=word, aliases=tuple(aliases), code="SMSYES", reply=None, outcome="confirm")

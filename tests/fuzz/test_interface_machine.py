@@ -138,5 +138,5 @@ class InterfaceMachine(RuleBasedStateMachine):
                 assert self.logged_in_at and now < self.logged_in_at + timedelta(minutes=self.config.session_minutes)
 
 
-InterfaceMachine.TestCase.settings = settings(examples(150), stateful_step_count=40)
+InterfaceMachine.TestCase.settings = settings(examples(100), stateful_step_count=30)
 test_interface_rules = InterfaceMachine.TestCase

@@ -80,7 +80,7 @@ KNOWN = [PinCheck.VALID, PinCheck.DURESS, PinCheck.WRONG, PinCheck.SHED, PinChec
 UNKNOWN = [PinCheck.UNCHECKED, PinCheck.SHED, PinCheck.ABSENT]
 
 
-@examples(400)
+@examples(300)
 @given(commands(), st.booleans(), st.sampled_from([None, SESSION, PENDING]), st.data())
 def test_no_row_reply_or_remembered_command_spells_the_pin(case, known, state, data):
     body, pin = case

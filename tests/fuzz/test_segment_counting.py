@@ -83,14 +83,14 @@ TEXTS = st.one_of(st.text(GSM_CHARS, **LENGTHS), st.text(EXTENSION_HEAVY, **LENG
                   st.text(ANY_CHAR, max_size=220))
 
 
-@examples(400)
+@examples(200)
 @given(TEXTS)
 def test_segments_match_the_reference(text):
     got = count(text)
     assert (got.encoding, got.units, got.segments) == reference(text)
 
 
-@examples(200)
+@examples(100)
 @given(st.integers(0, 400), st.integers(0, 400), st.sampled_from(["a", "€", "é", "😀"]))
 def test_the_boundaries(n, m, char):
     """The limits themselves: 160/153 septets, 70/67 UCS-2 units, with a filler that costs 1 or 2 units."""

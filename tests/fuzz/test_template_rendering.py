@@ -29,7 +29,7 @@ def names(parts) -> set[str]:
     return {value for kind, value in parts if kind == "name"}
 
 
-@examples(300)
+@examples(150)
 @given(PARTS, st.data())
 def test_placeholders_found_are_the_placeholders_rendered(parts, data):
     template = written(parts)
@@ -41,14 +41,14 @@ def test_placeholders_found_are_the_placeholders_rendered(parts, data):
     assert render(template, values) == expected
 
 
-@examples(200)
+@examples(100)
 @given(PARTS, st.sets(NAME, max_size=8))
 def test_unknown_placeholders_are_reported(parts, allowed):
     template = written(parts)
     assert unknown_placeholders(template, allowed) == sorted(names(parts) - allowed)
 
 
-@examples(300)
+@examples(150)
 @given(st.text(st.one_of(st.sampled_from("{}!:.[]0 a_"), st.characters(exclude_categories=("Cs",))), max_size=30))
 def test_any_text_is_a_template_or_a_value_error(text):
     try:
@@ -63,7 +63,7 @@ def test_any_text_is_a_template_or_a_value_error(text):
     assert render(text, values) == render(text, {}) == text.format(**values)
 
 
-@examples(100)
+@examples(50)
 @given(PARTS, st.text(st.sampled_from("abc"), min_size=1, max_size=3))
 def test_the_keyword_file_names_each_unknown_placeholder(parts, suffix):
     """The loader reports every placeholder outside ALERT_PLACEHOLDERS on the template's line."""

@@ -25,7 +25,7 @@ ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     ("http: !!map x", "f.yaml:1: http: cannot read 'x' as !!map: expected a mapping node, but found scalar"),
     ("http:\n  <<: 5", "f.yaml:2: http: merge key (<<): expected a mapping or list of mappings for merging"),
     ("webhooks: &a [*a]", "f.yaml:1: webhooks[0]: a value may not contain itself (an alias inside its own anchor)"),
-    ("[" * 5000 + "]" * 5000, "f.yaml:1: YAML: nested too deeply"),
+    ("[" * 1000 + "]" * 1000, "f.yaml:1: YAML: nested too deeply"),
     (ALIAS_BOMB, "f.yaml:1: YAML: more than 100000 values once its aliases are expanded"),
     ('http: {public_url: "http://[::1"}', "f.yaml:1: http.public_url: 'http://[::1' is not an http:// or https:// URL"),
     ('http: {public_url: "http://host:port"}', "f.yaml:1: http.public_url: 'http://host:port' is not an http://"),

@@ -82,7 +82,7 @@ def yaml_documents(draw) -> str:
     return "\n".join(lines) + draw(st.sampled_from(["", "\n", "\n---\nx: 1\n", "\n...\n"]))
 
 
-@examples(300)
+@examples(150)
 @given(yaml_documents())
 def test_written_yaml(text):
     check_both(text)
@@ -96,7 +96,7 @@ VALUES = st.recursive(
     max_leaves=20)
 
 
-@examples(200)
+@examples(100)
 @given(VALUES, st.booleans())
 def test_dumped_values(value, flow_style):
     check_both(yaml.safe_dump(value, default_flow_style=flow_style, allow_unicode=True))
@@ -160,13 +160,13 @@ def edited(draw, shipped: str) -> str:
     return "\n".join(lines)
 
 
-@examples(150)
+@examples(75)
 @given(st.one_of(mutated(SHIPPED_KEYWORDS), edited(SHIPPED_KEYWORDS)))
 def test_keyword_file_mutations(text):
     clean_outcome(parse_keyword_table, KeywordFileError, text)
 
 
-@examples(150)
+@examples(75)
 @given(st.one_of(mutated(SHIPPED_CONFIG), edited(SHIPPED_CONFIG)))
 def test_config_file_mutations(text):
     config = clean_outcome(parse_config, ConfigFileError, text)
