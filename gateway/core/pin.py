@@ -17,7 +17,8 @@ MASK = "****"
 # Punctuation after the PIN ("STATUS 4821.", "Yes 4821!") is not part of the text.
 _AFTER_PIN = ".,;:!?"
 _PIN = re.compile(r"[0-9]{4,8}")
-_JOINS = frozenset(" ()-./:+")  # what joins the digit groups of one number (_CHAIN), but a tab: none look like it
+# _CHAIN's separators, which other keyboards' forms (fullwidth, no-break spaces) become; none normalises to a tab.
+_JOINS = frozenset(" ()-./:+")
 # A number: digit groups joined by separators. Its parts: the pieces between joins with a space in them.
 _CHAIN = re.compile(r"[0-9]+(?:[ \t()\-./:+]{1,3}[0-9]+)*")
 _PART = re.compile(r"[0-9]+(?:[()\-./:+]{1,3}[0-9]+)*")
