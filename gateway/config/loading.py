@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import msgspec
 import phonenumbers
@@ -16,8 +16,8 @@ from gateway.config.sections import EMAIL_BACKENDS, WEBHOOK_EVENTS, Config, Emai
 from gateway.errors import InvalidPhoneNumber
 from gateway.core.phone import to_e164
 from gateway.core.templates import placeholders
-from gateway.config.yamlsource import (InvalidFile, LineMap, Path_, Problem, YamlSyntaxError, load_yaml, type_name,
-                                validation_problem)
+from gateway.config.validation import validation_problem
+from gateway.config.yamlsource import InvalidFile, LineMap, Path_, Problem, YamlSyntaxError, load_yaml, type_name
 
 DEFAULT_PATH = Path("config/gateway.yaml")
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -73,7 +73,7 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
     def bad(path: Path_, message: str) -> None:
         problems.append(lines.problem(path, message))
 
-    url = urlsplit(config.http.public_url)
+    url = url_parts(config.http.public_url)
     if url.scheme not in ("http", "https") or not url.hostname:
         bad(("http", "public_url"), f"{config.http.public_url!r} is not an http:// or https:// URL")
     db = config.database.url
@@ -99,7 +99,7 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
     _check_welcome(config.welcome, bad)
     seen_urls = set()
     for i, hook in enumerate(config.webhooks):
-        if urlsplit(hook.url).scheme not in ("http", "https"):
+        if url_parts(hook.url).scheme not in ("http", "https"):
             bad(("webhooks", i, "url"), f"{hook.url!r} is not an http:// or https:// URL")
         elif hook.url in seen_urls:
             bad(("webhooks", i, "url"), "listed twice: the URL is the subscriber's key")
@@ -110,6 +110,16 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
             if event not in WEBHOOK_EVENTS:
                 bad(("webhooks", i, "events", j), f"{event!r} is not one of {', '.join(WEBHOOK_EVENTS)}")
     return sorted(problems, key=lambda p: p.line)
+
+
+def url_parts(url: str) -> SplitResult:
+    """``url``'s parts; none at all for what urlsplit refuses (``http://[::1``, ``http://host:abc``)."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.hostname, parts.port  # parsed lazily, and may refuse too
+        return parts
+    except ValueError:
+        return SplitResult("", "", "", "", "")
 
 
 def _check_email(email: Email, bad: Callable[[Path_, str], None]) -> None:
@@ -137,9 +147,9 @@ WELCOME_TEXT_PLACEHOLDERS = frozenset({"central_station", "first_name", "last_na
 
 
 def _check_welcome(welcome: Welcome, bad) -> None:
-    if welcome.logo_url is not None and urlsplit(welcome.logo_url).scheme not in ("https", "http", "data"):
+    if welcome.logo_url is not None and url_parts(welcome.logo_url).scheme not in ("https", "http", "data"):
         bad(("welcome", "logo_url"), f"{welcome.logo_url!r} is not an http(s):// or data: URL")
-    if welcome.video_url is not None and urlsplit(welcome.video_url).scheme not in ("https", "http"):
+    if welcome.video_url is not None and url_parts(welcome.video_url).scheme not in ("https", "http"):
         bad(("welcome", "video_url"), f"{welcome.video_url!r} is not an http:// or https:// URL")
     try:
         names = placeholders(welcome.text)

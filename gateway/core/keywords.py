@@ -17,16 +17,23 @@ def fold(text: str) -> str:
     """``text`` as keywords compare it: ``" Yes! "`` and ``"yes"`` both give ``"YES"``.
 
     Unicode-normalised, case-folded, stripped of surrounding whitespace and punctuation
-    (anything not a letter or digit), inner whitespace collapsed, upper case. A text
-    of nothing but punctuation keeps it, so ``"?"`` can be a keyword.
+    (anything not a letter or digit), inner whitespace collapsed, upper case. The marks
+    after a letter are part of it (Hindi ``"हाँ"`` keeps its vowel signs, so it is not ``"है"``).
+    A text of nothing but punctuation keeps it, so ``"?"`` can be a keyword.
     """
     text = unicodedata.normalize("NFKC", text).casefold()
     start, end = 0, len(text)
     while start < end and not text[start].isalnum():
         start += 1
-    while end > start and not text[end - 1].isalnum():
-        end -= 1
-    return " ".join((text[start:end] if start < end else text).split()).upper()
+    while end > start:
+        base = end - 1
+        while base > start and unicodedata.category(text[base]).startswith("M"):
+            base -= 1
+        if text[base].isalnum():
+            break
+        end = base
+    # Upper-casing can leave a letter decomposed ("ΐ" -> "Ϊ́" as three code points): normalise again.
+    return unicodedata.normalize("NFKC", " ".join((text[start:end] if start < end else text).split()).upper())
 
 
 @dataclass(frozen=True, slots=True)
