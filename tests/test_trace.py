@@ -316,6 +316,31 @@ async def test_a_contact_nothing_was_sent_to(cfg, client, contact):
     assert story["contacts"][0]["name"] == "John Doe" and story["contacts"][0]["site_name"] == "Main Office"
 
 
+async def test_a_group_contact_and_its_group(cfg, client, clock):
+    _, out, _ = await gateway(cfg, "group", "add", "--dealer", "12345", "--name", "Acme Retail")
+    group_id = out.split("\t")[0]
+    code, _, err = await gateway(cfg, "contact", "add", "--group", group_id, "--first-name", "Gina",
+                                 "--last-name", "Lee", "--phone", "+1 555 000 1111")
+    assert code == 0, err
+    code, lines, story = await trace(cfg, "+15550001111")
+    assert lines[1] == f"contact:   1 Gina Lee, group {group_id} Acme Retail; no auto-notify; number unknown; welcome none"
+    assert (story["contacts"][0]["group_id"], story["contacts"][0]["site_id"]) == (group_id, None)
+
+
+async def test_only_the_newest_texts_are_told(cfg, config, tw, clock):
+    from gateway.services.trace.number import TEXTS
+
+    for n in range(TEXTS):
+        await tw.text(inbound_url(config), STRANGER, f"text {n}")
+    code, lines, story = await trace(cfg, STRANGER)
+    assert story["older_left_out"] is False and len(story["steps"]) == TEXTS
+    await tw.text(inbound_url(config), STRANGER, f"text {TEXTS}")
+    code, lines, story = await trace(cfg, STRANGER)
+    bodies = [s["body"] for s in story["steps"] if s["type"] == "text_in"]
+    assert len(bodies) == TEXTS and bodies[0] == "text 1" and bodies[-1] == f"text {TEXTS}"
+    assert story["older_left_out"] is True and "(older texts and rows left out)" in lines
+
+
 # A verification's story, a site's last alarm
 
 @pytest.mark.parametrize("answer, response", [("YES", "confirmed"), ("NO", "cancelled")])

@@ -82,10 +82,13 @@ async def trace_number(store: Store, phone: str, now: datetime) -> NumberStory:
     interface = None if state is None else InterfaceLine(
         pin_failures=state.failures, locked_until=_ahead(state.locked_until, now),
         session_until=_ahead(state.session_expires_at, now), muted_until=_ahead(state.muted_until, now))
-    outbound = await store.outbound_texts(phone=phone, limit=TEXTS)
-    inbound = await store.inbound_texts(phone, TEXTS)
-    rows = await store.phone_log(phone, ROWS)
-    verifications = await store.verifications_for_phone(phone, VERIFICATIONS)
+    # One more than told of each, to know whether older ones were left out.
+    outbound = await store.outbound_texts(phone=phone, limit=TEXTS + 1)
+    inbound = await store.inbound_texts(phone, TEXTS + 1)
+    rows = await store.phone_log(phone, ROWS + 1)
+    verifications = await store.verifications_for_phone(phone, VERIFICATIONS + 1)
+    left_out = len(outbound) > TEXTS or len(inbound) > TEXTS or len(rows) > ROWS or len(verifications) > VERIFICATIONS
+    outbound, inbound, rows, verifications = outbound[-TEXTS:], inbound[-TEXTS:], rows[-ROWS:], verifications[:VERIFICATIONS]
     names: dict[str, str] = {}
     for v in verifications:
         if v.site_id not in names:
@@ -105,9 +108,7 @@ async def trace_number(store: Store, phone: str, now: datetime) -> NumberStory:
         answered_at=inbound[-1].received_at if inbound else None)
     return NumberStory(
         phone=phone, display=display(phone), known=known, contacts=contacts, lookup=lookup, opt_out=opt_out,
-        interface=interface, steps=steps, diagnosis=DiagnosisLine.of(diagnose_number(facts)),
-        older_left_out=len(outbound) == TEXTS or len(inbound) == TEXTS or len(rows) == ROWS
-        or len(verifications) == VERIFICATIONS)
+        interface=interface, steps=steps, diagnosis=DiagnosisLine.of(diagnose_number(facts)), older_left_out=left_out)
 
 
 async def _contact_line(store: Store, c: Contact) -> ContactLine:
