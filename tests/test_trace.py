@@ -370,6 +370,22 @@ async def test_every_text_of_a_verification_failed(cfg, tw, auth, client, site, 
     assert story["recipients"][0]["error"]["code"] == "21211"
 
 
+async def test_a_recipient_that_could_not_be_texted_at_all(cfg, tw, auth, client, store, site, contact, clock):
+    jane = await store.add_contact(Contact(id=0, site_id=site.id, first_name="Jane", last_name="Roe",
+                                           created_at=clock.now()))
+    resp = await client.post("/ext/v1/verifications", headers=auth, json={
+        "site_id": site.id, "contacts": [contact.id, jane.id], "method": "sms"})
+    assert resp.status == 200, await resp.text()
+    v = (await resp.json())["data"]
+    await deliver(client)
+    code, lines, story = await trace(cfg, "--verification", v["verification_id"])
+    assert f"recipient: {jane.id} Jane Roe (sms -): failed: no phone number" in lines
+    # No text was queued for her, so the row saying so is the story's only word on it.
+    assert any(line.endswith("log  SMSFAIL  Jane Roe: sms to Jane Roe: no phone number") for line in lines)
+    assert lines[-1].startswith("diagnosis: waiting for an answer until ") and lines[-1].endswith(
+        "UTC (2 recipients: 1 sent, 1 failed)")
+
+
 async def test_a_verification_nobody_answered(cfg, client, tw, auth, site, contact, clock):
     v = await alarm_delivered(client, auth, site, tw, clock, ("delivered", None))
     clock.advance(301)

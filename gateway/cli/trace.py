@@ -160,7 +160,8 @@ class Printer:
             self.alarm(s.alarm)
         for r in s.recipients:
             answer = f", answered {r.response} {_t(r.responded_at)}" if r.response else ""
-            error = f": {r.error.code} {r.error.title}".replace(":  ", ": ") if r.error else ""
+            error = "" if r.error is None else f": {r.error.code} {r.error.title}" if r.error.code \
+                else f": {_one_line(r.error.meaning)}"
             print(f"recipient: {r.contact_id} {r.name} ({r.channel} {r.address or '-'}): {self.state(r.status)}"
                   f"{error}{answer}")
         names = {r.contact_id: r.name for r in s.recipients}
