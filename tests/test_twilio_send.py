@@ -178,6 +178,7 @@ async def test_a_failed_delivery_is_recorded_and_logged_once(client, app, config
     assert recipient.status == "failed"
     failures = [r for r in await event_log(client, auth, site.id) if r["code"] == "SMSFAIL"]
     assert len(failures) == 1 and failures[0]["details"]["error_code"] == "30003"
+    assert failures[0]["details"]["outbox_id"] == row["id"]
 
 
 async def test_a_report_that_overtakes_the_send_is_not_lost(client, app, config, tw, auth, site, contact):

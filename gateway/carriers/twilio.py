@@ -205,4 +205,5 @@ class TwilioCarrier(Carrier):
         return [LogEntry(code=codes.SEND_FAILED, at=report.at, site_id=item.site_id, contact_id=item.contact_id,
                          phone=item.to_phone, verification_id=item.verification_id,
                          comment=f"Twilio reported the text {report.status}{error} (outbox {item.id}, {item.kind})",
-                         details={"error_code": report.error_code, "carrier_message_id": report.carrier_message_id})]
+                         details={"error_code": report.error_code, "carrier_message_id": report.carrier_message_id,
+                                  "outbox_id": item.id})]

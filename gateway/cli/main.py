@@ -13,7 +13,7 @@ from gateway.errors import ConfigurationError, GatewayError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from gateway.cli import admin, live
+    from gateway.cli import admin, live, trace
 
     # What every subcommand takes, given to each as a parent parser.
     common = argparse.ArgumentParser(add_help=False)
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=admin.check)
     p = sub.add_parser("migrate", parents=[common], help="create or upgrade the database schema")
     p.set_defaults(run=admin.migrate)
-    for register in (admin.register, live.register):
+    for register in (admin.register, live.register, trace.register):
         register(sub, common)
     return parser
 

@@ -243,7 +243,8 @@ class OutboxSender:
         entry = LogEntry(code=code, at=self.clock.now(), site_id=item.site_id, contact_id=item.contact_id,
                          phone=item.to_phone, verification_id=item.verification_id,
                          comment=f"{error} (outbox {item.id}, {item.kind})",
-                         details={"error_code": error_code, "attempts": item.attempts} if error_code else None)
+                         details={"outbox_id": item.id, **({"error_code": error_code, "attempts": item.attempts}
+                                                           if error_code else {})})
         await self.store.outbound_failed(item, status, error_code, error, self.clock.now(), [entry])
         self.metrics.logged([entry])
         log.error("outbox %d to %s %s: %s", item.id, item.to_phone, status, error)

@@ -13,7 +13,8 @@ from gateway.stores.base.partner import PartnerStore
 from gateway.stores.base.phones import PhoneStore
 from gateway.stores.base.sites import SiteStore
 from gateway.stores.records import (
-    CommitResult, DeliveryResult, FailedText, InboundView, OAuthClient, OutboxItem, TokenGrant, WebhookDelivery, Welcome,
+    CarrierReport, CommitResult, DeliveryResult, FailedText, InboundText, InboundView, OAuthClient, OptOutState,
+    OutboundText, OutboxItem, TokenGrant, WebhookDelivery, Welcome,
 )
 
 
@@ -22,6 +23,7 @@ class Store(StoreEngine, SiteStore, OutboxStore, EventStore, PartnerStore, Phone
 
 
 __all__ = [
-    "CommitResult", "DeliveryResult", "EventStore", "FailedText", "InboundView", "OAuthClient", "OutboxItem", "OutboxStore",
-    "PartnerStore", "PhoneStore", "SiteStore", "Store", "StoreEngine", "TokenGrant", "WebhookDelivery", "Welcome",
+    "CarrierReport", "CommitResult", "DeliveryResult", "EventStore", "FailedText", "InboundText", "InboundView",
+    "OAuthClient", "OptOutState", "OutboundText", "OutboxItem", "OutboxStore", "PartnerStore", "PhoneStore", "SiteStore",
+    "Store", "StoreEngine", "TokenGrant", "WebhookDelivery", "Welcome",
 ]

@@ -34,6 +34,15 @@ class EventStore(abc.ABC):
     async def dispatch_log(self, site_id: str, dispatch_id: str, limit: int) -> list[LogRow]:
         """The site's rows about one Dispatch SMS (its texts and the replies in its window), oldest first."""
 
+    @abc.abstractmethod
+    async def phone_log(self, phone: str, limit: int) -> list[LogRow]:
+        """The newest ``limit`` rows about ``phone`` (any site, or none), oldest first."""
+
+    @abc.abstractmethod
+    async def alarm_log(self, site_id: str, event_id: str, limit: int) -> list[LogRow]:
+        """The site's rows about one alarm event (the alarm, what it opened or why it opened nothing), oldest
+        first."""
+
     # Webhook deliveries
     @abc.abstractmethod
     async def fan_out_webhook_events(

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.model import Decision, DeliveryReport, Dispatch, LogEntry, Verification
-from gateway.stores.records import DeliveryResult, FailedText, OutboxItem
+from gateway.stores.records import DeliveryResult, FailedText, InboundText, OutboundText, OutboxItem
 
 
 class OutboxStore(abc.ABC):
@@ -90,6 +90,27 @@ class OutboxStore(abc.ABC):
     @abc.abstractmethod
     async def last_failed_texts(self, site_id: str) -> dict[int, FailedText]:
         """For each contact of the site that has one, its newest text (SMS) that failed or was undelivered."""
+
+    # What happened to a number, or to one verification (gateway trace)
+    @abc.abstractmethod
+    async def outbound_texts(self, *, phone: str | None = None, verification_id: str | None = None,
+                             limit: int) -> list[OutboundText]:
+        """The newest ``limit`` texts (SMS) to ``phone``, or the messages (SMS and email) of
+        ``verification_id``, oldest first, each with its carrier's reports."""
+
+    @abc.abstractmethod
+    async def inbound_texts(self, phone: str, limit: int) -> list[InboundText]:
+        """The newest ``limit`` texts from ``phone``, oldest first."""
+
+    @abc.abstractmethod
+    async def verifications_for_phone(self, phone: str, limit: int) -> list[Verification]:
+        """The newest ``limit`` verifications texted to ``phone``, newest first, with their recipients and
+        responder's name."""
+
+    @abc.abstractmethod
+    async def site_verifications(self, site_id: str, limit: int) -> list[Verification]:
+        """The site's newest ``limit`` verifications (notices too), newest first, with their recipients and
+        responder's name."""
 
     # Dispatch SMS
     @abc.abstractmethod

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from gateway.model import LogEntry, PhoneLookup
+from gateway.stores.records import OptOutState
 
 
 class PhoneStore(abc.ABC):
@@ -16,6 +17,10 @@ class PhoneStore(abc.ABC):
     @abc.abstractmethod
     async def opted_out(self, phone: str) -> bool:
         """True when ``phone`` asked (STOP) not to be texted and has not asked back in (START)."""
+
+    @abc.abstractmethod
+    async def opt_out_state(self, phone: str) -> OptOutState | None:
+        """The number's last opt-out change (None: it never opted out)."""
 
     @abc.abstractmethod
     async def set_opt_out(self, phone: str, opted_out: bool, source: str, now: datetime,

@@ -39,6 +39,10 @@ class SiteStore(abc.ABC):
     @abc.abstractmethod
     async def get_alarm_event(self, event_id: str) -> AlarmEvent | None: ...
 
+    @abc.abstractmethod
+    async def last_alarm_event(self, site_id: str) -> AlarmEvent | None:
+        """The newest alarm event the site received."""
+
     # SMS interface: site groups, PINs, per-number state, sites on test
     @abc.abstractmethod
     async def add_site_group(self, group: SiteGroup) -> SiteGroup: ...

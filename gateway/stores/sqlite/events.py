@@ -38,6 +38,13 @@ class SQLiteEvents(SQLiteEngine):
         return [log_row_from_row(r) async for r in QUERIES.dispatch_log(
             self._read, site_id=site_id, dispatch_id=dispatch_id, limit=limit)]
 
+    async def phone_log(self, phone: str, limit: int) -> list[LogRow]:
+        return [log_row_from_row(r) async for r in QUERIES.phone_log(self._read, phone=phone, limit=limit)]
+
+    async def alarm_log(self, site_id: str, event_id: str, limit: int) -> list[LogRow]:
+        return [log_row_from_row(r) async for r in QUERIES.alarm_log(
+            self._read, site_id=site_id, event_id=event_id, limit=limit)]
+
     # Webhook deliveries
     async def fan_out_webhook_events(
         self, now: datetime, subscribers_for: Callable[[str, datetime], Sequence[str]], limit: int

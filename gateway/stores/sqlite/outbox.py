@@ -14,8 +14,8 @@ import msgspec
 from gateway.clock import parse_isoformat
 from gateway.model import Decision, DeliveryReport, Dispatch, LogEntry, Verification
 from gateway.stores.records import (
-    DeliveryResult, FailedText, OutboxItem, dispatch_from_row, failed_text_from_row, outbox_item_from_row,
-    verification_from_row,
+    DeliveryResult, FailedText, InboundText, OutboundText, OutboxItem, dispatch_from_row, failed_text_from_row,
+    inbound_text_from_row, outbound_text_from_row, outbox_item_from_row, verification_from_row,
 )
 from gateway.stores.sqlite.engine import SQLiteEngine
 from gateway.stores.sqlite.queries import QUERIES, SYNC_QUERIES, _log_params, _recipient_failed, _t
@@ -37,7 +37,10 @@ class SQLiteOutbox(SQLiteEngine):
         return verification_from_row(row, recipients)
 
     async def verifications_since(self, since: datetime, limit: int) -> list[Verification]:
-        rows = [r async for r in QUERIES.verifications_since(self._read, since=_t(since), limit=limit)]
+        return await self._with_recipients(
+            [r async for r in QUERIES.verifications_since(self._read, since=_t(since), limit=limit)])
+
+    async def _with_recipients(self, rows: list) -> list[Verification]:
         recipients: dict[str, list] = {r["id"]: [] for r in rows}
         if rows:
             async for x in QUERIES.recipients_of_verifications(self._read, ids=json.dumps(list(recipients))):
@@ -135,6 +138,34 @@ class SQLiteOutbox(SQLiteEngine):
     async def last_failed_texts(self, site_id: str) -> dict[int, FailedText]:
         return {r["contact_id"]: failed_text_from_row(r)
                 async for r in QUERIES.last_failed_texts(self._read, site_id=site_id)}
+
+    # What happened to a number, or to one verification (gateway trace)
+    async def outbound_texts(self, *, phone: str | None = None, verification_id: str | None = None,
+                             limit: int) -> list[OutboundText]:
+        if (phone is None) == (verification_id is None):
+            raise ValueError("outbound_texts: give phone or verification_id")
+        if phone is not None:
+            rows = [r async for r in QUERIES.outbound_texts_to_phone(self._read, phone=phone, limit=limit)]
+        else:
+            rows = [r async for r in QUERIES.outbound_of_verification(
+                self._read, verification_id=verification_id, limit=limit)]
+        reports: dict[int, list] = {r["id"]: [] for r in rows}
+        if rows:
+            async for x in QUERIES.carrier_reports_of_outbound(self._read, ids=json.dumps(list(reports))):
+                reports[x["outbound_id"]].append(x)
+        return [outbound_text_from_row(r, reports[r["id"]]) for r in rows]
+
+    async def inbound_texts(self, phone: str, limit: int) -> list[InboundText]:
+        return [inbound_text_from_row(r)
+                async for r in QUERIES.inbound_texts_from_phone(self._read, phone=phone, limit=limit)]
+
+    async def verifications_for_phone(self, phone: str, limit: int) -> list[Verification]:
+        return await self._with_recipients(
+            [r async for r in QUERIES.verifications_for_phone(self._read, phone=phone, limit=limit)])
+
+    async def site_verifications(self, site_id: str, limit: int) -> list[Verification]:
+        return await self._with_recipients(
+            [r async for r in QUERIES.site_verifications(self._read, site_id=site_id, limit=limit)])
 
     # Dispatch SMS
     async def get_dispatch(self, dispatch_id: str) -> Dispatch | None:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from gateway.clock import parse_isoformat
 from gateway.model import LogEntry, PhoneLookup
+from gateway.stores.records import OptOutState
 from gateway.stores.sqlite.engine import SQLiteEngine
 from gateway.stores.sqlite.queries import QUERIES, _t
 
@@ -18,6 +19,13 @@ class SQLitePhones(SQLiteEngine):
     async def opted_out(self, phone: str) -> bool:
         row = await QUERIES.get_opt_out(self._read, phone=phone)
         return bool(row and row["opted_out"])
+
+    async def opt_out_state(self, phone: str) -> OptOutState | None:
+        row = await QUERIES.get_opt_out(self._read, phone=phone)
+        if row is None:
+            return None
+        return OptOutState(phone=row["phone"], opted_out=bool(row["opted_out"]), source=row["source"],
+                           changed_at=parse_isoformat(row["changed_at"]))
 
     async def set_opt_out(self, phone: str, opted_out: bool, source: str, now: datetime,
                           log: Sequence[LogEntry]) -> bool:

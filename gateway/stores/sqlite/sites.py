@@ -55,6 +55,10 @@ class SQLiteSites(SQLiteEngine):
         row = await QUERIES.get_alarm_event(self._read, id=event_id)
         return alarm_from_row(row) if row else None
 
+    async def last_alarm_event(self, site_id: str) -> AlarmEvent | None:
+        row = await QUERIES.get_last_alarm_event(self._read, site_id=site_id)
+        return alarm_from_row(row) if row else None
+
     # SMS interface: site groups, PINs, per-number state, sites on test
     async def add_site_group(self, group: SiteGroup) -> SiteGroup:
         async with self._transaction() as conn:

@@ -518,3 +518,47 @@ JOIN outbound_messages o ON o.id = (SELECT max(id) FROM outbound_messages
                                    WHERE contact_id = c.id AND status IN ('failed', 'undelivered')
                                      AND channel = 'sms')
 WHERE c.site_id = :site_id;
+
+-- gateway trace: what happened to a number, a verification, a site's last alarm
+
+-- name: outbound_texts_to_phone
+-- The newest :limit texts to the number, oldest first.
+SELECT * FROM (SELECT * FROM outbound_messages WHERE to_phone = :phone AND channel = 'sms' ORDER BY id DESC LIMIT :limit)
+ORDER BY id;
+
+-- name: outbound_of_verification
+SELECT * FROM outbound_messages WHERE verification_id = :verification_id ORDER BY id LIMIT :limit;
+
+-- name: carrier_reports_of_outbound
+-- Every report the carrier sent on these messages, oldest first (by arrival, then by how far it went).
+SELECT o.id AS outbound_id, d.status, d.error_code, d.received_at
+FROM outbound_messages o
+JOIN delivery_statuses d ON d.carrier = o.carrier AND d.carrier_message_id = o.carrier_message_id
+WHERE o.id IN (SELECT value FROM json_each(:ids))
+ORDER BY o.id, d.received_at, d.rowid;
+
+-- name: inbound_texts_from_phone
+SELECT * FROM (SELECT * FROM inbound_messages WHERE from_phone = :phone ORDER BY id DESC LIMIT :limit) ORDER BY id;
+
+-- name: verifications_for_phone
+SELECT v.*, trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
+FROM verifications v LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE v.id IN (SELECT verification_id FROM verification_recipients WHERE phone = :phone AND channel = 'sms')
+ORDER BY v.created_at DESC, v.id DESC
+LIMIT :limit;
+
+-- name: site_verifications
+SELECT v.*, trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
+FROM verifications v LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE v.site_id = :site_id
+ORDER BY v.created_at DESC, v.id DESC
+LIMIT :limit;
+
+-- name: phone_log
+SELECT * FROM (SELECT * FROM event_log WHERE phone = :phone ORDER BY id DESC LIMIT :limit) ORDER BY id;
+
+-- name: alarm_log
+SELECT * FROM event_log WHERE site_id = :site_id AND event_id = :event_id ORDER BY id LIMIT :limit;
+
+-- name: get_last_alarm_event^
+SELECT * FROM alarm_events WHERE site_id = :site_id ORDER BY received_at DESC, rowid DESC LIMIT 1;
