@@ -5,16 +5,12 @@ Without promtool the promtool tests skip locally and fail under CI=true, where .
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import os
 import re
 import shutil
 import signal
 import subprocess
-import threading
-import time
 
 import pytest
 import yaml
@@ -22,8 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway import codes
 from tests.conftest import ROOT, free_port
-from tests.daemon import Daemon
-from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, TWILIO_NUMBER, Answer, FakeTwilio
+from tests.daemon import Daemon, wait_for
+from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, TWILIO_NUMBER, Answer, fake_twilio_in_a_thread
 
 MONITORING = ROOT / "monitoring"
 ALERTS = MONITORING / "alerts.yml"
@@ -160,37 +156,6 @@ def test_every_dashboard_query_is_promql_that_promtool_parses(promtool, tmp_path
 
 
 # --- a real daemon after real traffic ----------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def fake_twilio_in_a_thread():
-    """The fake Twilio on its own event loop, so the test can drive a daemon with blocking calls."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="fake-twilio", daemon=True)
-    thread.start()
-
-    def call(coro, timeout: float = 20):
-        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
-
-    fake = FakeTwilio()
-    call(fake.start())
-    try:
-        yield fake, call
-    finally:
-        call(fake.stop())
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
-
-
-def wait_for(predicate, what: str, seconds: float = 20.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"not in {seconds:.0f} s: {what}")
-
 
 @pytest.fixture(scope="module")
 def exposition(tmp_path_factory) -> str:
