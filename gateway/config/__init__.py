@@ -11,7 +11,7 @@ carrier's, ``loading`` finds, reads and checks the file, ``secrets`` resolves a 
 from __future__ import annotations
 
 from gateway.config.base import Positive, PositiveFloat
-from gateway.config.carrier import Carrier, Twilio
+from gateway.config.carrier import Carrier, Loopback, Twilio
 from gateway.config.loading import (DEFAULT_PATH, LOG_LEVELS, WELCOME_TEXT_PLACEHOLDERS, ConfigFileError, load_config,
                                     parse_config)
 from gateway.config.secrets import read_secret
@@ -22,6 +22,6 @@ __all__ = [
     "DEFAULT_PATH", "LOG_LEVELS", "WEBHOOK_EVENTS", "WELCOME_TEXT_PLACEHOLDERS",
     "Api", "Carrier", "Config", "Console", "ConfigFileError", "CredentialChecks", "Database", "Email", "Http",
     "Interface", "InterfaceCodes",
-    "Logging", "Outbox", "Phone", "Positive", "PositiveFloat", "Twilio", "Verifications", "Webhook", "Welcome",
+    "Logging", "Loopback", "Outbox", "Phone", "Positive", "PositiveFloat", "Twilio", "Verifications", "Webhook", "Welcome",
     "load_config", "parse_config", "read_secret",
 ]

@@ -224,6 +224,13 @@ class Config(Section, dict=True):
     source = None
 
     @property
+    def own_numbers(self) -> list[str]:
+        """The gateway's own numbers, where texts to it arrive: the default sender and the senders with a pace
+        of their own."""
+        senders = self.carrier.twilio.max_per_second_by_sender if self.carrier.twilio else {}
+        return list(dict.fromkeys([self.carrier.from_number, *senders]))
+
+    @property
     def folder(self) -> Path:
         """The config file's folder (the working directory for built-in defaults)."""
         return Path(self.source).parent if self.source is not None else Path(".")

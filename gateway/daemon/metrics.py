@@ -13,6 +13,8 @@ class Metrics:
         r = self.registry
         self.inbound = Counter("gateway_inbound_messages", "Inbound texts by carrier and outcome.",
                                ["carrier", "outcome"], registry=r)
+        self.inbound_recovered = Counter("gateway_inbound_recovered", "Inbound texts the carrier took while the "
+                                         "gateway could not, recovered from it and run late.", ["carrier"], registry=r)
         self.outbound = Counter("gateway_outbound_messages", "Outbound send attempts by carrier and outcome.",
                                 ["carrier", "outcome"], registry=r)
         self.outbound_segments = Counter("gateway_outbound_segments", "SMS segments handed to the carrier.",

@@ -18,6 +18,7 @@ from gateway.carriers import CarrierServices, create_carrier
 from gateway.clock import Clock
 from gateway.config import Config
 from gateway.loops.expiry import VerificationExpiry
+from gateway.loops.recovery import InboundRecovery
 from gateway.services.inbound import InboundService
 from gateway.services.keyword_holder import KeywordFile
 from gateway.daemon.metrics import Metrics
@@ -39,7 +40,7 @@ from gateway.web.appkeys import (
     ALARMS, API_KEYS, CARRIER, CLOCK, CONFIG, EXPIRY, INBOUND, KEYWORDS, MAILER, MAX_BODY, METRICS, SENDER, STORE,
     VERIFICATIONS, WEBHOOKS,
 )
-from gateway.web.appkeys import PARTNER_AUTH, RESPONSE_LINKS, SITES, WELCOME
+from gateway.web.appkeys import PARTNER_AUTH, RECOVERY, RESPONSE_LINKS, SITES, WELCOME
 from gateway.web.middleware import trace_and_errors
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app[ALARMS] = AlarmService(store, keywords, clock, metrics, config.carrier.from_number, sender.wake)
     app[EXPIRY] = VerificationExpiry(store, keywords, clock, metrics, config.verifications.expiry_poll_seconds,
                                      config.interface.codes.test_end)
+    app[RECOVERY] = InboundRecovery(store, carrier, inbound, clock, metrics, config.own_numbers, sender.wake,
+                                    config.outbox.poll_seconds)
     app[API_KEYS] = ApiKeyAuth(store, file_keys=load_keys_file(config.resolve(config.api.keys_file))
                                if config.api.keys_file else None, clock=clock, checks=checks)
     clients_file = config.api.oauth_clients_file
@@ -102,6 +105,7 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app.cleanup_ctx.append(_operator_key)
     app.cleanup_ctx.append(_carrier)
     app.cleanup_ctx.append(_mailer)
+    app.cleanup_ctx.append(functools.partial(_recovery_loop, run_loop=run_loops))
     if run_loops:
         app.cleanup_ctx.append(_sender_loop)
         app.cleanup_ctx.append(_expiry_loop)
@@ -165,6 +169,19 @@ async def _expiry_loop(app: web.Application) -> AsyncIterator[None]:
     yield
     stop.set()
     await task
+
+
+async def _recovery_loop(app: web.Application, *, run_loop: bool) -> AsyncIterator[None]:
+    """What the first pass asks from is read before the listener opens (tests then call ``run_once``)."""
+    recovery = app[RECOVERY]
+    await recovery.start()
+    stop = asyncio.Event()
+    task = asyncio.create_task(recovery.run(stop), name="inbound-recovery") if run_loop else None
+    yield
+    stop.set()
+    if task is not None:
+        await _drain(task, app[CONFIG].outbox.drain_seconds, "recovery: a pass still running after %.0fs; "
+                     "what it did not run is asked for again at the next start")
 
 
 async def _webhook_loop(app: web.Application, *, run_loop: bool) -> AsyncIterator[None]:
