@@ -97,7 +97,7 @@ class LogRow(LogEntry, frozen=True, kw_only=True):
     id: int
 
 
-MessageKind = Literal["verification", "reply", "dispatch", "notice", "welcome"]
+MessageKind = Literal["verification", "reply", "dispatch", "notice", "welcome", "canary"]
 Channel = Literal["sms", "email"]
 RecipientStatus = Literal["pending", "sent", "delivered", "failed"]
 VerificationStatus = Literal["pending", "sent", "delivered", "failed", "responded", "expired"]

@@ -5,7 +5,8 @@ and the benchmarks use) and replies go back in the JSON answer, as Twilio's woul
 Outbox sends are recorded durably and read back through ``GET /carriers/loopback/outbox``.
 Like Django's locmem mail backend: the fake ships in the package, and tests look at what it holds.
 A text posted with ``"missed": true`` is kept on the carrier's side and not delivered, as if the gateway
-had been down; recovery (gateway/loops/recovery.py) reads it back.
+had been down; recovery (gateway/loops/recovery.py) reads it back. A text the gateway sends to one of its own
+numbers comes back in as an inbound text, as on a real network: the canary's way round.
 Twilio's test numbers (``TEST_NUMBERS``) are refused with the error Twilio's test credentials give
 them, so a send error can be tried (in the console, say) without a carrier account.
 """
@@ -80,7 +81,17 @@ class LoopbackCarrier(Carrier):
             raise CarrierError(f"loopback refused {item.to_phone} (a Twilio test number) with error {code}: "
                                f"{explain(code).title}", retryable=False, code=code)
         row_id = await self.services.store.record_loopback(item, self.services.clock.now())
+        if item.to_phone in self.services.config.own_numbers:
+            await self._loop_back(item, row_id)
         return f"LB{row_id:010d}"
+
+    async def _loop_back(self, item: OutboxItem, row_id: int) -> None:
+        try:
+            await self.services.inbound.receive(
+                carrier=self.name, carrier_message_id=f"LBIN{row_id:010d}", to_phone=item.to_phone, body=item.body,
+                from_phone=item.from_phone or self.services.config.carrier.from_number)
+        except Exception:  # the send itself went through: what the gateway does with its inbound is another matter
+            log.exception("loopback: the text to our own number %s did not come back in", item.to_phone)
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post("/inbound", self.inbound), web.get("/outbox", self.outbox)]

@@ -8,7 +8,8 @@ from gateway import codes
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, *, canary: bool = False) -> None:
+        """``canary``: one is configured, so its series exist (from 0) for the canary alerts to read."""
         self.registry = CollectorRegistry()
         r = self.registry
         self.inbound = Counter("gateway_inbound_messages", "Inbound texts by carrier and outcome.",
@@ -56,6 +57,11 @@ class Metrics:
                                           "When the carrier last accepted a message.", ["carrier"], registry=r)
         self.keyword_reload_rejected = Gauge("gateway_keyword_reload_rejected_timestamp_seconds",
                                              "When a keywords.yaml reload was last rejected (0: never).", registry=r)
+        self.canary_round_trip = Histogram(
+            "gateway_canary_round_trip_seconds", "Time from a canary text queued to its return as an inbound text.",
+            buckets=(1, 2, 5, 10, 20, 30, 60, 120, 300, 600), registry=r if canary else None)
+        self.canary_missed = Counter("gateway_canary_missed", "Canary texts that did not come back in time.",
+                                     registry=r if canary else None)
 
     def logged(self, entries) -> None:
         for entry in entries:

@@ -1,7 +1,8 @@
 """Receiving one text: gather what the store knows, let the pipeline decide, commit, answer.
 
 A text recovered from the carrier after the gateway missed it (gateway/loops/recovery.py) takes the same
-way, decided as of now; having no webhook to answer, its replies wait in the outbox.
+way, decided as of now; having no webhook to answer, its replies wait in the outbox. The canary's own text
+(gateway/loops/canary.py) is recorded and handed to the canary: it never reaches the pipeline.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -18,10 +20,11 @@ from gateway.clock import Clock
 from gateway.config import CredentialChecks, Interface, Verifications
 from gateway.errors import ChecksShed, InvalidPhoneNumber, StaleDecision, ValidationFailed
 from gateway.auth.hashes import verify_secret_async
+from gateway.core.canary import canary_token
 from gateway.core.keywords import KeywordTable
 from gateway.services.ordering import KeyedLocks
 from gateway.daemon.metrics import Metrics
-from gateway.model import PRIORITY_REPLY, Contact, InboundMessage, InterfaceState, OutboundMessage
+from gateway.model import PRIORITY_REPLY, Contact, Decision, InboundMessage, InterfaceState, OutboundMessage
 from gateway.core.phone import to_e164
 from gateway.core.pin import PinCheck, masked, split_pin
 from gateway.core.interface import Access
@@ -29,6 +32,9 @@ from gateway.core.interface.auth import event_sites
 from gateway.core.interface.shown import hidden_codes
 from gateway.core.pipeline import Sender, Text, decide_inbound
 from gateway.stores import Store
+
+if TYPE_CHECKING:
+    from gateway.loops.canary import CanaryWatch
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +51,8 @@ class InboundResult(msgspec.Struct, frozen=True):
 class InboundService:
     def __init__(self, store: Store, table: Callable[[], KeywordTable], clock: Clock, metrics: Metrics,
                  default_region: str, interface: Interface, verifications: Verifications,
-                 locks: KeyedLocks | None = None, checks: CheckAdmission | None = None) -> None:
+                 locks: KeyedLocks | None = None, checks: CheckAdmission | None = None,
+                 canary: CanaryWatch | None = None) -> None:
         self.store = store
         self.table = table
         self.clock = clock
@@ -55,6 +62,7 @@ class InboundService:
         self.verifications = verifications
         self.locks = locks or KeyedLocks()
         self.checks = checks or CheckAdmission(CredentialChecks(), clock, metrics)
+        self.canary = canary
 
     def normalize(self, phone: str) -> str:
         try:
@@ -82,6 +90,9 @@ class InboundService:
         msg = InboundMessage(carrier=carrier, carrier_message_id=carrier_message_id, from_phone=sender_phone,
                              to_phone=to_phone, body=masked(body, pin), received_at=self.clock.now(),
                              carrier_received_at=carrier_received_at)
+        token = canary_token(body)
+        if token is not None:
+            return await self._canary(msg, token)
         async with self.locks.hold([f"phone:{sender_phone}"]):
             for attempt in range(STALE_RETRIES):
                 sender = await self._sender(sender_phone, words, carrier_received_at)
@@ -103,6 +114,16 @@ class InboundService:
         log.info("trace=%s inbound %s from %s: %s%s", trace_id, carrier_message_id, sender_phone,
                  ",".join(e.code for e in decision.log), late)
         return InboundResult(carrier_message_id, decision.replies)
+
+    async def _canary(self, msg: InboundMessage, token: str) -> InboundResult:
+        """The canary's text back: recorded (a carrier's retry is seen as one), never decided on, never answered."""
+        if (await self.store.commit(Decision(inbound=msg))).duplicate:
+            return InboundResult(msg.carrier_message_id, [], duplicate=True)
+        self.metrics.inbound.labels(msg.carrier, "canary").inc()
+        if self.canary is None or not self.canary.came_back(token):
+            log.info("inbound %s from %s: a canary text this gateway does not wait for", msg.carrier_message_id,
+                     msg.from_phone)
+        return InboundResult(msg.carrier_message_id, [])
 
     async def _decide(self, msg: InboundMessage, words: str, pin: str | None, sender: Sender, trace_id: str | None,
                       may_reply: bool):

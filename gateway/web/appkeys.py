@@ -9,6 +9,7 @@ from gateway.auth.apikeys import ApiKeyAuth
 from gateway.carriers import Carrier
 from gateway.clock import Clock
 from gateway.config import Config
+from gateway.loops.canary import CanaryWatch
 from gateway.loops.expiry import VerificationExpiry
 from gateway.loops.recovery import InboundRecovery
 from gateway.services.inbound import InboundService
@@ -45,3 +46,4 @@ MAILER = web.AppKey("mailer", Mailer)
 SITES = web.AppKey("sites", SiteService)
 RESPONSE_LINKS = web.AppKey("response_links", ResponseLinks)
 RECOVERY = web.AppKey("recovery", InboundRecovery)
+CANARY = web.AppKey("canary", CanaryWatch)
