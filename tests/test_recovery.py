@@ -233,3 +233,18 @@ def test_a_stopped_gateway_serve_recovers_from_twilio_the_yes_sent_while_it_was_
         finally:
             d.stop()
             d.close()
+
+
+@pytest.mark.parametrize("backend", ["twilio"])
+async def test_a_pass_twilio_refuses_is_tried_again_later(client, clock, auth, carrier, caplog):
+    recovery = client.app[RECOVERY]
+    carrier.fake.missed_text(PHONE, "while down")
+    token, carrier.fake.auth_token = carrier.fake.auth_token, "0" * 32  # the list answers 401 for a while
+    assert await recovery.run_once() == 0
+    assert "recovery: the pass failed (Twilio did not list the messages to" in caplog.text
+    carrier.fake.auth_token = token
+    clock.advance(29)
+    assert await recovery.run_once() == 0  # not yet: 30 s between tries
+    clock.advance(1)
+    assert await recovery.run_once() == 1
+    assert [r["comment"] for r in await event_log(client, auth)] == ["while down"]

@@ -151,6 +151,9 @@ class TwilioCarrier(Carrier):
                                retryable=True, code=str(getattr(exc, "code", "") or "")) from None
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
             raise CarrierError(f"Twilio did not answer: {type(exc).__name__}", retryable=True, code="timeout") from None
+        if len(found) >= self.recovery_limit:  # newest first: what is cut off is the oldest
+            log.warning("recovery: Twilio holds more than %d messages to %s since %s; the older ones are not "
+                        "asked for", self.recovery_limit, to_phone, f"{since:%Y-%m-%d %H:%M:%S}")
         # The list holds what we sent to our own numbers too (the canary): only what came in counts.
         return [InboundMessage(carrier=self.name, carrier_message_id=m.sid, from_phone=m.from_, to_phone=m.to,
                                body=m.body or "", received_at=m.date_sent or m.date_created)
