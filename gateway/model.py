@@ -76,7 +76,8 @@ class InboundMessage(msgspec.Struct, frozen=True, kw_only=True):
     from_phone: str
     to_phone: str
     body: str
-    received_at: datetime
+    received_at: datetime  # when the gateway took it (a carrier's own record: when the carrier did)
+    carrier_received_at: datetime | None = None  # set for a text recovered from the carrier after the gateway missed it
 
 
 class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -100,7 +101,7 @@ class LogRow(LogEntry, frozen=True, kw_only=True):
     id: int
 
 
-MessageKind = Literal["verification", "reply", "dispatch", "notice", "welcome"]
+MessageKind = Literal["verification", "reply", "dispatch", "notice", "welcome", "canary"]
 Channel = Literal["sms", "email"]
 RecipientStatus = Literal["pending", "sent", "delivered", "failed"]
 VerificationStatus = Literal["pending", "sent", "delivered", "failed", "responded", "expired"]
@@ -126,6 +127,7 @@ class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
 
 # Outbox priorities: a verification outranks everything a person is not waiting on.
 PRIORITY_VERIFICATION = 100
+PRIORITY_REPLY = 50  # the answer to a text recovered late: it cannot go inline, and someone waits for it
 PRIORITY_DISPATCH = 40
 PRIORITY_NOTICE = 10
 

@@ -103,3 +103,14 @@ class Daemon:
             self.proc.kill()
             self.proc.wait(timeout=10)
         self.notify.close()
+
+
+def wait_for(predicate, what: str, seconds: float = 20.0):
+    """``predicate()``'s first true value, asked every 50 ms for at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"not in {seconds:.0f} s: {what}")

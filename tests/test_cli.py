@@ -97,6 +97,21 @@ def test_check_warns_loudly_about_a_loopback_carrier_off_loopback(tmp_path, host
             and "NO authentication" in result.stderr) is warned, result.stderr
 
 
+def test_check_names_the_canary(tmp_path, d):
+    assert d.cli("check").stdout.splitlines()[-1] == "canary: not configured"
+    (tmp_path / "canary").mkdir()
+    with_canary = Daemon(tmp_path / "canary", canary={"to_number": "+15550100099", "every_minutes": 10})
+    try:
+        assert with_canary.cli("check").stdout.splitlines()[-1] == (
+            "canary: every 10 min a text from +15550000000 to +15550100099, expected back within 120 s")
+        with_canary.config.write_text(with_canary.config.read_text().replace("'+15550100099'", "'+1555'"))
+        result = with_canary.cli("check", check=False)
+    finally:
+        with_canary.close()
+    assert result.returncode == 1
+    assert "canary.to_number: '+1555' is not an E.164 number like +15550000000" in result.stderr
+
+
 def test_check_reports_bad_config(tmp_path):
     config = tmp_path / "gateway.yaml"
     config.write_text("http:\n  port: 99999\n")

@@ -18,6 +18,7 @@ from gateway.config import Config
 from gateway.errors import ConfigurationError, GatewayError
 from gateway.auth.hashes import hash_secret
 from gateway.config.keyword_file import KeywordFileError, load_keyword_table
+from gateway.loops.canary import summary as canary_summary
 from gateway.mail import create_mailer
 from gateway.auth.oauth import create_client, load_clients_file
 from gateway.services.optouts import keyword_collisions
@@ -133,6 +134,7 @@ async def check(config: Config, args: argparse.Namespace) -> int:
         return 1
     print(f"ok: config {config.source or '(built-in defaults)'}; keywords {config.keywords_path}: "
           f"{len(table.processes)} auto process(es), {len(table.dispatch_templates)} dispatch template(s)")
+    print(canary_summary(config))
     return 0
 
 

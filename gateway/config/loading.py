@@ -84,12 +84,9 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
         bad(("phone", "default_region"), f"{config.phone.default_region!r} is not a supported ISO region code like US or GB")
     else:
         config.phone.default_region = region
-    number = config.carrier.from_number
-    try:
-        if to_e164(number, "ZZ") != number:
-            raise InvalidPhoneNumber()
-    except InvalidPhoneNumber:
-        bad(("carrier", "from_number"), f"{number!r} is not an E.164 number like +15550000000")
+    _check_e164(config.carrier.from_number, ("carrier", "from_number"), bad)
+    if config.canary is not None:
+        _check_canary(config, bad)
     if config.logging.level.upper() not in LOG_LEVELS:
         bad(("logging", "level"), f"{config.logging.level!r} is not one of {', '.join(LOG_LEVELS)}")
     config.logging.level = config.logging.level.upper()
@@ -120,6 +117,27 @@ def url_parts(url: str) -> SplitResult:
         return parts
     except ValueError:
         return SplitResult("", "", "", "", "")
+
+
+def _check_e164(number: str, path: Path_, bad: Callable[[Path_, str], None]) -> bool:
+    try:
+        if to_e164(number, "ZZ") == number:
+            return True
+    except InvalidPhoneNumber:
+        pass
+    bad(path, f"{number!r} is not an E.164 number like +15550000000")
+    return False
+
+
+def _check_canary(config: Config, bad: Callable[[Path_, str], None]) -> None:
+    canary = config.canary
+    valid = _check_e164(canary.to_number, ("canary", "to_number"), bad)
+    if canary.from_number is not None:
+        valid = _check_e164(canary.from_number, ("canary", "from_number"), bad) and valid
+    if valid and canary.to_number == (canary.from_number or config.carrier.from_number):
+        bad(("canary", "to_number"), "must be another of the gateway's numbers than the one the canary is sent from")
+    if canary.timeout_seconds >= canary.every_minutes * 60:
+        bad(("canary", "timeout_seconds"), "must be shorter than every_minutes: one canary at a time")
 
 
 def _check_email(email: Email, bad: Callable[[Path_, str], None]) -> None:

@@ -195,6 +195,16 @@ class Console(Section):
     sign_in_burst: Positive = 5  # ... with this many saved up
 
 
+class Canary(Section):
+    """``canary``: every ``every_minutes`` the gateway texts ``to_number`` (one of its own) from ``from_number``
+    (None: ``carrier.from_number``) through the carrier, and expects it back within ``timeout_seconds``."""
+
+    to_number: str
+    from_number: str | None = None
+    every_minutes: Positive = 15
+    timeout_seconds: Annotated[int, msgspec.Meta(ge=10)] = 120
+
+
 class Logging(Section):
     """``logging``: level name and line format."""
 
@@ -219,9 +229,18 @@ class Config(Section, dict=True):
     outbox: Outbox = msgspec.field(default_factory=Outbox)
     verifications: Verifications = msgspec.field(default_factory=Verifications)
     console: Console = msgspec.field(default_factory=Console)
+    canary: Canary | None = None
     logging: Logging = msgspec.field(default_factory=Logging)
 
     source = None
+
+    @property
+    def own_numbers(self) -> list[str]:
+        """The gateway's own numbers, where texts to it arrive: the default sender, the senders with a pace of
+        their own, the canary's."""
+        senders = self.carrier.twilio.max_per_second_by_sender if self.carrier.twilio else {}
+        canary = [self.canary.from_number or self.carrier.from_number, self.canary.to_number] if self.canary else []
+        return list(dict.fromkeys([self.carrier.from_number, *senders, *canary]))
 
     @property
     def folder(self) -> Path:

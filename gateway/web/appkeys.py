@@ -9,7 +9,9 @@ from gateway.auth.apikeys import ApiKeyAuth
 from gateway.carriers import Carrier
 from gateway.clock import Clock
 from gateway.config import Config
+from gateway.loops.canary import CanaryWatch
 from gateway.loops.expiry import VerificationExpiry
+from gateway.loops.recovery import InboundRecovery
 from gateway.services.inbound import InboundService
 from gateway.services.keyword_holder import KeywordFile
 from gateway.daemon.metrics import Metrics
@@ -43,3 +45,5 @@ VERIFICATIONS = web.AppKey("verifications", VerificationService)
 MAILER = web.AppKey("mailer", Mailer)
 SITES = web.AppKey("sites", SiteService)
 RESPONSE_LINKS = web.AppKey("response_links", ResponseLinks)
+RECOVERY = web.AppKey("recovery", InboundRecovery)
+CANARY = web.AppKey("canary", CanaryWatch)

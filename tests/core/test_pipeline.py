@@ -14,11 +14,13 @@ from tests.core.records import GATEWAY, NOW, OTHER_PHONE, PHONE, TABLE, alarm, c
 CONFIRMED = "Thank you John. Alarm at Main Office CONFIRMED."
 
 
-def decide(body: str, sender: Sender, check: PinCheck = PinCheck.ABSENT, *, phone: str = PHONE) -> Decision:
-    """As the inbound service does it: the PIN split off, the text masked, the check's result handed in."""
+def decide(body: str, sender: Sender, check: PinCheck = PinCheck.ABSENT, *, phone: str = PHONE,
+           sent_at=None, now=NOW) -> Decision:
+    """As the inbound service does it: the PIN split off, the text masked, the check's result handed in.
+    ``sent_at``: a text recovered late from the carrier, which took it then."""
     words, pin = split_pin(body)
     msg = InboundMessage(carrier="loopback", carrier_message_id="SM1", from_phone=phone, to_phone=GATEWAY,
-                         body=masked(body, pin), received_at=NOW)
+                         body=masked(body, pin), received_at=now, carrier_received_at=sent_at)
     return decide_inbound(msg, sender, Text(words=words, stored=msg.body, pin=check), TABLE, Interface(),
                           Verifications())
 
@@ -138,3 +140,28 @@ def test_the_reply_beyond_the_budget_mutes_the_number_once():
                                          ("SMSMUTED", "More than 10 replies in 10 min: no replies for 60 min")]
     assert decision.replies == []
     assert decision.interface_state.muted_until == NOW + timedelta(minutes=60)
+
+
+LATE = {"late": True, "carrier_received_at": "2026-01-15T15:31:00.000Z"}
+
+
+def test_a_late_text_to_a_verification_still_open_counts_and_says_it_came_late():
+    decision = decide("YES", answering(), sent_at=NOW + timedelta(minutes=1), now=NOW + timedelta(minutes=3))
+    assert rows(decision, "verification_id", "details") == [
+        ("SMSYES", "ver_1", {"keyword": "YES", "outcome": "confirm", **LATE})]
+    assert [r.response for r in decision.responses] == ["confirmed"] and decision.replies == [CONFIRMED]
+
+
+def test_a_late_answer_seen_after_its_verification_timed_out_is_smslate_neither_counted_nor_thanked():
+    timed_out = verification(status="expired")
+    sender = Sender(contacts=[contact()], open_when_sent=[(timed_out, 1)], access=Access(contact=contact()))
+    decision = decide("no", sender, sent_at=NOW + timedelta(minutes=1), now=NOW + timedelta(minutes=8))
+    assert rows(decision, "verification_id", "event_id", "contact_id", "comment", "details") == [
+        ("SMSLATE", "ver_1", "evt_1", 1, "no", {"timeout_at": "2026-01-15T15:35:00.000Z", "status": "expired",
+                                               "keyword": "NO", "outcome": "cancel", **LATE})]
+    assert decision.responses == [] and decision.replies == [] and decision.notifications == []
+
+
+def test_only_a_late_text_is_a_late_reply():
+    sender = Sender(contacts=[contact()], open_when_sent=[(verification(status="expired"), 1)])
+    assert rows(decide("no", sender, now=NOW + timedelta(minutes=8))) == [("SMSIN",)]

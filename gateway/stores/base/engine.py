@@ -1,8 +1,10 @@
-"""What every engine does to itself (connect, migrate, answer), and the pipeline's one read and one write."""
+"""What every engine does to itself (connect, migrate, answer), the pipeline's one read and one write, and
+what recovery from the carrier asks of the inbound texts recorded."""
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from datetime import datetime
 
 from gateway.model import Decision
@@ -43,3 +45,12 @@ class StoreEngine(abc.ABC):
         before, nothing is written and ``duplicate`` is true. Replies are recorded as
         outbound messages already sent inline.
         """
+
+    # Inbound texts recorded: what recovery from the carrier asks (gateway/loops/recovery.py)
+    @abc.abstractmethod
+    async def newest_inbound_at(self, carrier: str, to_phone: str) -> datetime | None:
+        """When the newest inbound text to ``to_phone`` through ``carrier`` was recorded; None: never."""
+
+    @abc.abstractmethod
+    async def seen_inbound(self, carrier: str, carrier_message_ids: Sequence[str]) -> set[str]:
+        """Those of ``carrier_message_ids`` already recorded as inbound texts of ``carrier``."""

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from gateway.model import Decision, DeliveryReport, Dispatch, LogEntry, Verification
+from gateway.model import Decision, DeliveryReport, Dispatch, InboundMessage, LogEntry, Verification
 from gateway.stores.records import DeliveryResult, FailedText, InboundText, OutboundText, OutboxItem
 
 
@@ -19,6 +19,11 @@ class OutboxStore(abc.ABC):
     @abc.abstractmethod
     async def open_verifications(self, phone: str, now: datetime) -> list[tuple[Verification, int]]:
         """Verifications a text from ``phone`` may answer (not timed out), newest first, with the recipient contact id."""
+
+    @abc.abstractmethod
+    async def verifications_open_at(self, phone: str, at: datetime) -> list[tuple[Verification, int]]:
+        """Verifications a text from ``phone`` at ``at`` could have answered (opened by then, timing out after
+        it), whatever became of them since, newest first, with the recipient contact id."""
 
     @abc.abstractmethod
     async def get_verification(self, verification_id: str) -> Verification | None: ...
@@ -134,3 +139,12 @@ class OutboxStore(abc.ABC):
 
     @abc.abstractmethod
     async def loopback_messages(self, *, to_phone: str | None, after: int, limit: int) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    async def record_loopback_inbound(self, message: InboundMessage) -> bool:
+        """Keep a text the loopback carrier took for the gateway and did not deliver; False when its id was
+        kept before."""
+
+    @abc.abstractmethod
+    async def loopback_inbound(self, to_phone: str, since: datetime, limit: int) -> list[InboundMessage]:
+        """The texts to ``to_phone`` the loopback carrier kept, received at or after ``since``, oldest first."""

@@ -1,10 +1,12 @@
 """The SQLite engine's core: its two connections, one-off transactions, group commits
-(gateway/stores/groupcommit.py), migrations, and the pipeline's one read and one write."""
+(gateway/stores/groupcommit.py), migrations, the pipeline's one read and one write, and the
+inbound texts recorded."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
@@ -13,7 +15,7 @@ from pathlib import Path
 import aiosqlite
 
 from gateway.core import segments
-from gateway.clock import Clock, isoformat
+from gateway.clock import Clock, isoformat, parse_isoformat
 from gateway.errors import StaleDecision, ConfigurationError
 from gateway.model import Decision, LogEntry, Notification
 from gateway.stores.groupcommit import GroupCommit
@@ -221,6 +223,17 @@ class SQLiteEngine:
         if decision.notifications:
             q.insert_webhook_events(conn, _notification_params(decision.notifications))
         return CommitResult(inbound_id=inbound_id, outbound_ids=tuple(outbound_ids))
+
+    # Inbound texts recorded
+    async def newest_inbound_at(self, carrier: str, to_phone: str) -> datetime | None:
+        value = await QUERIES.newest_inbound_at(self._read, carrier=carrier, to_phone=to_phone)
+        return parse_isoformat(value) if value else None
+
+    async def seen_inbound(self, carrier: str, carrier_message_ids: Sequence[str]) -> set[str]:
+        if not carrier_message_ids:
+            return set()
+        return {r["carrier_message_id"] async for r in QUERIES.seen_inbound(
+            self._read, carrier=carrier, ids=json.dumps(list(carrier_message_ids)))}
 
     # Log rows and webhook events, written inside the caller's transaction
     @staticmethod

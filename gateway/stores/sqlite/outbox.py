@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from gateway.clock import parse_isoformat
-from gateway.model import Decision, DeliveryReport, Dispatch, LogEntry, Verification
+from gateway.model import Decision, DeliveryReport, Dispatch, InboundMessage, LogEntry, Verification
 from gateway.stores.records import (
     DeliveryResult, FailedText, InboundText, OutboundText, OutboxItem, dispatch_from_row, failed_text_from_row,
     inbound_text_from_row, outbound_text_from_row, outbox_item_from_row, verification_from_row,
@@ -27,6 +27,10 @@ class SQLiteOutbox(SQLiteEngine):
     # Verifications
     async def open_verifications(self, phone: str, now: datetime) -> list[tuple[Verification, int]]:
         rows = [r async for r in QUERIES.open_verifications_for_phone(self._read, phone=phone, now=_t(now))]
+        return [(verification_from_row(r), r["recipient_contact_id"]) for r in rows]
+
+    async def verifications_open_at(self, phone: str, at: datetime) -> list[tuple[Verification, int]]:
+        rows = [r async for r in QUERIES.verifications_open_at(self._read, phone=phone, at=_t(at))]
         return [(verification_from_row(r), r["recipient_contact_id"]) for r in rows]
 
     async def get_verification(self, verification_id: str) -> Verification | None:
@@ -219,3 +223,15 @@ class SQLiteOutbox(SQLiteEngine):
 
     async def loopback_messages(self, *, to_phone: str | None, after: int, limit: int) -> list[dict[str, Any]]:
         return [dict(r) async for r in QUERIES.loopback_messages(self._read, to_phone=to_phone, after=after, limit=limit)]
+
+    async def record_loopback_inbound(self, message: InboundMessage) -> bool:
+        async with self._transaction() as conn:
+            row = await QUERIES.insert_loopback_inbound(
+                conn, message_id=message.carrier_message_id, from_phone=message.from_phone,
+                to_phone=message.to_phone, body=message.body, received_at=_t(message.received_at))
+        return row is not None
+
+    async def loopback_inbound(self, to_phone: str, since: datetime, limit: int) -> list[InboundMessage]:
+        return [InboundMessage(carrier="loopback", carrier_message_id=r["message_id"], from_phone=r["from_phone"],
+                               to_phone=r["to_phone"], body=r["body"], received_at=parse_isoformat(r["received_at"]))
+                async for r in QUERIES.loopback_inbound(self._read, to_phone=to_phone, since=_t(since), limit=limit)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.services.outbox_health import outbox_health
-from gateway.web.appkeys import CLOCK, SENDER, STORE
+from gateway.web.appkeys import CANARY, CLOCK, SENDER, STORE
 from gateway.web.console.shell import ago, e, live, page, table
 
 routes = web.RouteTableDef()
@@ -18,7 +18,7 @@ def _up(ok: bool) -> str:
 @routes.get("/health")
 async def health(request: web.Request) -> web.Response:
     app = request.config_dict
-    h = await outbox_health(app[STORE], app.get(SENDER), app[CLOCK])
+    h = await outbox_health(app[STORE], app.get(SENDER), app[CLOCK], app.get(CANARY))
     oldest = table(["Kind", "Oldest queued for"], [[e(k), e(ago(s))] for k, s in sorted(h.oldest_seconds.items())],
                    "Queued messages by kind") if h.oldest_seconds else '<p class="muted">Nothing is queued.</p>'
     failures = table(["Error", "Texts", "What it means", "What to do"],

@@ -562,3 +562,34 @@ SELECT * FROM event_log WHERE site_id = :site_id AND event_id = :event_id ORDER 
 
 -- name: get_last_alarm_event^
 SELECT * FROM alarm_events WHERE site_id = :site_id ORDER BY received_at DESC, rowid DESC LIMIT 1;
+
+-- Recovery from the carrier: the inbound texts recorded, the verifications a late text could have answered
+
+-- name: newest_inbound_at$
+SELECT max(received_at) FROM inbound_messages WHERE carrier = :carrier AND to_phone = :to_phone;
+
+-- name: seen_inbound
+SELECT carrier_message_id FROM inbound_messages
+WHERE carrier = :carrier AND carrier_message_id IN (SELECT value FROM json_each(:ids));
+
+-- name: verifications_open_at
+-- Whatever became of them since: a text that came late is judged by what was open when it was sent.
+SELECT v.*, r.contact_id AS recipient_contact_id,
+       trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
+FROM verifications v
+JOIN verification_recipients r ON r.verification_id = v.id
+LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE r.phone = :phone AND r.channel = 'sms' AND v.require_response = 1
+  AND v.created_at <= :at AND v.timeout_at > :at
+ORDER BY v.created_at DESC, v.id DESC;
+
+-- name: insert_loopback_inbound^
+INSERT INTO loopback_inbound (message_id, from_phone, to_phone, body, received_at)
+VALUES (:message_id, :from_phone, :to_phone, :body, :received_at)
+ON CONFLICT (message_id) DO NOTHING
+RETURNING id;
+
+-- name: loopback_inbound
+SELECT * FROM loopback_inbound WHERE to_phone = :to_phone AND received_at >= :since
+ORDER BY received_at, id
+LIMIT :limit;
