@@ -3,7 +3,8 @@
 Each class's docstring is its default message. A :class:`Refused` carries the machine-readable
 code of the error shape ``{"error": {"code": ..., "message": ..., "details": {...}}}``; only
 :func:`problem` (by the table ``HTTP_STATUS``) knows which HTTP status answers it, so the core
-raises refusals without knowing HTTP.
+raises refusals without knowing HTTP. (A little over 250 lines: one short class per error, kept in the
+one module every layer imports them from.)
 """
 
 from __future__ import annotations
