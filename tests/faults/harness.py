@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from gateway.clock import Clock
 from gateway.model import Contact, Site
 from gateway.stores import open_store
-from tests.daemon import Daemon
+from tests.daemon import Daemon, wait_for
 
 DOWN = (urllib.error.URLError, ConnectionError, http.client.HTTPException, TimeoutError, FileNotFoundError)
 
@@ -98,14 +98,8 @@ def event_log(d: Daemon, site: str, code: str | None = None) -> list[dict]:
 
 
 def wait_until(predicate, what: str, seconds: float = 60.0):
-    """``predicate()``'s first true value, polled every 50 ms for at most ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"not in {seconds:.0f} s: {what}")
+    """tests.daemon.wait_for with the fault scenarios' longer bound."""
+    return wait_for(predicate, what, seconds)
 
 
 def outbox_depth(d: Daemon) -> float:
