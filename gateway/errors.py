@@ -175,6 +175,14 @@ class DuplicateKey(StoreError):
     """A record with this key already exists."""
 
 
+class StoreUnavailable(StoreError, HTTPProblem):
+    """The database does not answer; try again shortly."""
+
+    status = 503
+    code = "STORE_UNAVAILABLE"
+    headers = {"Retry-After": "5"}
+
+
 class TokenRequired(Unauthorized):
     """An OAuth 2.0 access token is required (Authorization: Bearer ...; see POST /oauth/token)."""
 

@@ -45,7 +45,7 @@ async def test_form_credentials_give_a_bearer_token_that_opens_the_partner_api(c
 
 
 async def test_basic_credentials_are_url_decoded(client, store, clock):
-    from gateway.stores.base import OAuthClient
+    from gateway.stores import OAuthClient
 
     await store.add_oauth_client(OAuthClient(client_id="acme:east", dealer_id="12345", name=None,
                                              secret_hash=hash_secret("s3cr:t+/="), created_at=clock.now()))
@@ -129,7 +129,8 @@ async def test_secret_is_stored_as_argon2_and_token_as_sha256(store, client, cre
     assert stored.secret_hash.startswith("$argon2id$") and secret not in stored.secret_hash
     _, body, _ = await token_call(client, {"grant_type": "client_credentials", "client_id": client_id,
                                            "client_secret": secret})
-    raw = store.path.read_bytes() + (store.path.parent / (store.path.name + "-wal")).read_bytes()
+    path = store.db.path  # the SQLite file itself: nothing of either may be in it
+    raw = path.read_bytes() + (path.parent / (path.name + "-wal")).read_bytes()
     assert body["access_token"].encode() not in raw and secret.encode() not in raw
 
 

@@ -17,6 +17,7 @@ import msgspec
 from aiohttp import web
 
 from gateway.carriers.base import Carrier
+from gateway.clock import isoformat
 from gateway.errors import ValidationFailed
 from gateway.stores import OutboxItem
 from gateway.web.appkeys import TRACE_ID
@@ -92,5 +93,5 @@ class LoopbackCarrier(Carrier):
             to_phone=to, after=query_int(request, "after", 0, minimum=0),
             limit=query_int(request, "limit", 100, minimum=1, maximum=1000))
         messages = [{"id": r["id"], "outbound_id": r["outbound_id"], "to": r["to_phone"], "from": r["from_phone"],
-                     "body": r["body"], "sent_at": r["sent_at"]} for r in rows]
+                     "body": r["body"], "sent_at": isoformat(r["sent_at"])} for r in rows]
         return web.json_response({"messages": messages, "next_after": messages[-1]["id"] if messages else None})

@@ -12,7 +12,7 @@ import yaml
 from gateway.auth.apikeys import create_key, load_keys_file, new_key
 from gateway.carriers import BACKENDS
 from gateway.carriers.loopback import exposure as loopback_exposure
-from gateway.clock import Clock
+from gateway.clock import Clock, isoformat
 from gateway.cli.store import opened
 from gateway.cli.access import register_interface
 from gateway.cli.validate import register_lookup, validate_new_contact
@@ -26,7 +26,7 @@ from gateway.auth.oauth import create_client, load_clients_file
 from gateway.services.optouts import keyword_collisions
 from gateway.core.phone import display, to_e164
 from gateway.core.plain_text import clean, identifier
-from gateway.stores import open_store
+from gateway.stores import configured_store
 
 
 def register(sub, config_arg) -> None:
@@ -119,7 +119,7 @@ async def check(config: Config, args: argparse.Namespace) -> int:
         problems.extend(f"{config.source or '<defaults>'}: {p}" for p in twilio_settings.problems(config))
         warnings.extend(twilio_settings.warnings(config))
     try:
-        open_store(config.database.url)
+        configured_store(config)
     except ConfigurationError as exc:
         problems.append(f"{config.source or '<defaults>'}: {exc.message}")
     table = None
@@ -150,10 +150,8 @@ async def check(config: Config, args: argparse.Namespace) -> int:
 
 
 async def migrate(config: Config, args: argparse.Namespace) -> int:
-    store = open_store(config.database.url)
-    await store.open()  # open() migrates
-    await store.close()
-    print(f"ok: schema of {config.database.url} is up to date")
+    async with opened(config) as store:  # open() migrates
+        print(f"ok: schema of {store.description} is up to date")
     return 0
 
 
@@ -245,8 +243,8 @@ async def api_key_revoke(config: Config, args: argparse.Namespace) -> int:
 async def api_key_list(config: Config, args: argparse.Namespace) -> int:
     async with opened(config) as store:
         for key in await store.api_keys():
-            print(f"{key['id']}\t{key['name']}\tcreated {key['created_at']}\t"
-                  f"{'revoked ' + key['revoked_at'] if key['revoked_at'] else 'active'}")
+            print(f"{key['id']}\t{key['name']}\tcreated {isoformat(key['created_at'])}\t"
+                  f"{'revoked ' + isoformat(key['revoked_at']) if key['revoked_at'] else 'active'}")
     return 0
 
 

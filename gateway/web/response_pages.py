@@ -15,7 +15,6 @@ from gateway.errors import StaleDecision
 from gateway.auth.hashes import token_digest
 from gateway.model import Decision, LogEntry
 from gateway.core.pipeline import record_response
-from gateway.clock import parse_isoformat
 from gateway.web.appkeys import CLOCK, KEYWORDS, METRICS, STORE, TRACE_ID
 from gateway.web.headers import page_headers
 
@@ -38,7 +37,7 @@ async def _usable(request: web.Request) -> tuple[dict, tuple[str, str, str]] | N
     token = await request.app[STORE].response_token(token_digest(request.match_info["token"]))
     if action is None or token is None or token["used_at"] or token["verification_status"] in ("responded", "expired"):
         return None
-    if parse_isoformat(token["expires_at"]) <= request.app[CLOCK].now():
+    if token["expires_at"] <= request.app[CLOCK].now():
         return None
     return token, action
 

@@ -1,8 +1,9 @@
-"""One daemon per database: a second ``gateway serve`` on the same store refuses to start.
+"""One daemon per SQLite file: a second ``gateway serve`` on the same file refuses to start.
 
-Two daemons would each release the other's outbox leases at start and send the same texts
-twice. An exclusive ``flock`` on a file beside the store's state is held for the daemon's
-life; the kernel drops it when the process dies, even by ``kill -9``.
+The SQLite engine takes back every outbox lease at start (gateway/stores/connector.py,
+``exclusive``); two daemons would each take the other's and send the same texts twice. An
+exclusive ``flock`` on ``gateway.lock`` beside the file is held for the daemon's life; the
+kernel drops it when the process dies, even by ``kill -9``.
 """
 
 from __future__ import annotations
