@@ -15,7 +15,8 @@ from gateway.model import Contact, Site
 from gateway.web.app import create_app
 from gateway.web.appkeys import STORE
 
-pytest_plugins = ["tests.fake_twilio"]  # the fake_twilio fixture, for every test module that asks for it
+# Fixtures for every test module that asks: fake_twilio; pg_url and db_url (tests/postgres.py).
+pytest_plugins = ["tests.fake_twilio", "tests.postgres"]
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = ROOT / "keywords.yaml"

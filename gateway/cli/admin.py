@@ -118,10 +118,8 @@ async def check(config: Config, args: argparse.Namespace) -> int:
 
         problems.extend(f"{config.source or '<defaults>'}: {p}" for p in twilio_settings.problems(config))
         warnings.extend(twilio_settings.warnings(config))
-    try:
-        configured_store(config)
-    except ConfigurationError as exc:
-        problems.append(f"{config.source or '<defaults>'}: {exc.message}")
+    database = await _check_database(config)
+    problems.extend(f"{config.source or '<defaults>'}: {p}" for p in database[1:])
     table = None
     try:
         table = load_keyword_table(config.keywords_path)
@@ -146,7 +144,25 @@ async def check(config: Config, args: argparse.Namespace) -> int:
         return 1
     print(f"ok: config {config.source or '(built-in defaults)'}; keywords {config.keywords_path}: "
           f"{len(table.processes)} auto process(es), {len(table.dispatch_templates)} dispatch template(s)")
+    if database[0]:
+        print(f"ok: {database[0]}")
     return 0
+
+
+async def _check_database(config: Config) -> list[str]:
+    """What ``check`` says of the database: a line for a server that answers (or ""), then the problems.
+    A PostgreSQL server is asked what it is (nothing is migrated); a SQLite file is left alone."""
+    try:
+        store = configured_store(config)
+    except ConfigurationError as exc:
+        return ["", exc.message]
+    if config.database.engine == "sqlite":
+        return [""]
+    try:
+        return [f"database {store.description} answers: {await store.probe()}"]
+    except GatewayError as exc:  # refused, timed out, login refused, no such database: one line, no traceback
+        message = exc.message if exc.message.startswith("database.url") else f"database.url: {exc.message}"
+        return ["", message]
 
 
 async def migrate(config: Config, args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import sys
 from gateway import __version__
 from gateway.config import load_config
 from gateway.errors import ConfigurationError, GatewayError
-from gateway.stores.connector import masked
+from gateway.config.secrets import masked_url
 
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +57,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (OSError, sqlite3.Error) as exc:  # a folder that cannot be made, a database that cannot be opened
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        hint = f"; database.url is {masked(config.database.url)}" if isinstance(exc, sqlite3.Error) else ""
+        hint = f"; database.url is {masked_url(config.database.url)}" if isinstance(exc, sqlite3.Error) else ""
         print(f"error: {getattr(exc, 'strerror', None) or exc}{where}{hint}", file=sys.stderr)
         return 2

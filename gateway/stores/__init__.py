@@ -13,8 +13,9 @@ from gateway.stores.records import (
     CommitResult, DeliveryResult, InboundView, OAuthClient, OutboxItem, TokenGrant, WebhookDelivery, Welcome,
 )
 
-CONNECTORS = {"sqlite": "gateway.stores.sqlite:SQLiteConnector"}
-SCHEMES = {"sqlite": "sqlite"}
+CONNECTORS = {"sqlite": "gateway.stores.sqlite:SQLiteConnector",
+              "postgres": "gateway.stores.postgres:PostgresConnector"}
+SCHEMES = {"sqlite": "sqlite", "postgresql": "postgres", "postgres": "postgres"}
 
 
 def engine_of(url: str) -> str:
@@ -34,8 +35,15 @@ def open_store(url: str, *, clock=None, **options: Any) -> Store:
 
 
 def configured_store(config, *, clock=None) -> Store:
-    """The store ``config.database`` describes."""
-    return open_store(config.database.url, clock=clock)
+    """The store ``config.database`` describes, with its password read (PostgreSQL)."""
+    from gateway.config.secrets import read_secret
+
+    db = config.database
+    if engine_of(db.url) == "sqlite":
+        return open_store(db.url, clock=clock)
+    password = read_secret(None, config.resolve(db.password_file) if db.password_file else None, "PGPASSWORD",
+                           key="database.password")
+    return open_store(db.url, clock=clock, password=password, pool_size=db.pool_size)
 
 
 __all__ = [

@@ -16,11 +16,11 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import aiosql
 from aiosql.types import SQLOperationType
 
+from gateway.config.secrets import masked_url as masked
 from gateway.errors import StoreError
 
 T = TypeVar("T")
@@ -72,15 +72,6 @@ def migration_sql(engine: str, name: str) -> str:
     return (SQL_DIR / engine / "migrations" / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def masked(url: str) -> str:
-    """``url`` with its password, if it has one, as ``***``: the form to print or log."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
-
-
 class Connector(abc.ABC):
     """One database of one engine: named queries, transactions, the daemon lock, table copies."""
 
@@ -128,12 +119,16 @@ class Connector(abc.ABC):
 
     # Whole tables, for ``gateway db copy``
     @abc.abstractmethod
+    async def tables(self) -> list[str]:
+        """Every table in the database (the store's schema)."""
+
+    @abc.abstractmethod
     async def columns(self, table: str) -> list[str]:
         """The table's columns (empty when there is no such table)."""
 
     @abc.abstractmethod
     def dump(self, table: str, columns: Sequence[str], batch: int) -> AsyncIterator[list[tuple]]:
-        """Every row of ``table`` in primary-key order, ``batch`` rows at a time, values in the store's shape."""
+        """Every row of ``table``, ``batch`` rows at a time, values in the store's shape."""
 
     @abc.abstractmethod
     async def load(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:

@@ -13,3 +13,12 @@ MIGRATIONS = (
     "0007_verifications_api",
     "0008_claims",
 )
+
+# Every table the migrations make but schema_migrations, parents before the tables that refer to them.
+TABLES = (
+    "sites", "site_groups", "site_group_sites", "contacts", "alarm_events", "verifications",
+    "verification_recipients", "inbound_messages", "outbound_messages", "event_log", "api_keys",
+    "loopback_messages", "interface_state", "delivery_statuses", "opt_outs", "phone_lookups", "oauth_clients",
+    "oauth_tokens", "contact_welcome", "webhook_events", "webhook_deliveries", "webhook_cursor",
+    "response_tokens", "dispatches", "dispatch_recipients",
+)

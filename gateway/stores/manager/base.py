@@ -63,6 +63,14 @@ class StoreBase:
         first (PostgreSQL: an advisory lock) and sees what the others applied."""
         return await self.db.transaction(_migrate, self.clock.now())
 
+    async def probe(self) -> str:
+        """What the database server says it is, connecting for this question alone (nothing migrated)."""
+        await self.db.open()
+        try:
+            return await self.db.server_version()
+        finally:
+            await self.db.close()
+
     async def ping(self) -> bool:
         """True when the store answers a trivial query."""
         return await self.db.fetch("ping") == 1

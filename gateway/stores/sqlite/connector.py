@@ -205,7 +205,12 @@ class SQLiteConnector(Connector):
     def daemon_lock(self) -> contextlib.AbstractContextManager[None]:
         return lock.held(self.path.parent / "gateway.lock")
 
-    # Whole tables (table names come from gateway/stores/copy.py's fixed list, never from input)
+    # Whole tables (their names come from gateway/stores/migrations.py's fixed list, never from input)
+    async def tables(self) -> list[str]:
+        rows = await self._read.execute_fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        return [row[0] for row in rows]
+
     async def columns(self, table: str) -> list[str]:
         return [row[1] for row in await self._read.execute_fetchall(f"PRAGMA table_info({table})")]
 
