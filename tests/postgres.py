@@ -12,6 +12,7 @@ and under CI a skip of one fails the run (tests/conftest.py).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import secrets
 from collections.abc import Iterator
@@ -32,8 +33,9 @@ async def _admin(sql: str, url: str = SERVER) -> None:
 
 
 def admin(sql: str, url: str = SERVER) -> None:
-    """Run ``sql`` as the server's superuser (outside any test's event loop)."""
-    asyncio.run(_admin(sql, url))
+    """Run ``sql`` as the server's superuser, on a thread of its own (a test's event loop may be running)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _admin(sql, url)).result()
 
 
 def database_url(name: str, schema: str | None = None) -> str:

@@ -19,7 +19,7 @@ def _config_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from gateway.cli import admin
+    from gateway.cli import admin, db
     from gateway.cli import live
 
     parser = argparse.ArgumentParser(prog="gateway", description="SMS gateway for alarm-monitoring central stations.")
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="create or upgrade the database schema")
     _config_arg(p)
     p.set_defaults(run=admin.migrate)
-    for register in (admin.register, live.register):
+    for register in (admin.register, live.register, db.register):
         register(sub, _config_arg)
     return parser
 
