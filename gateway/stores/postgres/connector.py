@@ -52,6 +52,12 @@ async def _init(conn: asyncpg.Connection) -> None:
                               decoder=json.loads)
 
 
+async def _keep(conn: asyncpg.Connection) -> None:
+    """Nothing to reset when a connection goes back to the pool (asyncpg's default costs a round trip
+    each time): the store leaves no session state behind, its advisory locks are transaction-level, and
+    a connection that LISTENs must be one of its own, outside the pool."""
+
+
 async def run(conn: asyncpg.Connection, op: Op | Script) -> Any:
     """One operation, answered as gateway/stores/connector.py says."""
     if isinstance(op, Script):
@@ -105,7 +111,7 @@ class PostgresConnector(Connector):
     async def open(self) -> None:
         try:
             self._pool = await asyncpg.create_pool(
-                self._dsn, password=self._password, min_size=1, max_size=self.pool_size, init=_init,
+                self._dsn, password=self._password, min_size=1, max_size=self.pool_size, init=_init, reset=_keep,
                 timeout=CONNECT_SECONDS, command_timeout=COMMAND_SECONDS, statement_cache_size=len(QUERIES) + 32)
         except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError) as exc:
             raise ConfigurationError(f"database.url: {self.description} refused the login: {exc} (the password "
@@ -131,11 +137,16 @@ class PostgresConnector(Connector):
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
-        if self._pool is None:
+        pool = self._pool
+        if pool is None:
             raise StoreUnavailable("the store is not open")
         try:
-            async with self._pool.acquire(timeout=ACQUIRE_SECONDS) as conn:
+            async with asyncio.timeout(ACQUIRE_SECONDS):  # not acquire(timeout=): that costs a task each time
+                conn = await pool.acquire()
+            try:
                 yield conn
+            finally:
+                await pool.release(conn)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise Conflict(str(exc)) from exc
         except UNAVAILABLE as exc:

@@ -6,8 +6,9 @@ hop and concurrent ones share one COMMIT. Reads use a second connection, which i
 never waits for a writer and only sees committed rows; a read body is one hop too.
 
 SQLite keeps times as UTC ISO 8601 text ("2026-01-15T10:30:00.000Z", sorting as it reads)
-and JSON as text: parameters are turned into that, and rows back into datetimes (every
-column named ``at`` or ending ``_at``, ``_until``, ``_since``) and decoded JSON.
+and JSON as text: parameters are turned into that (sqlite3 adapters, registered here for
+datetime, dict and list), and rows back into datetimes (every column named ``at`` or ending
+``_at``, ``_until``, ``_since``) and decoded JSON.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -46,29 +47,23 @@ def _is_time(column: str) -> bool:
     return column == "at" or column.endswith(("_at", "_until", "_since"))
 
 
-def _param(value: Any) -> Any:
-    kind = type(value)
-    if kind is datetime:
-        return isoformat(value)
-    if kind is dict or kind is list or kind is tuple:
-        return msgspec.json.encode(value).decode()
-    return value
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
 
 
-def _params(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _param(value) for key, value in params.items()}
+# Converted by sqlite3 itself, in C, for every parameter of these exact types (no loop over parameters here).
+sqlite3.register_adapter(datetime, isoformat)
+sqlite3.register_adapter(dict, _json)
+sqlite3.register_adapter(list, _json)
+
+Plan = tuple[tuple[str, ...], list[tuple[int, Callable[[Any], Any]]]]
+_PLANS: dict[str, Plan] = {}  # by query: a query's columns never change
 
 
-_PLANS: dict[tuple[str, ...], list[tuple[int, Callable[[Any], Any]]]] = {}
-
-
-def _plan(description: Sequence[tuple]) -> tuple[tuple[str, ...], list[tuple[int, Callable[[Any], Any]]]]:
-    names = tuple(d[0] for d in description)
-    plan = _PLANS.get(names)
-    if plan is None:
-        plan = _PLANS[names] = [(i, parse_isoformat if _is_time(n) else json.loads) for i, n in enumerate(names)
-                                if _is_time(n) or n in JSON_COLUMNS]
-    return names, plan
+def _plan(columns: Sequence[str]) -> Plan:
+    names = tuple(columns)
+    return names, [(i, parse_isoformat if _is_time(n) else json.loads) for i, n in enumerate(names)
+                   if _is_time(n) or n in JSON_COLUMNS]
 
 
 def _values(row: tuple, plan: list[tuple[int, Callable[[Any], Any]]]) -> tuple:
@@ -81,9 +76,12 @@ def _values(row: tuple, plan: list[tuple[int, Callable[[Any], Any]]]) -> tuple:
     return tuple(values)
 
 
-def _rows(cursor: sqlite3.Cursor, rows: list[tuple]) -> list[dict[str, Any]]:
-    names, plan = _plan(cursor.description)
-    return [dict(zip(names, _values(row, plan))) for row in rows]
+def _rows(query: str, cursor: sqlite3.Cursor, rows: list[tuple]) -> list[dict[str, Any]]:
+    plan = _PLANS.get(query)
+    if plan is None:
+        plan = _PLANS[query] = _plan([d[0] for d in cursor.description])
+    names, converters = plan
+    return [dict(zip(names, _values(row, converters))) for row in rows]
 
 
 def _statements(script: str) -> list[str]:
@@ -110,16 +108,16 @@ def run(conn: sqlite3.Connection, op: Op | Script) -> Any:
     kind = query.operation
     try:
         if kind is Kind.INSERT_UPDATE_DELETE_MANY:
-            conn.executemany(query.sql, [_params(p) for p in op.params])
+            conn.executemany(query.sql, op.params)
             return None
-        cursor = conn.execute(query.sql, _params(op.params))
+        cursor = conn.execute(query.sql, op.params)
     except sqlite3.IntegrityError as exc:
         raise Conflict(str(exc)) from exc
     if kind is Kind.SELECT:
-        return _rows(cursor, cursor.fetchall())
+        return _rows(op.name, cursor, cursor.fetchall())
     if kind is Kind.SELECT_ONE:
         row = cursor.fetchone()
-        return _rows(cursor, [row])[0] if row is not None else None
+        return _rows(op.name, cursor, [row])[0] if row is not None else None
     if kind is Kind.SELECT_VALUE:
         row = cursor.fetchone()
         return row[0] if row is not None else None
@@ -215,7 +213,7 @@ class SQLiteConnector(Connector):
         return [row[1] for row in await self._read.execute_fetchall(f"PRAGMA table_info({table})")]
 
     async def dump(self, table: str, columns: Sequence[str], batch: int) -> AsyncIterator[list[tuple]]:
-        _, plan = _plan([(c,) for c in columns])
+        _, plan = _plan(columns)
         last = None
         while True:
             where = "" if last is None else " WHERE rowid > ?"
@@ -229,7 +227,7 @@ class SQLiteConnector(Connector):
 
     async def load(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-        await self._group.run(lambda conn: conn.executemany(sql, [[_param(v) for v in row] for row in rows]))
+        await self._group.run(lambda conn: conn.executemany(sql, rows))
 
     async def count(self, table: str) -> int:
         return (await self._read.execute_fetchall(f"SELECT count(*) FROM {table}"))[0][0]
