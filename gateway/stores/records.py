@@ -137,6 +137,16 @@ def verification_from_row(r: Mapping[str, Any], recipients: Sequence[Mapping[str
     )
 
 
+def site_and_alarm_of(r: Mapping[str, Any]) -> tuple[Site, AlarmEvent | None]:
+    """The site and alarm event an ``open_verifications_for_phone`` row carries."""
+    site = Site(id=r["site_id"], dealer_id=r["site_dealer_id"], name=r["site_name"], time_zone=r["site_time_zone"],
+                on_test_until=r["site_on_test_until"], created_at=r["site_created_at"])
+    if r["alarm_id"] is None:
+        return site, None
+    return site, AlarmEvent(id=r["alarm_id"], site_id=r["site_id"], event_code=r["alarm_event_code"],
+                            zone=r["alarm_zone"], text=r["alarm_text"], received_at=r["alarm_received_at"])
+
+
 def dispatch_from_row(r: Mapping[str, Any]) -> Dispatch:
     return Dispatch(id=r["id"], site_id=r["site_id"], template=r["template"], code=r["code"],
                     created_at=r["created_at"], reply_until=r["reply_until"],

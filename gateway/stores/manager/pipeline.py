@@ -12,15 +12,15 @@ from gateway.stores.manager.base import (
     StoreBase, interface_state_row, outbound_row, write_log, write_notifications,
 )
 from gateway.stores.records import (
-    CommitResult, InboundView, alarm_from_row, contact_from_row, dispatch_from_row, interface_state_from_row,
-    site_from_row, verification_from_row,
+    CommitResult, InboundView, contact_from_row, dispatch_from_row, interface_state_from_row, site_and_alarm_of,
+    verification_from_row,
 )
 
 
 class PipelineStore(StoreBase):
     async def inbound_view(self, phone: str, now: datetime) -> InboundView:
         """The contacts with this number, its interface state and the verifications it may answer."""
-        # One body: on SQLite one hop to the reader's thread for the five reads every inbound text needs.
+        # One body: on SQLite one hop to the reader's thread for the four reads every inbound text needs.
         return await self.db.read(_inbound_view, phone, now)
 
     async def commit(self, decision: Decision) -> CommitResult:
@@ -39,15 +39,12 @@ def _inbound_view(phone: str, now: datetime) -> Body[InboundView]:
     state = yield Op("get_interface_state", {"phone": phone})
     open_, dispatches, site, alarm = [], [], None, None
     if contacts:
-        open_ = [(verification_from_row(r), r["recipient_contact_id"])
-                 for r in (yield Op("open_verifications_for_phone", {"phone": phone, "now": now}))]
+        rows = yield Op("open_verifications_for_phone", {"phone": phone, "now": now})
+        open_ = [(verification_from_row(r), r["recipient_contact_id"]) for r in rows]
+        if rows:
+            site, alarm = site_and_alarm_of(rows[0])  # of the newest
         dispatches = [dispatch_from_row(r)
                       for r in (yield Op("open_dispatches_for_phone", {"phone": phone, "now": now}))]
-    if open_:
-        newest = open_[0][0]
-        site = site_from_row((yield Op("get_site", {"id": newest.site_id})))
-        row = (yield Op("get_alarm_event", {"id": newest.event_id})) if newest.event_id else None
-        alarm = alarm_from_row(row) if row else None
     return InboundView(contacts=contacts, state=interface_state_from_row(state) if state else None,
                        open=open_, site=site, alarm=alarm, dispatches=dispatches)
 

@@ -81,11 +81,18 @@ SELECT * FROM verification_recipients WHERE verification_id = :verification_id O
 
 -- name: open_verifications_for_phone
 -- The verifications a text from this number may answer, newest first: open ones, and ones
--- another recipient already answered (a later reply is told so) until their timeout.
+-- another recipient already answered (a later reply is told so) until their timeout. Each row
+-- carries its site and alarm event (site_*, alarm_*): no further round trip for the newest's.
 SELECT v.*, r.contact_id AS recipient_contact_id,
-       trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
+       trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name,
+       s.dealer_id AS site_dealer_id, s.name AS site_name, s.time_zone AS site_time_zone,
+       s.on_test_until AS site_on_test_until, s.created_at AS site_created_at,
+       a.id AS alarm_id, a.event_code AS alarm_event_code, a.zone AS alarm_zone, a.text AS alarm_text,
+       a.received_at AS alarm_received_at
 FROM verifications v
 JOIN verification_recipients r ON r.verification_id = v.id
+JOIN sites s ON s.id = v.site_id
+LEFT JOIN alarm_events a ON a.id = v.event_id
 LEFT JOIN contacts c ON c.id = v.responded_by
 WHERE r.phone = :phone AND r.channel = 'sms'
   AND v.require_response = 1
