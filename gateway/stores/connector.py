@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import AsyncIterator, Callable, Generator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
@@ -112,6 +112,16 @@ class Connector(abc.ABC):
     def daemon_lock(self) -> contextlib.AbstractContextManager[None]:
         """Held by ``gateway serve`` for its life: refuses a second daemon where the engine allows one only."""
         return contextlib.nullcontext()
+
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> Callable[[], Awaitable[None]]:
+        """Call ``heard(payload)`` for each ``notify`` on ``channel`` that another process commits (a body
+        yields ``Op("notify", {"channel": ..., "payload": ...})``); the coroutine function that stops it.
+        Engines that serve one daemon have nobody to hear from: nothing is ever called."""
+
+        async def stop() -> None:
+            return None
+
+        return stop
 
     async def server_version(self) -> str:
         """What the server says it is (connects, runs nothing else)."""

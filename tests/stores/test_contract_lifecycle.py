@@ -153,3 +153,32 @@ async def test_probe_asks_the_server_what_it_is_without_migrating(db_url, clock)
         assert await store.db.tables() == []  # nothing migrated
     finally:
         await store.db.close()
+
+
+async def test_a_committed_notify_is_heard_by_another_process_and_a_rolled_back_one_never(db_url, store, clock):
+    from gateway.stores.connector import Op
+
+    other = open_store(db_url, clock=clock)
+    await other.open()
+    heard: list[str] = []
+    arrived = asyncio.Event()
+    stop = await other.db.listen("outbox", lambda payload: (heard.append(payload), arrived.set()))
+    try:
+        def rolled_back():
+            yield Op("notify", {"channel": "outbox", "payload": "lost"})
+            raise RuntimeError("rolled back")
+
+        def committed():
+            yield Op("notify", {"channel": "outbox", "payload": "42"})
+
+        with pytest.raises(RuntimeError):
+            await store.db.transaction(rolled_back)
+        await store.db.transaction(committed)
+        if store.engine == "postgres":
+            await asyncio.wait_for(arrived.wait(), 5)
+            assert heard == ["42"]
+        else:  # one daemon per file: it wakes its own loops, nobody else is there to hear
+            assert heard == []
+    finally:
+        await stop()
+        await other.close()

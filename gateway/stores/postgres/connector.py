@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -173,6 +173,21 @@ class PostgresConnector(Connector):
     async def execute(self, query: str, /, **params: Any) -> Any:
         async with self._connection() as conn:  # one statement: its own transaction
             return await run(conn, Op(query, params))
+
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> Callable[[], Awaitable[None]]:
+        # A connection of its own: a pooled one goes back to the pool, and LISTEN would go with it. When it
+        # is lost nothing is heard until listen() is called again (callers poll as well).
+        try:
+            conn = await asyncpg.connect(self._dsn, password=self._password, timeout=CONNECT_SECONDS)
+            await conn.add_listener(channel, lambda _conn, _pid, _channel, payload: heard(payload))
+        except UNAVAILABLE as exc:
+            raise self._unavailable(exc) from None
+
+        async def stop() -> None:
+            with contextlib.suppress(*UNAVAILABLE):
+                await conn.close(timeout=CONNECT_SECONDS)
+
+        return stop
 
     # Whole tables (their names come from gateway/stores/migrations.py's fixed list, never from input)
     async def tables(self) -> list[str]:

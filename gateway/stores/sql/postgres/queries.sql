@@ -12,6 +12,10 @@ SELECT 1;
 -- name: server_version$
 SELECT 'PostgreSQL ' || current_setting('server_version');
 
+-- name: notify$
+-- Delivered to every listener on the channel (in any daemon) when the transaction commits; never if not.
+SELECT pg_notify(:channel, :payload);
+
 -- name: lock_migrations$
 -- Held until the migration's transaction ends: a second `gateway migrate` waits, then sees it done.
 SELECT 1 FROM pg_advisory_xact_lock(7245031197642265601);

@@ -11,6 +11,10 @@ SELECT 1;
 -- name: server_version$
 SELECT 'SQLite ' || sqlite_version();
 
+-- name: notify$
+-- Nothing to send: one daemon serves a SQLite file, and it wakes its own loops in-process.
+SELECT NULL;
+
 -- name: lock_migrations$
 -- Nothing to take: a migration runs in a write transaction, and SQLite has one writer at a time.
 SELECT 1;
