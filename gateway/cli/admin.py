@@ -13,6 +13,7 @@ from gateway.auth.apikeys import create_key, load_keys_file, new_key
 from gateway.carriers import BACKENDS
 from gateway.carriers.loopback import exposure as loopback_exposure
 from gateway.clock import Clock, isoformat
+from gateway.cli.db import check_database
 from gateway.cli.store import opened
 from gateway.cli.access import register_interface
 from gateway.cli.validate import register_lookup, validate_new_contact
@@ -26,7 +27,6 @@ from gateway.auth.oauth import create_client, load_clients_file
 from gateway.services.optouts import keyword_collisions
 from gateway.core.phone import display, to_e164
 from gateway.core.plain_text import clean, identifier
-from gateway.stores import configured_store
 
 
 def register(sub, config_arg) -> None:
@@ -118,8 +118,9 @@ async def check(config: Config, args: argparse.Namespace) -> int:
 
         problems.extend(f"{config.source or '<defaults>'}: {p}" for p in twilio_settings.problems(config))
         warnings.extend(twilio_settings.warnings(config))
-    database = await _check_database(config)
-    problems.extend(f"{config.source or '<defaults>'}: {p}" for p in database[1:])
+    answers, problem = await check_database(config)
+    if problem:
+        problems.append(f"{config.source or '<defaults>'}: {problem}")
     table = None
     try:
         table = load_keyword_table(config.keywords_path)
@@ -144,25 +145,9 @@ async def check(config: Config, args: argparse.Namespace) -> int:
         return 1
     print(f"ok: config {config.source or '(built-in defaults)'}; keywords {config.keywords_path}: "
           f"{len(table.processes)} auto process(es), {len(table.dispatch_templates)} dispatch template(s)")
-    if database[0]:
-        print(f"ok: {database[0]}")
+    if answers:
+        print(f"ok: {answers}")
     return 0
-
-
-async def _check_database(config: Config) -> list[str]:
-    """What ``check`` says of the database: a line for a server that answers (or ""), then the problems.
-    A PostgreSQL server is asked what it is (nothing is migrated); a SQLite file is left alone."""
-    try:
-        store = configured_store(config)
-    except ConfigurationError as exc:
-        return ["", exc.message]
-    if config.database.engine == "sqlite":
-        return [""]
-    try:
-        return [f"database {store.description} answers: {await store.probe()}"]
-    except GatewayError as exc:  # refused, timed out, login refused, no such database: one line, no traceback
-        message = exc.message if exc.message.startswith("database.url") else f"database.url: {exc.message}"
-        return ["", message]
 
 
 async def migrate(config: Config, args: argparse.Namespace) -> int:

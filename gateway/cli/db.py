@@ -1,4 +1,5 @@
-"""``gateway db``: whole-database operations (``db copy``: a store into another database, any engine)."""
+"""``gateway db``: whole-database operations (``db copy``: a store into another database, any engine), and
+what ``gateway check`` says of the database."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 import time
 
 from gateway.config import Config
-from gateway.errors import GatewayError
+from gateway.errors import ConfigurationError, GatewayError
 from gateway.stores import Store, configured_store, open_store
 from gateway.stores.copy import copy_store
 
@@ -58,3 +59,18 @@ def _progress(table: str, done: int, total: int) -> None:
         print(f"\r\033[K{line}", end="" if done < total else "\n", file=sys.stderr, flush=True)
     elif done == total:
         print(line, file=sys.stderr)
+
+
+async def check_database(config: Config) -> tuple[str | None, str | None]:
+    """What ``check`` says of the database: a line saying its server answers, and the problem (each or None).
+    A PostgreSQL server is asked what it is (nothing is migrated); a SQLite file is left alone."""
+    try:
+        store = configured_store(config)
+    except ConfigurationError as exc:
+        return None, exc.message
+    if config.database.engine == "sqlite":
+        return None, None
+    try:
+        return f"database {store.description} answers: {await store.probe()}", None
+    except GatewayError as exc:  # refused, timed out, login refused, no such database: one line, no traceback
+        return None, exc.message if exc.message.startswith("database.url") else f"database.url: {exc.message}"
