@@ -182,3 +182,29 @@ async def test_a_committed_notify_is_heard_by_another_process_and_a_rolled_back_
     finally:
         await stop()
         await other.close()
+
+
+async def test_a_database_of_an_earlier_release_gets_only_the_migrations_it_lacks(db_url, clock):
+    """As left by a gateway that knew the first seven migrations, with a row in it."""
+    from gateway.model import Site
+    from gateway.stores.connector import Op, Script
+
+    def earlier_release():
+        yield Op("create_schema_migrations")
+        for name in MIGRATIONS[:-1]:
+            yield Script(name)
+            yield Op("record_migration", {"name": name, "applied_at": clock.now()})
+        yield Op("insert_site", {"id": "s_old", "dealer_id": "1", "name": "Old", "time_zone": "UTC",
+                                 "created_at": clock.now()})
+
+    old = open_store(db_url, clock=clock)
+    await old.db.open()
+    await old.db.transaction(earlier_release)
+    await old.db.close()
+    store = open_store(db_url, clock=clock)
+    await store.db.open()
+    try:
+        assert await store.migrate() == [MIGRATIONS[-1]]
+        assert await store.get_site("s_old") == Site(id="s_old", dealer_id="1", name="Old", created_at=clock.now())
+    finally:
+        await store.close()
