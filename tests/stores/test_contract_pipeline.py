@@ -89,3 +89,13 @@ async def test_a_response_to_a_verification_no_longer_open_refuses_the_whole_dec
     assert got.recipients[0].response == "confirmed"
     assert await store.event_log(site_id=site.id, after=0, limit=10) == []
     assert not (await store.commit(Decision(inbound=inbound(clock, "NO", sid="SM2", phone=OTHER_PHONE)))).duplicate
+
+
+async def test_a_nul_in_a_text_is_stored_where_postgresql_cannot_hold_it(store, site, clock):
+    """PostgreSQL's text and jsonb refuse NUL: it is stored as U+FFFD there, as it came on SQLite."""
+    body = "a\x00b"
+    await store.commit(Decision(inbound=inbound(clock, body), log=[LogEntry(
+        code="SMSReply", at=clock.now(), site_id=site.id, comment=body, details={"text": body, "raw": "\\u0000"})]))
+    [row] = await store.event_log(site_id=site.id, after=0, limit=10)
+    stored = body if store.engine == "sqlite" else "a\ufffdb"
+    assert (row.comment, row.details) == (stored, {"text": stored, "raw": "\\u0000"})

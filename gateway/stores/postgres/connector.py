@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -38,9 +39,22 @@ RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 
 def _param(value: Any) -> Any:
-    if type(value) is datetime and value.microsecond % 1000:
+    kind = type(value)
+    if kind is str:
+        # PostgreSQL's text cannot hold NUL (SQLite's can): it is stored as U+FFFD, the replacement character.
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if kind is datetime and value.microsecond % 1000:
         return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
     return value
+
+
+_ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")  # \u0000 not itself escaped (\\u0000 is text)
+
+
+def _jsonb(value: Any) -> str:
+    text = msgspec.json.encode(value).decode()
+    # jsonb refuses \u0000 as text does NUL: the same replacement character.
+    return _ESCAPED_NUL.sub(r"\1\\ufffd", text) if "\\u0000" in text else text
 
 
 def _args(names: Sequence[str], params: Any) -> list[Any]:
@@ -48,8 +62,7 @@ def _args(names: Sequence[str], params: Any) -> list[Any]:
 
 
 async def _init(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=lambda v: msgspec.json.encode(v).decode(),
-                              decoder=json.loads)
+    await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=_jsonb, decoder=json.loads)
 
 
 async def _keep(conn: asyncpg.Connection) -> None:
