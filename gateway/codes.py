@@ -13,3 +13,5 @@ CONTACT_DELETED = "CONTACTDEL"  # a contact was deleted through the partner API
 SITE_NO_CONTACTS = "SITENOCONTACT"  # warning: the deleted contact was the site's last one
 WELCOME_SENT = "WELCOMESENT"  # a welcome text with the confirmation link was queued
 WELCOME_CONFIRMED = "WELCOMECONF"  # the contact pressed Confirm on the welcome page
+LATE_REPLY = "SMSLATE"  # a text recovered from the carrier answered a verification that timed out before it was seen
+CANARY_MISSED = "CANARYMISS"  # the canary text did not come back as an inbound text within canary.timeout_seconds

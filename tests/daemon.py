@@ -21,9 +21,10 @@ class Daemon:
         self.tmp = tmp
         self.port = free_port()
         self.db = tmp / "gateway.sqlite3"
+        self.db_url = f"sqlite:///{self.db}"
         settings = {
             "http": {"port": self.port, "public_url": f"http://127.0.0.1:{self.port}"},
-            "database": {"url": f"sqlite:///{self.db}"},
+            "database": {"url": self.db_url},
             "keywords": str(overrides.pop("keywords", KEYWORDS)),
             "outbox": {"poll_seconds": 0.1, "drain_seconds": 2.0},
         }
@@ -106,3 +107,14 @@ class Daemon:
             self.proc.kill()
             self.proc.wait(timeout=10)
         self.notify.close()
+
+
+def wait_for(predicate, what: str, seconds: float = 20.0):
+    """``predicate()``'s first true value, asked every 50 ms for at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"not in {seconds:.0f} s: {what}")

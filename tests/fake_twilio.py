@@ -1,17 +1,23 @@
 """A fake Twilio on 127.0.0.1 that the real twilio library talks to, and fixtures around it.
 
 It serves the Messages resource (Basic auth checked, 201 answers shaped like Twilio's,
-scripted errors and slow answers) and Lookup v2, and it fires status callbacks and inbound
-webhooks signed with the auth token exactly as Twilio signs them.
+scripted errors and slow answers; the list of every message it took or sent, paged as Twilio
+pages it: tests/fake_twilio_messages.py) and Lookup v2, and it fires status callbacks and inbound
+webhooks signed with the auth token exactly as Twilio signs them. A text sent to one of ``numbers``
+comes back to that number's inbound webhook (the canary's way round), unless ``drop`` says to lose it;
+``missed_text`` is a text Twilio took while the gateway could not (its webhook failed: error 11200).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
+import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import msgspec
@@ -22,6 +28,8 @@ from twilio.request_validator import RequestValidator
 
 from gateway.core import segments
 from gateway.config import Carrier, Twilio
+from tests import fake_twilio_messages
+from tests.fake_twilio_messages import Message
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "f" * 32
@@ -61,11 +69,17 @@ class FakeTwilio:
     clock: object = None
     script: list[Answer] = field(default_factory=list)
     errors_for: dict[str, Answer] = field(default_factory=dict)  # by To number, every time
+    always: Answer | None = None  # while set, every create gets this answer (an outage, a slow API)
     lines: dict[str, str | None] = field(default_factory=dict)  # lookup: number -> line type, None = invalid
     auto_reports: tuple[str, ...] = ()  # statuses to call back with after each accepted message
     received: list[Received] = field(default_factory=list)
+    tried: list[Received] = field(default_factory=list)  # every create that passed auth, refused ones too
     lookups: list[str] = field(default_factory=list)
     refused: int = 0
+    numbers: dict[str, str] = field(default_factory=dict)  # our numbers -> their "a message comes in" webhook URL
+    drop: int = 0  # texts to ``numbers`` to lose on the way (then counted down)
+    messages: list[Message] = field(default_factory=list)  # the Messages list: every text taken or sent
+    listed: list[dict[str, str]] = field(default_factory=list)  # the query of each list page asked for
     in_flight: int = 0
     max_in_flight: int = 0
     url: str = ""
@@ -79,6 +93,7 @@ class FakeTwilio:
     async def start(self) -> FakeTwilio:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{account}/Messages.json", self._create)
+        app.router.add_get("/2010-04-01/Accounts/{account}/Messages.json", self._list)
         app.router.add_get("/v2/PhoneNumbers/{number}", self._lookup)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -98,6 +113,16 @@ class FakeTwilio:
     def _now(self) -> float:
         return self.clock.monotonic() if self.clock is not None else time.monotonic()
 
+    def _wall(self) -> datetime:
+        return self.clock.now() if self.clock is not None else datetime.now(timezone.utc)
+
+    async def settle(self) -> None:
+        """Wait for the callbacks and webhooks fired so far (and those they fire) to be answered."""
+        for _ in range(10):
+            if not self._tasks:
+                return
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     def _authorized(self, request: web.Request) -> bool:
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         return request.headers.get("Authorization") == f"Basic {expected}"
@@ -113,7 +138,9 @@ class FakeTwilio:
             self.refused += 1
             return self._error(401, 20003, "Authenticate")
         form = dict(await request.post())
-        answer = self.errors_for.get(form.get("To", "")) or (self.script.pop(0) if self.script else Answer())
+        self.tried.append(Received("", form, self._now()))
+        answer = (self.always or self.errors_for.get(form.get("To", ""))
+                  or (self.script.pop(0) if self.script else Answer()))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -126,9 +153,39 @@ class FakeTwilio:
             return self._error(answer.status, answer.code, answer.message)
         sid = f"SM{next(self._ids):032x}"
         self.received.append(Received(sid, form, self._now()))
+        to, from_ = form.get("To", ""), form.get("From") or TWILIO_NUMBER
+        self.messages.append(Message(sid, to, from_, form.get("Body", ""), "outbound-api", "queued", self._wall(),
+                                     self._wall()))
         for status in self.auto_reports:
             self._spawn(self.report(sid, status))
+        if to in self.numbers:
+            if self.drop:
+                self.drop -= 1
+            else:
+                inbound = self.record_inbound(from_, form.get("Body", ""), to=to)
+                self._spawn(self.post_signed(self.numbers[to], self.inbound_fields(from_, inbound.body, inbound.sid,
+                                                                                  To=to)))
         return web.json_response(self._message(sid, form), status=201)
+
+    async def _list(self, request: web.Request) -> web.Response:
+        if not self._authorized(request) or request.match_info["account"] != self.account_sid:
+            return self._error(401, 20003, "Authenticate")
+        query = dict(request.query)
+        self.listed.append(query)
+        return web.json_response(fake_twilio_messages.page(self.messages, self.account_sid, query))
+
+    def record_inbound(self, from_: str, body: str, sid: str | None = None, to: str = TWILIO_NUMBER) -> Message:
+        """A text Twilio took for one of our numbers: on its Messages list from now on (once per sid)."""
+        known = next((m for m in self.messages if sid is not None and m.sid == sid), None)
+        if known is not None:
+            return known
+        message = Message(sid or self.new_sid(), to, from_, body, "inbound", "received", self._wall(), self._wall())
+        self.messages.append(message)
+        return message
+
+    def missed_text(self, from_: str, body: str, sid: str | None = None, to: str = TWILIO_NUMBER) -> str:
+        """A text Twilio took while the gateway could not (its webhook failed, error 11200): only on the list."""
+        return self.record_inbound(from_, body, sid, to).sid
 
     def _message(self, sid: str, form: dict[str, str]) -> dict:
         stamp = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
@@ -207,8 +264,10 @@ class FakeTwilio:
                 "NumMedia": "0", "NumSegments": "1", "FromCountry": "US", "ToCountry": "US", **extra}
 
     async def text(self, url: str, from_: str, body: str, sid: str | None = None, **extra: str):
-        """An inbound SMS webhook to ``url`` (the gateway's public inbound URL)."""
-        return await self.post_signed(url, self.inbound_fields(from_, body, sid, **extra))
+        """An inbound SMS webhook to ``url`` (the gateway's public inbound URL); on the Messages list too."""
+        fields = self.inbound_fields(from_, body, sid, **extra)
+        self.record_inbound(from_, body, fields["MessageSid"], fields["To"])
+        return await self.post_signed(url, fields)
 
     def new_sid(self) -> str:
         return f"SM{next(self._ids) + 10**9:032x}"
@@ -218,6 +277,27 @@ def twilio_carrier_config(fake: FakeTwilio, **options) -> Carrier:
     return Carrier(backend="twilio", from_number=TWILIO_NUMBER,
                    twilio=Twilio(account_sid=fake.account_sid, auth_token=fake.auth_token, api_base_url=fake.url,
                                  **options))
+
+
+@contextlib.contextmanager
+def fake_twilio_in_a_thread():
+    """The fake Twilio on its own event loop, so the test can drive a daemon with blocking calls."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="fake-twilio", daemon=True)
+    thread.start()
+
+    def call(coro, timeout: float = 20):
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
+    fake = FakeTwilio()
+    call(fake.start())
+    try:
+        yield fake, call
+    finally:
+        call(fake.stop())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
 
 
 @pytest.fixture

@@ -34,12 +34,23 @@ def test_site_and_contact_setup(d):
     (["--phone", "12"], "is not a possible phone number"),
     (["--phone", "call me"], "is not a phone number"),
     (["--auto-notify"], "--auto-notify needs --phone"),
+    (["--email-notify"], "--email-notify needs --email"),
+    (["--time-zone", "Mars/Olympus"], "--time-zone: 'Mars/Olympus' is not an IANA time zone"),
 ])
 def test_contact_add_refuses_bad_input(d, args, message):
     site_id = d.cli("site", "add", "--dealer", "1", "--name", "S").stdout.split("\t")[0]
     result = d.cli("contact", "add", "--site", site_id, "--first-name", "A", "--last-name", "B", *args, check=False)
     assert result.returncode != 0 and message in result.stderr
     assert d.cli("contact", "list", "--site", site_id).stdout == ""
+
+
+def test_contact_add_refuses_an_external_id_already_on_the_site(d):
+    site_id = d.cli("site", "add", "--dealer", "1", "--name", "S").stdout.split("\t")[0]
+    add = ("contact", "add", "--site", site_id, "--first-name", "A", "--last-name", "B", "--external-id", "x1")
+    d.cli(*add)
+    result = d.cli(*add, check=False)
+    assert result.returncode == 2 and "error: external_contact_id 'x1' is already on this site." in result.stderr
+    assert len(d.cli("contact", "list", "--site", site_id).stdout.splitlines()) == 1
 
 
 def test_contact_add_to_unknown_site(d):
@@ -86,6 +97,21 @@ def test_check_warns_loudly_about_a_loopback_carrier_off_loopback(tmp_path, host
             and "NO authentication" in result.stderr) is warned, result.stderr
 
 
+def test_check_names_the_canary(tmp_path, d):
+    assert d.cli("check").stdout.splitlines()[-1] == "canary: not configured"
+    (tmp_path / "canary").mkdir()
+    with_canary = Daemon(tmp_path / "canary", canary={"to_number": "+15550100099", "every_minutes": 10})
+    try:
+        assert with_canary.cli("check").stdout.splitlines()[-1] == (
+            "canary: every 10 min a text from +15550000000 to +15550100099, expected back within 120 s")
+        with_canary.config.write_text(with_canary.config.read_text().replace("'+15550100099'", "'+1555'"))
+        result = with_canary.cli("check", check=False)
+    finally:
+        with_canary.close()
+    assert result.returncode == 1
+    assert "canary.to_number: '+1555' is not an E.164 number like +15550000000" in result.stderr
+
+
 def test_check_reports_bad_config(tmp_path):
     config = tmp_path / "gateway.yaml"
     config.write_text("http:\n  port: 99999\n")
@@ -108,7 +134,7 @@ def test_event_and_chat_against_a_running_daemon(d):
     assert out.startswith("event evt_") and "verification ver_" in out
     from tests.test_daemon import outbox_counts, wait_until
 
-    wait_until(lambda: outbox_counts(d.db) == {"sent": 1})
+    wait_until(lambda: outbox_counts(d.db_url) == {"sent": 1})
     chat = d.cli("chat", "--from", "(555) 012-3456", "--url", d.url, input="yes\n")
     lines = chat.stdout.splitlines()
     assert lines[0].startswith("< Acme Monitoring: ALARM at Main Office: Motion, hallway zone 3")

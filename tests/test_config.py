@@ -188,3 +188,23 @@ def test_database_password_settings():
     assert "pw-s3cret" not in bad and "'postgres-ql://gw:***@db/gateway'" in bad
     config = parse_config('database: {url: "postgresql://gw@db/gateway", password_file: pw.txt, pool_size: 4}\n')
     assert (config.database.password_file, config.database.pool_size) == ("pw.txt", 4)
+
+
+def test_the_canary_is_checked_key_by_key():
+    assert problems('carrier: {from_number: "+15550000000"}\ncanary:\n  to_number: "+15550000000"\n'
+                    "  every_minutes: 1\n  timeout_seconds: 60\n") == [
+        "g.yaml:3: canary.to_number: must be another of the gateway's numbers than the one the canary is sent from",
+        "g.yaml:5: canary.timeout_seconds: must be shorter than every_minutes: one canary at a time"]
+    assert problems('canary: {to_number: "555-0100", from_number: x}\n') == [
+        "g.yaml:1: canary.to_number: '555-0100' is not an E.164 number like +15550000000",
+        "g.yaml:1: canary.from_number: 'x' is not an E.164 number like +15550000000"]
+    assert problems("canary: {}\n") == ["g.yaml:1: canary: missing required key 'to_number'"]
+    config = parse_config('canary: {to_number: "+15550100099"}\n', "g.yaml")
+    assert (config.canary.every_minutes, config.canary.timeout_seconds, config.canary.from_number) == (15, 120, None)
+    assert config.own_numbers == ["+15550000000", "+15550100099"]
+
+
+def test_recovery_windows_are_bounded():
+    assert problems("carrier: {loopback: {recover_inbound_minutes: 1441}}\n") == [
+        "g.yaml:1: carrier.loopback.recover_inbound_minutes: expected int <= 1440"]
+    assert parse_config("carrier: {loopback: {recover_inbound_minutes: 0}}\n").carrier.loopback.recover_inbound_minutes == 0

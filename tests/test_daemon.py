@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import time
+from collections import Counter
 
 import pytest
 
+from tests import storage
 from tests.daemon import Daemon
 
 
@@ -44,9 +45,9 @@ def wait_until(predicate, seconds: float = 20.0) -> None:
     raise AssertionError("condition not met in time")
 
 
-def outbox_counts(db) -> dict[str, int]:
-    with sqlite3.connect(db) as conn:
-        return dict(conn.execute("SELECT status, count(*) FROM outbound_messages GROUP BY status").fetchall())
+def outbox_counts(db_url: str) -> dict[str, int]:
+    """The outbox's messages by status, read from storage: the daemon may be dead."""
+    return dict(Counter(row["status"] for row in storage.rows(db_url, "outbound_messages")))
 
 
 def test_ready_notify_and_readyz_then_graceful_stop(daemon):
@@ -67,13 +68,14 @@ def test_kill_9_loses_no_committed_message(tmp_path):
         for n in range(10):
             post_alarm(d, site, f"evt_{n}")  # 201: 10 texts committed each
         d.kill()
-        at_kill = outbox_counts(d.db)
+        at_kill = outbox_counts(d.db_url)
         assert at_kill.get("queued", 0) + at_kill.get("sending", 0) > 0, at_kill  # the crash left work behind
         d.start()
-        wait_until(lambda: outbox_counts(d.db) == {"sent": 100})
-        with sqlite3.connect(d.db) as conn:
-            carrier_got = {row[0] for row in conn.execute("SELECT outbound_id FROM loopback_messages")}
-            committed = {row[0] for row in conn.execute("SELECT id FROM outbound_messages")}
+        wait_until(lambda: outbox_counts(d.db_url) == {"sent": 100})
+        status, body = d.request("GET", "/carriers/loopback/outbox?limit=1000")
+        assert status == 200, body
+        carrier_got = {message["outbound_id"] for message in json.loads(body)["messages"]}
+        committed = {row["id"] for row in storage.rows(d.db_url, "outbound_messages")}
         assert carrier_got == committed  # every committed message reached the carrier (at least once)
         assert d.stop() == 0
     finally:
@@ -90,10 +92,10 @@ def test_sigterm_drains_in_flight_sends_and_exits_0(tmp_path):
         started = time.monotonic()
         assert d.stop() == 0
         assert time.monotonic() - started < 8
-        counts = outbox_counts(d.db)
+        counts = outbox_counts(d.db_url)
         assert "sending" not in counts and sum(counts.values()) == 10, counts  # nothing stuck mid-send
         d.start()  # what was still queued goes out after the restart
-        wait_until(lambda: outbox_counts(d.db) == {"sent": 10})
+        wait_until(lambda: outbox_counts(d.db_url) == {"sent": 10})
     finally:
         d.close()
 

@@ -15,6 +15,15 @@ async def test_token_pages_are_locked_down_even_when_the_token_is_unknown(client
     assert_locked_down_page(resp, await resp.text())
 
 
+async def test_token_pages_share_one_page_shell(client):
+    """Both ask robots not to index them in the page itself too, not only in X-Robots-Tag."""
+    heads = []
+    for path in ("/v/made-up-token/confirm", "/welcome/made-up-token"):
+        html = await (await client.get(path)).text()
+        heads.append(html[:html.index("<title>")])
+    assert heads[0] == heads[1] and '<meta name="robots" content="noindex">' in heads[0]
+
+
 @pytest.mark.parametrize("method, path", [("GET", "/healthz"), ("GET", "/no/such/path"), ("GET", "/v/x/confirm"),
                                           ("POST", "/carriers/loopback/inbound"), ("GET", "/openapi.json")])
 async def test_no_response_names_the_server_software(client, method, path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from gateway.config import CredentialChecks
 from gateway.auth.hashes import hash_secret
 from gateway.model import Contact, Site, SiteGroup
 from gateway.web.appkeys import EXPIRY
+from tests import storage
 from tests.helpers import codes, event_log, post_alarm, text
 
 GINA = "+15550001111"  # a site-group contact with the On Test permission
@@ -282,8 +282,7 @@ async def test_no_pin_anywhere(client, auth, gina, sam, config, caplog):
         replies += await say(client, phone, body)
     exposition = await (await client.get("/metrics")).text()
     metrics = "\n".join(line.rpartition(" ")[0] for line in exposition.splitlines() if not line.startswith("#"))
-    with sqlite3.connect(config.database.sqlite_path) as db:
-        dump = "\n".join(db.iterdump())
+    dump = storage.dump_text(config.database.url)
     for secret in (PIN, DURESS, "77007700", SAM_PIN, "24682468", "55115511"):
         assert secret not in dump, secret
         assert secret not in caplog.text, secret

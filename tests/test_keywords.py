@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from gateway.errors import ConfigurationError
-from gateway.core.keywords import CatchAll, KeywordFileError, fold, load_keyword_table, parse_keyword_table
+from gateway.core.keywords import CatchAll
+from gateway.config.keyword_file import KeywordFileError, load_keyword_table, parse_keyword_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,13 +41,6 @@ def test_shipped_keyword_file_loads():
     assert table.dispatch_templates["police-dispatched"].variables == ("reference",)
     assert table.unknown_sender == CatchAll("SMSUNKNOWN", None)
     assert table.central_station
-
-
-@pytest.mark.parametrize("text, folded", [("Yes!", "YES"), (" YES ", "YES"), ("y", "Y"), ("CONFIRM.", "CONFIRM"),
-                                          ("y.", "Y"), ("  false \n alarm!! ", "FALSE ALARM"), ("?", "?"),
-                                          ("«oui»", "OUI"), ("", "")])
-def test_fold(text, folded):
-    assert fold(text) == folded
 
 
 def test_yaml_booleans_keep_their_words():

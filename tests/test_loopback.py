@@ -17,3 +17,20 @@ async def test_serve_logs_the_warning_at_start(aiohttp_client, config, clock, ca
         await aiohttp_client(create_app(exposed, clock=clock, run_loops=False))  # the test server binds 127.0.0.1
     assert any("NO authentication" in r.getMessage() and r.levelno == logging.WARNING
                for r in caplog.records) is warned
+
+
+async def test_twilio_test_numbers_are_refused_with_twilios_error(client, auth, store, site, clock):
+    """+15005550009 is Twilio's "cannot take texts" test number: the send fails as Twilio's would, 21614."""
+    from gateway.model import Contact
+    from tests.helpers import deliver, event_log, outbox
+
+    landline = await store.add_contact(Contact(id=0, site_id=site.id, first_name="Lana", last_name="Line",
+                                               phone="+15005550009", created_at=clock.now()))
+    resp = await client.post("/ext/v1/dispatches", headers=auth, json={
+        "site_id": site.id, "contacts": [landline.id], "text": "Police dispatched."})
+    assert resp.status == 201, await resp.text()
+    await deliver(client)
+    failed = [r for r in await event_log(client, auth, site.id) if r["code"] == "SMSFAIL"]
+    assert [(r["contact_id"], r["details"]["error_code"]) for r in failed] == [(landline.id, "21614")]
+    assert "not a mobile number" in failed[0]["comment"]
+    assert await outbox(client, "+15005550009") == []

@@ -14,6 +14,7 @@ from gateway.errors import ConfigurationError
 from gateway.auth.hashes import hash_secret
 from gateway.auth.oauth import create_client, load_clients_file
 from gateway.web.app import create_app
+from tests import storage
 
 SITES = "/partner/v1/dealers/12345/sites"
 
@@ -123,14 +124,13 @@ async def test_revoked_client_loses_its_tokens_and_its_secret(client, store, cre
     assert not await store.revoke_oauth_client(client_id, clock.now())
 
 
-async def test_secret_is_stored_as_argon2_and_token_as_sha256(store, client, credentials):
+async def test_secret_is_stored_as_argon2_and_token_as_sha256(store, client, credentials, config):
     client_id, secret = credentials
     stored = await store.oauth_client(client_id)
     assert stored.secret_hash.startswith("$argon2id$") and secret not in stored.secret_hash
     _, body, _ = await token_call(client, {"grant_type": "client_credentials", "client_id": client_id,
                                            "client_secret": secret})
-    path = store.db.path  # the SQLite file itself: nothing of either may be in it
-    raw = path.read_bytes() + (path.parent / (path.name + "-wal")).read_bytes()
+    raw = storage.stored_bytes(config.database.url)
     assert body["access_token"].encode() not in raw and secret.encode() not in raw
 
 

@@ -7,8 +7,9 @@ from gateway.errors import CarrierError
 from gateway.model import PRIORITY_NOTICE, PRIORITY_VERIFICATION, Decision, OutboundMessage
 from gateway.loops.sender import OutboxSender
 from gateway.web.appkeys import CARRIER, METRICS
+from tests import storage
 from tests.conftest import PHONE
-from tests.helpers import codes, event_log, post_alarm
+from tests.helpers import event_log, post_alarm
 
 
 class ScriptedCarrier(Carrier):
@@ -67,6 +68,7 @@ async def test_permanent_error_fails_at_once_and_is_logged(client, app, store, c
     row = (await event_log(client, auth, site.id))[-1]
     assert row["code"] == "SMSFAIL" and "Unreachable destination" in row["comment"]
     assert row["details"]["error_code"] == "21614" and row["contact_id"] == contact.id
+    assert row["details"]["outbox_id"] == storage.rows(config.database.url, "outbound_messages")[-1]["id"]
     verification = await store.get_verification(data["verifications"][0]["verification_id"])
     assert verification.recipients[0].status == "failed"
 
@@ -87,7 +89,9 @@ async def test_stale_alarm_text_is_not_sent(client, app, store, clock, config, a
     clock.advance(301)  # past the verification timeout: the text would arrive too late to matter
     await sender.run_once()
     assert carrier.sent == []
-    assert codes(await event_log(client, auth, site.id))[-1] == "SMSSTALE"
+    stale = (await event_log(client, auth, site.id))[-1]
+    assert stale["code"] == "SMSSTALE"
+    assert stale["details"] == {"outbox_id": storage.rows(config.database.url, "outbound_messages")[-1]["id"]}
 
 
 async def test_a_crashing_carrier_loses_nothing(app, store, clock, config):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -232,16 +231,16 @@ async def test_another_dealers_site_is_404_exactly_like_a_missing_one(client, pa
     assert [s["site_id"] for s in await (await client.get(BASE, headers=partner)).json()] == [site.id]
 
 
-async def test_deleting_a_contact_ends_its_sms_interface_session(client, partner, site, config):
+async def test_deleting_a_contact_ends_its_sms_interface_session(client, partner, site, store):
+    from gateway.auth.hashes import hash_secret
+
     created = await create(client, partner, site.id)
-    with sqlite3.connect(config.database.sqlite_path) as db:
-        db.execute("INSERT INTO interface_state (phone, session_contact_id, session_expires_at, updated_at) "
-                   "VALUES (?, ?, '2099-01-01T00:00:00.000Z', '2026-01-15T15:30:00.000Z')",
-                   (PHONE, created["contact_id"]))
+    await store.set_pin(created["contact_id"], hash_secret("48213579"), None)
+    assert (await text(client, PHONE, "48213579"))["replies"][0].startswith("PIN accepted until")
+    assert (await store.interface_state(PHONE)).session_contact_id == created["contact_id"]
     assert (await client.delete(f"{BASE}/{site.id}/contacts/{created['contact_id']}", headers=partner)).status == 204
-    with sqlite3.connect(config.database.sqlite_path) as db:
-        assert db.execute("SELECT session_contact_id, session_expires_at FROM interface_state").fetchall() == \
-            [(None, None)]
+    state = await store.interface_state(PHONE)
+    assert (state.session_contact_id, state.session_expires_at) == (None, None)
 
 
 async def test_phone_validity_comes_from_the_carrier_lookup_and_resets_with_a_new_number(client, partner, site, store,

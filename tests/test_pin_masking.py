@@ -9,6 +9,7 @@ import re
 import pytest
 
 from gateway.core.pin import ascii_digits, masked, normalized_pin, split_pin
+from tests import storage
 from tests.daemon import Daemon
 
 PIN = "7391826"
@@ -157,11 +158,10 @@ def test_no_pin_digits_anywhere_after_a_conversation(d):
     assert say("SITES 4821593") == ["1 Main Office"]  # the duress PIN, set in fullwidth digits
     assert say("SITES 7391825") == ["PIN not accepted."]
     say(f"call 1-555-739-1826 now {PIN}")  # a phone number, kept readable, but holding the PIN the text carries
-    wal = d.db.with_name(d.db.name + "-wal")
-    assert wal.exists()
-    stored = d.db.read_bytes() + wal.read_bytes()
+    assert d.db.with_name(d.db.name + "-wal").exists()  # read while the latest pages are not yet checkpointed
+    stored = storage.stored_bytes(d.db_url)
     d.stop()
-    stored += d.db.read_bytes()
+    stored += storage.stored_bytes(d.db_url)
     logged = d.log.read_text()
     for secret in (PIN, "4821593", "7391825"):
         for script in ({}, ARABIC_INDIC, FULLWIDTH):

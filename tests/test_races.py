@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import sqlite3
 from datetime import timedelta
+
+import pytest
 
 from gateway.auth.hashes import hash_secret
 from gateway.model import Contact
 from gateway.web.appkeys import EXPIRY
 from tests.conftest import OTHER_PHONE, PHONE
 from tests.helpers import codes, event_log, post_alarm, text
+from tests.webhook_receiver import deliver_webhooks, subscribed
 
 
-async def test_two_contacts_answer_at_once_one_wins(client, auth, site, contact, store, clock, config):
+@pytest.fixture
+def config(config, receiver, tmp_path):
+    """A webhook subscriber, to count the notifications as a subscriber sees them."""
+    return subscribed(config, receiver, tmp_path)
+
+
+async def test_two_contacts_answer_at_once_one_wins(client, auth, site, contact, store, clock, receiver):
     await store.add_contact(Contact(id=0, site_id=site.id, first_name="Jane", last_name="Roe", phone=OTHER_PHONE,
                                     auto_notify=True, created_at=clock.now()))
     data = await post_alarm(client, auth, site.id, "BA")
@@ -23,10 +30,8 @@ async def test_two_contacts_answer_at_once_one_wins(client, auth, site, contact,
     winner, loser = (a, b) if verification.response == "confirmed" else (b, a)
     assert "CONFIRMED" in winner["replies"][0] or "CANCELLED" in winner["replies"][0]
     assert loser["replies"][0].startswith("The alarm at Main Office was already")
-    with sqlite3.connect(config.database.sqlite_path) as db:
-        events = [json.loads(d)["response"] for t, d in db.execute("SELECT event_type, data FROM webhook_events")
-                  if t == "verification.responded"]
-    assert events == [verification.response]
+    await deliver_webhooks(client)
+    assert [e["response"] for e in receiver.events("verification.responded")] == [verification.response]
 
 
 async def test_answer_racing_the_timeout_is_not_thanked(client, auth, site, contact, store, clock):

@@ -28,3 +28,11 @@ async def test_store_and_sender_up_follow_readyz(client, store):
     assert samples[("gateway_store_up", ())] == 0.0 and samples[("gateway_sender_up", ())] == 1.0
     resp = await client.get("/readyz")
     assert resp.status == 503 and (await resp.json())["checks"] == {"store": False, "sender": True}
+
+
+async def test_without_a_canary_readyz_has_no_canary_and_metrics_no_canary_series(client):
+    await client.app[SENDER].start()
+    resp = await client.get("/readyz")
+    assert resp.status == 200
+    assert await resp.json() == {"status": "ready", "detail": "ok", "checks": {"store": True, "sender": True}}
+    assert not [key for key in await scrape(client) if key[0].startswith("gateway_canary_")]

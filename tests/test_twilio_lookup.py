@@ -52,6 +52,19 @@ async def test_lookup_at_contact_creation_when_configured(app, store, config, fa
     assert "\tinvalid\tlandline" in capsys.readouterr().out
 
 
+async def test_a_failed_lookup_at_creation_leaves_the_contact_created_and_unknown(app, store, config, fake_twilio,
+                                                                                  site, capsys, caplog):
+    args = argparse.Namespace(site=site.id, group=None, first_name="Jane", last_name="Roe", phone="(555) 012-3457",
+                              email=None, auto_notify=True, email_notify=False, title=None, slot_number=None,
+                              time_zone=None, external_id=None, on_test_permission=False)
+    config = with_twilio(config, fake_twilio, lookup_on_create=True)
+    fake_twilio.auth_token = "not the gateway's"  # every lookup is refused
+    assert await contact_add(config, args) == 0
+    assert capsys.readouterr().out.strip().split("\t") == ["1", "Jane Roe", "+1 555-012-3457"]
+    assert [(c.name, c.phone_status) for c in await store.list_contacts(site.id)] == [("Jane Roe", "unknown")]
+    assert "phone lookup failed" in caplog.text
+
+
 async def test_loopback_has_no_lookup(store, contact, config):
     import msgspec
 
@@ -85,3 +98,9 @@ async def test_partner_api_contact_is_looked_up_when_configured(aiohttp_client, 
     body = await resp.json()
     assert resp.status == 201 and fake_twilio.lookups == ["+15550123457"]
     assert body["verification"]["phone"] == "valid"
+    fake_twilio.auth_token = "not the gateway's"  # a lookup that fails: the contact is created all the same
+    resp = await client.post("/partner/v1/dealers/12345/sites/site_main/contacts",
+                             headers={"Authorization": f"Bearer {token['access_token']}"},
+                             json={"external_contact_id": "x2", "first_name": "C", "last_name": "D",
+                                   "phone_number": "5550123458"})
+    assert resp.status == 201 and (await resp.json())["verification"]["phone"] == "unknown"

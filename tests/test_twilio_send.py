@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 
 import pytest
 
 from gateway.clock import ManualClock
 from gateway.model import PRIORITY_NOTICE, PRIORITY_VERIFICATION, Decision, OutboundMessage
 from gateway.web.appkeys import SENDER, STORE
+from tests import storage
 from tests.conftest import PHONE
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, TWILIO_NUMBER, Answer, with_twilio
 from tests.helpers import codes, deliver, event_log, post_alarm
@@ -41,9 +41,8 @@ async def tw(client, fake_twilio):
 
 
 def outbound(config) -> list[dict]:
-    with sqlite3.connect(config.database.sqlite_path) as db:
-        db.row_factory = sqlite3.Row
-        return [dict(r) for r in db.execute("SELECT * FROM outbound_messages ORDER BY id")]
+    """The outbox as stored: attempts, error codes and carrier statuses have no public view."""
+    return storage.rows(config.database.url, "outbound_messages")
 
 
 async def queue(store, *messages):
@@ -179,6 +178,7 @@ async def test_a_failed_delivery_is_recorded_and_logged_once(client, app, config
     assert recipient.status == "failed"
     failures = [r for r in await event_log(client, auth, site.id) if r["code"] == "SMSFAIL"]
     assert len(failures) == 1 and failures[0]["details"]["error_code"] == "30003"
+    assert failures[0]["details"]["outbox_id"] == row["id"]
 
 
 async def test_a_report_that_overtakes_the_send_is_not_lost(client, app, config, tw, auth, site, contact):

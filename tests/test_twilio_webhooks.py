@@ -7,17 +7,20 @@ import logging
 import pytest
 
 from gateway.carriers.twilio_settings import warnings
+from tests import storage
 from tests.conftest import PHONE
 from tests.fake_twilio import ACCOUNT_SID, with_twilio
 from tests.helpers import codes, deliver, event_log, post_alarm
+from tests.webhook_receiver import deliver_webhooks, subscribed
 
 INBOUND = "/carriers/twilio/inbound"
 EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 
 
 @pytest.fixture
-def config(config, fake_twilio):
-    return with_twilio(config, fake_twilio, max_per_second=100)
+def config(config, fake_twilio, receiver, tmp_path):
+    """Twilio as the carrier, and a webhook subscriber to see the notifications an opt-out sends."""
+    return subscribed(with_twilio(config, fake_twilio, max_per_second=100), receiver, tmp_path)
 
 
 @pytest.fixture
@@ -123,24 +126,17 @@ async def test_help_is_passed_through_without_opting_out(client, app, config, tw
 
 async def test_cancel_that_opts_out_answers_the_alarm_but_records_no_reply(client, app, config, tw, auth, site,
                                                                             contact):
-    import sqlite3
-
     await post_alarm(client, auth, site.id, "BA")
     status, body = await tw.text(inbound_url(config), PHONE, "CANCEL", OptOutType="STOP")
     assert (status, body) == (200, EMPTY)  # Twilio would refuse a reply to a number that just opted out
     assert codes(await event_log(client, auth, site.id))[-1] == "SMSNO"  # the cancel still counts
-    with sqlite3.connect(config.database.sqlite_path) as db:
-        assert db.execute("SELECT count(*) FROM outbound_messages WHERE kind = 'reply'").fetchone()[0] == 0
+    assert [row for row in storage.rows(config.database.url, "outbound_messages") if row["kind"] == "reply"] == []
 
 
-async def test_stop_queues_a_contact_opted_out_webhook(client, app, config, tw, site, contact):
-    import json
-    import sqlite3
-
+async def test_stop_queues_a_contact_opted_out_webhook(client, app, config, tw, site, contact, receiver):
     await tw.text(inbound_url(config), PHONE, "STOP", OptOutType="STOP")
-    with sqlite3.connect(config.database.sqlite_path) as db:
-        rows = db.execute("SELECT event_type, data FROM webhook_events").fetchall()
-    assert [(kind, json.loads(data)["contact_ids"], json.loads(data)["source"]) for kind, data in rows] == [
+    await deliver_webhooks(client)
+    assert [(p["event_type"], p["data"]["contact_ids"], p["data"]["source"]) for p in receiver.payloads()] == [
         ("contact.opted_out", [contact.id], "STOP")]
 
 
@@ -151,10 +147,7 @@ def without(fields: dict[str, str], key: str) -> dict[str, str]:
 
 
 def inbound_rows(config) -> int:
-    import sqlite3
-
-    with sqlite3.connect(config.database.sqlite_path) as db:
-        return db.execute("SELECT count(*) FROM inbound_messages").fetchone()[0]
+    return storage.count(config.database.url, "inbound_messages")
 
 
 async def test_a_yes_replayed_with_nummedia_moved_into_messagesid_confirms_nothing(client, config, tw, auth, site,
@@ -220,17 +213,14 @@ async def test_an_mms_sid_is_accepted(client, config, tw):
 @pytest.mark.parametrize("change", [{"MessageSid": "SMx"}, {"AccountSid": OTHER_ACCOUNT}, "twice"])
 async def test_a_status_callback_twilio_would_not_send_is_refused(client, app, config, tw, auth, site, contact,
                                                                    change):
-    import sqlite3
-
     await post_alarm(client, auth, site.id, "BA")
     await deliver(client)
     sent = tw.received[0]
     fields = tw.report_fields(sent.sid, "delivered")
     form = [*fields.items(), ("MessageStatus", "failed")] if change == "twice" else {**fields, **change}
     assert (await tw.post_signed(sent.form["StatusCallback"], form))[0] == 403
-    with sqlite3.connect(config.database.sqlite_path) as db:
-        assert db.execute("SELECT count(*) FROM delivery_statuses").fetchone()[0] == 0
-        assert db.execute("SELECT status FROM outbound_messages").fetchone()[0] == "sent"
+    assert storage.count(config.database.url, "delivery_statuses") == 0
+    assert [row["status"] for row in storage.rows(config.database.url, "outbound_messages")] == ["sent"]
 
 
 def test_voice_callbacks_get_the_same_rules():

@@ -12,7 +12,7 @@ from gateway.config import Email
 from gateway.model import Contact, Site
 from gateway.web.app import create_app
 from gateway.web.appkeys import STORE
-from tests.helpers import assert_locked_down_page, codes, deliver, event_log, post_alarm
+from tests.helpers import assert_locked_down_page, codes, deliver, event_log, post_alarm, scrape
 from tests.smtpserver import SMTPServer
 
 
@@ -73,6 +73,20 @@ async def test_email_verification_confirmed_by_link(mailing, smtp):
     assert again.status == 404  # one use only
     other = await client.get("/" + found["cancel"].split("127.0.0.1", 1)[1].split("/", 1)[1])
     assert other.status == 404  # the verification is answered: the cancel link is dead too
+
+
+async def test_an_answer_by_link_is_counted_as_an_answer_by_text_is(mailing, smtp, clock):
+    client, auth, site, anna = mailing
+    await client.post("/ext/v1/verifications", headers=auth, json={
+        "site_id": site.id, "contacts": [anna.id], "method": "email"})
+    await deliver(client)
+    path = links(smtp.messages[0])["cancel"].split("127.0.0.1", 1)[1].split("/", 1)[1]
+    clock.advance(42)
+    assert (await client.post("/" + path)).status == 200
+    samples = await scrape(client)
+    assert samples[("gateway_verifications_total", (("outcome", "cancelled"),))] == 1.0
+    assert samples[("gateway_verification_response_seconds_count", ())] == 1.0
+    assert samples[("gateway_verification_response_seconds_sum", ())] == 42.0
 
 
 async def test_alarm_emails_contacts_with_the_email_box(mailing, smtp):

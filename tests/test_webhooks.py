@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
-import hmac
 import json
 
 import msgspec
 import pytest
-from aiohttp import web
 
 from gateway.auth.apikeys import create_key
 from gateway.config import ConfigFileError, Webhook, parse_config
@@ -22,82 +18,20 @@ from gateway.web.appkeys import EXPIRY, METRICS, STORE, WEBHOOKS
 from gateway.loops.webhooks import WebhookDispatcher
 from tests.conftest import PHONE, free_port
 from tests.helpers import codes, event_log, post_alarm, text
+from tests.webhook_receiver import SECRET, subscribed
 
-SECRET = "whsec-all-0123456789"
 ENV_SECRET = "whsec-expired-9876543210"
 
 
-def verify(secret: str, header: str, body: bytes, now: float, tolerance: int = 300) -> dict:
-    """The README's receiver recipe, word for word."""
-    fields = dict(part.split("=", 1) for part in header.split(","))
-    timestamp = int(fields["t"])
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, fields["v1"]):
-        raise ValueError("bad signature")
-    if abs(now - timestamp) > tolerance:
-        raise ValueError("timestamp too old")
-    return json.loads(body)
-
-
-class Receiver:
-    """A subscriber that answers from a script (status codes, or "hang") and then 200."""
-
-    def __init__(self, clock) -> None:
-        self.clock = clock
-        self.secrets: dict[str, str] = {"/all": SECRET, "/expired": ENV_SECRET}
-        self.script: list[int | str] = []
-        self.status = 200
-        self.received: list[tuple[str, str, dict]] = []  # path, event id header, verified payload
-        self.arrived = asyncio.Event()
-        self.release = asyncio.Event()
-        self.base = ""
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        try:
-            payload = verify(self.secrets[request.path], request.headers["X-Gateway-Signature"], body,
-                             self.clock.now().timestamp())
-        except (KeyError, ValueError) as exc:
-            return web.Response(status=400, text=str(exc))
-        self.received.append((request.path, request.headers["X-Gateway-Event-Id"], payload))
-        self.arrived.set()
-        action = self.script.pop(0) if self.script else self.status
-        if action == "hang":
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.release.wait(), 5)
-            return web.Response(status=200)
-        return web.Response(status=action)
-
-    def payloads(self, path: str = "/all") -> list[dict]:
-        return [p for at, _, p in self.received if at == path]
-
-
 @pytest.fixture
-async def receiver(aiohttp_server, clock):
-    r = Receiver(clock)
-    app = web.Application()
-    app.router.add_post("/{name}", r.handle)
-    server = await aiohttp_server(app, host="127.0.0.1")
-    r.base = f"http://127.0.0.1:{server.port}"
-    yield r
-    r.release.set()
-
-
-@pytest.fixture
-def hooks(receiver, tmp_path, monkeypatch) -> list[Webhook]:
-    (tmp_path / "webhook.secret").write_text(SECRET + "\n")
+def config(config, receiver, tmp_path, monkeypatch):
+    """Two subscribers: ``/all`` (secret in a file) and ``/expired`` (secret in the environment, one event type)."""
     monkeypatch.setenv("GW_TEST_WEBHOOK_SECRET", ENV_SECRET)
-    return [
-        Webhook(url=f"{receiver.base}/all", secret_file=str(tmp_path / "webhook.secret"), timeout_seconds=0.3,
-                max_age_seconds=3600),
-        Webhook(url=f"{receiver.base}/expired", secret_env="GW_TEST_WEBHOOK_SECRET",
-                events=["verification.expired"], timeout_seconds=0.3, max_age_seconds=3600),
-    ]
-
-
-@pytest.fixture
-def config(config, hooks):
-    return msgspec.structs.replace(config, webhooks=hooks)
+    receiver.secrets["/expired"] = ENV_SECRET
+    config = subscribed(config, receiver, tmp_path)
+    expired = Webhook(url=f"{receiver.base}/expired", secret_env="GW_TEST_WEBHOOK_SECRET",
+                      events=["verification.expired"], timeout_seconds=0.3, max_age_seconds=3600)
+    return msgspec.structs.replace(config, webhooks=[*config.webhooks, expired])
 
 
 async def responded(client, auth, site) -> dict:
@@ -123,6 +57,20 @@ async def test_verification_responded_arrives_with_the_seed_fields(client, auth,
     assert outcomes(client.app, f"{receiver.base}/all") == {"delivered": 1, "retry": 0, "failed": 0}
     metrics = await (await client.get("/metrics")).text()
     assert f'gateway_webhook_deliveries_total{{outcome="delivered",subscriber="{receiver.base}/all"}} 1.0' in metrics
+
+
+async def test_an_answer_under_duress_stands_and_its_webhook_says_duress(client, auth, site, contact, receiver,
+                                                                         store):
+    """A cancel forced with the duress PIN looks like any cancel to the phone; the station must not stand down."""
+    from gateway.auth.hashes import hash_secret
+
+    await store.set_pin(contact.id, hash_secret("7391"), None)
+    await store.set_duress_pin(contact.id, hash_secret("8264"))
+    await post_alarm(client, auth, site.id, "BA", event_id="evt_1")
+    assert "CANCELLED" in (await text(client, PHONE, "NO 8264"))["replies"][0]
+    assert await client.app[WEBHOOKS].run_once() == 1
+    [payload] = receiver.payloads()
+    assert payload["data"]["response"] == "cancelled" and payload["data"]["duress"] is True
 
 
 async def test_expiry_reaches_every_subscriber_that_wants_it(client, auth, site, contact, receiver, clock):

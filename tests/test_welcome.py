@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
 
 import pytest
 
@@ -12,9 +10,11 @@ from gateway.config import Config, Welcome
 from gateway.errors import CarrierError
 from gateway.web.app import create_app
 from gateway.web.appkeys import CARRIER, SENDER
+from tests import storage
 from tests.conftest import PHONE
 from tests.helpers import assert_locked_down_page, deliver, event_log, outbox
 from tests.test_outbox import ScriptedCarrier
+from tests.webhook_receiver import deliver_webhooks, subscribed
 
 BASE = "/partner/v1/dealers/12345/sites"
 LINK = re.compile(r"(http://\S+/welcome/([A-Za-z0-9_-]+))")
@@ -39,7 +39,13 @@ async def state(client, partner, site, contact) -> dict:
     return (await resp.json())["verification"]
 
 
-async def test_welcome_round_trip(client, partner, auth, site, contact, config):
+@pytest.fixture
+def config(config, receiver, tmp_path):
+    """A webhook subscriber, to see the confirmation as a subscriber does."""
+    return subscribed(config, receiver, tmp_path)
+
+
+async def test_welcome_round_trip(client, partner, auth, site, contact, config, receiver):
     body = await send_welcome(client, partner, site, contact)
     assert body["verification"] == {"phone": "unknown", "welcome": "pending", "send_error": None}
     url, token = await link_sent(client)
@@ -60,11 +66,10 @@ async def test_welcome_round_trip(client, partner, auth, site, contact, config):
                                                            ("WELCOMECONF", "trace-confirm")]
     again = await client.post(f"/welcome/{token}/confirm")
     assert again.status == 200 and len(await event_log(client, auth, site.id)) == 2
-    with sqlite3.connect(config.database.sqlite_path) as db:
-        events = db.execute("SELECT event_type, data FROM webhook_events").fetchall()
-    assert [(kind, json.loads(data)) for kind, data in events] == [("contact.confirmed", {
+    await deliver_webhooks(client)
+    assert receiver.payloads() == [{"event_type": "contact.confirmed", "data": {
         "contact_id": contact.id, "external_contact_id": None, "site_id": site.id,
-        "confirmed_at": "2026-01-15T15:30:00.000Z"})]
+        "confirmed_at": "2026-01-15T15:30:00.000Z"}}]
     assert "Thank you" in await (await client.get(f"/welcome/{token}")).text()
 
 
@@ -170,13 +175,12 @@ def test_welcome_config_problems_name_the_key(yaml_text, problem):
 
 async def test_the_outbox_never_holds_the_link_token(client, partner, site, contact, config):
     await send_welcome(client, partner, site, contact)
-    with sqlite3.connect(config.database.sqlite_path) as db:
-        [queued] = db.execute("SELECT body FROM outbound_messages WHERE kind = 'welcome'").fetchone()
-        assert db.execute("SELECT token_hash FROM contact_welcome").fetchone() == (None,)
+    [queued] = [row["body"] for row in storage.rows(config.database.url, "outbound_messages")
+                if row["kind"] == "welcome"]
+    assert [row["token_hash"] for row in storage.rows(config.database.url, "contact_welcome")] == [None]
     assert "{link}" in queued
     _, token = await link_sent(client)  # minted as the carrier got the text
-    with sqlite3.connect(config.database.sqlite_path) as db:
-        dump = "\n".join(db.iterdump())
+    dump = storage.dump_text(config.database.url)
     assert token in (await outbox(client, PHONE))[-1]["body"]  # the carrier's own record of what it sent
     assert dump.count(token) == 1  # only there: the loopback carrier's table, not the gateway's outbox
     assert (await client.get(f"/welcome/{token}")).status == 200

@@ -35,6 +35,27 @@ MAX_CALLERS = 10_000  # buckets remembered; the one used longest ago goes first 
 LOG_EVERY_SECONDS = 60.0  # at most one log line about shed checks this often; the metric counts each
 
 
+class CallerBuckets:
+    """A token bucket per caller, made full on first use; at most ``MAX_CALLERS`` remembered.
+
+    Also what meters console sign-ins per remote address (gateway/auth/console_sessions.py).
+    """
+
+    def __init__(self, rate: float, capacity: float, clock: Clock) -> None:
+        self.rate, self.capacity, self.clock = rate, capacity, clock
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def bucket(self, caller: str) -> TokenBucket:
+        bucket = self._buckets.get(caller)
+        if bucket is None:
+            bucket = self._buckets[caller] = TokenBucket(self.rate, self.clock, capacity=self.capacity)
+            if len(self._buckets) > MAX_CALLERS:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(caller)
+        return bucket
+
+
 class CheckAdmission:
     """The buckets and lanes in front of the argon2 thread. One per application."""
 
@@ -43,7 +64,7 @@ class CheckAdmission:
         self.clock = clock
         self.metrics = metrics
         self._overall = TokenBucket(limits.per_second, clock, capacity=limits.burst)
-        self._callers: OrderedDict[str, TokenBucket] = OrderedDict()
+        self._callers = CallerBuckets(limits.per_caller_per_minute / 60, limits.per_caller_burst, clock)
         self._lanes: dict[bool, deque[tuple[asyncio.Future, int]]] = {True: deque(), False: deque()}
         self._waiting = {True: 0, False: 0}  # checks waiting in each lane (known: True)
         self._busy = False
@@ -69,7 +90,7 @@ class CheckAdmission:
         return self._waiting[known]
 
     def _admit(self, kind: str, caller: str, known: bool, checks: int) -> None:
-        bucket = self._bucket(caller)
+        bucket = self._callers.bucket(caller)
         room = self.limits.queue if known else self.limits.stranger_queue
         if self._waiting[known] + checks > room:
             self._shed(kind, "queue", known, 1)
@@ -78,17 +99,6 @@ class CheckAdmission:
         if not self._overall.take(checks, force=known):
             bucket.refund(checks)
             self._shed(kind, "overall", known, math.ceil(self._overall.seconds_until(checks)))
-
-    def _bucket(self, caller: str) -> TokenBucket:
-        bucket = self._callers.get(caller)
-        if bucket is None:
-            bucket = self._callers[caller] = TokenBucket(self.limits.per_caller_per_minute / 60, self.clock,
-                                                         capacity=self.limits.per_caller_burst)
-            if len(self._callers) > MAX_CALLERS:
-                self._callers.popitem(last=False)
-        else:
-            self._callers.move_to_end(caller)
-        return bucket
 
     def _shed(self, kind: str, reason: str, known: bool, retry_after: int) -> None:
         if self.metrics is not None:

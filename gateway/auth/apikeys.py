@@ -17,11 +17,12 @@ from typing import Annotated
 import msgspec
 
 from gateway.auth.admission import CheckAdmission
+from gateway.auth.bearer import bearer_token
 from gateway.clock import Clock
 from gateway.config import CredentialChecks
 from gateway.config.credential_files import load_entries
 from gateway.errors import ChecksShed, TooManyRequests, Unauthorized
-from gateway.auth.hashes import hash_secret, same, verify_secret_async
+from gateway.auth.hashes import hash_secret, same, token_digest, verify_secret_async
 from gateway.stores import Store
 
 PREFIX = "gwk"
@@ -33,19 +34,6 @@ def new_key() -> tuple[str, str, str]:
     """``(key_id, secret, full_key)`` for a new key; only the full key is shown to a person."""
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(24)
     return key_id, secret, f"{PREFIX}_{key_id}_{secret}"
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    """The credential of an ``Authorization: Bearer ...`` header (API key or access token); None when there is none.
-
-    Keys and tokens are printable ASCII; anything else is no credential (raw header bytes arrive as
-    surrogates, which no comparison or hash can encode).
-    """
-    scheme, _, token = (authorization or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or not (token.isascii() and token.isprintable()):
-        return None
-    return token
 
 
 def split_key(full_key: str) -> tuple[str, str] | None:
@@ -136,3 +124,13 @@ class ApiKeyAuth:
         if len(self._known) < 10_000:
             self._known[digest] = (parts[0], self.clock.monotonic())
         return parts[0]
+
+    async def fingerprint(self, key_id: str) -> str | None:
+        """A digest of key ``key_id`` as it stands now (its hash; the operator key itself), None when there
+        is no such key (revoked, or out of ``api.keys_file``). Console sessions are signed over it, so
+        revoking or replacing a key ends its sessions."""
+        if key_id == OPERATOR_KEY_ID:
+            current = self.operator_key
+        else:
+            current = self.file_keys.get(key_id) or await self.store.api_key_hash(key_id)
+        return token_digest(current) if current else None

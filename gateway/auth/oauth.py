@@ -16,7 +16,7 @@ from typing import Annotated
 import msgspec
 
 from gateway.auth.admission import CheckAdmission
-from gateway.auth.apikeys import bearer_token
+from gateway.auth.bearer import bearer_token
 from gateway.clock import Clock
 from gateway.config import CredentialChecks
 from gateway.config.credential_files import load_entries

@@ -1,10 +1,12 @@
-"""What a carrier backend is: a ``send`` for the outbox and, optionally, webhook routes."""
+"""What a carrier backend is: a ``send`` for the outbox and, optionally, webhook routes and the inbound
+texts it holds that the gateway may have missed."""
 
 from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from gateway.daemon.metrics import Metrics
 
@@ -14,7 +16,7 @@ if TYPE_CHECKING:
     from gateway.clock import Clock
     from gateway.config import Config
     from gateway.services.inbound import InboundService
-    from gateway.model import PhoneLookup
+    from gateway.model import InboundMessage, PhoneLookup
     from gateway.stores import OutboxItem, Store
 
 
@@ -57,11 +59,17 @@ class Carrier(abc.ABC):
         """SMS segments per second ``sender`` may send through this carrier; None for no limit."""
         return None
 
+    def recover_inbound_minutes(self) -> int:
+        """How far back recovery asks this carrier for inbound texts the gateway missed; 0: it never asks."""
+        return 0
+
+    async def missed_inbound(self, to_phone: str, since: datetime) -> list[InboundMessage]:
+        """The inbound texts to ``to_phone`` the carrier took at or after ``since`` (``received_at``: when it
+        took each), in any order, whether or not the gateway saw them. Raise CarrierError when it cannot say."""
+        return []
+
     async def lookup(self, phone: str) -> PhoneLookup:
         """The carrier's line-type lookup of ``phone``; raise CarrierError when it has none."""
         from gateway.errors import CarrierError
 
         raise CarrierError(f"The {self.name} carrier has no number lookup.", retryable=False)
-
-    def describe(self) -> dict[str, Any]:
-        return {"backend": self.name}

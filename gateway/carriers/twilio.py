@@ -4,7 +4,8 @@ Inbound texts come to ``POST /carriers/twilio/inbound`` and their replies go bac
 TwiML; delivery reports come to ``POST /carriers/twilio/status``. Both are checked against
 the X-Twilio-Signature Twilio computed over the public URL it called and every form field.
 Sends go through the library's async REST client, which gets a timeout and never retries:
-a retried POST can text an alarm twice, and the outbox decides about retries.
+a retried POST can text an alarm twice, and the outbox decides about retries. Recovery reads
+the Messages list (filtered by To and DateSent, paged by the library) for texts the gateway missed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from datetime import datetime
 
 import aiohttp
 from aiohttp import web
@@ -25,7 +27,7 @@ from gateway.carriers.base import Carrier, CarrierServices
 from gateway.carriers import twilio_webhook
 from gateway.carriers.twilio_settings import load_settings
 from gateway.errors import CarrierError
-from gateway.model import DeliveryReport, LogEntry, PhoneLookup
+from gateway.model import DeliveryReport, InboundMessage, LogEntry, PhoneLookup
 from gateway.services.optouts import OptOuts
 from gateway.stores import OutboxItem
 from gateway.web.appkeys import TRACE_ID
@@ -59,6 +61,8 @@ class TwilioCarrier(Carrier):
     name = "twilio"
     # A report can overtake the outbox's own record of the send it is about; wait this long for it.
     unknown_report_wait_seconds = 2.0
+    recovery_page_size = 50  # Twilio's own default page of the Messages list
+    recovery_limit = 1000  # texts per number and recovery pass: a bound far above what an outage leaves
 
     def __init__(self, services: CarrierServices) -> None:
         super().__init__(services)
@@ -133,6 +137,28 @@ class TwilioCarrier(Carrier):
         retryable = status >= 500 or status in RETRYABLE_STATUS or code == "20429"
         return CarrierError(f"Twilio {status} error {code}: {message}", retryable=retryable, code=code)
 
+    # Recovery
+    def recover_inbound_minutes(self) -> int:
+        return self.settings.options.recover_inbound_minutes
+
+    async def missed_inbound(self, to_phone: str, since: datetime) -> list[InboundMessage]:
+        assert self.client is not None, "carrier not started"
+        try:
+            found = await self.client.messages.list_async(to=to_phone, date_sent_after=since, limit=self.recovery_limit,
+                                                          page_size=self.recovery_page_size)
+        except TwilioException as exc:
+            raise CarrierError(f"Twilio did not list the messages to {to_phone}: {getattr(exc, 'msg', exc)}",
+                               retryable=True, code=str(getattr(exc, "code", "") or "")) from None
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            raise CarrierError(f"Twilio did not answer: {type(exc).__name__}", retryable=True, code="timeout") from None
+        if len(found) >= self.recovery_limit:  # newest first: what is cut off is the oldest
+            log.warning("recovery: Twilio holds more than %d messages to %s since %s; the older ones are not "
+                        "asked for", self.recovery_limit, to_phone, f"{since:%Y-%m-%d %H:%M:%S}")
+        # The list holds what we sent to our own numbers too (the canary): only what came in counts.
+        return [InboundMessage(carrier=self.name, carrier_message_id=m.sid, from_phone=m.from_, to_phone=m.to,
+                               body=m.body or "", received_at=m.date_sent or m.date_created)
+                for m in found if m.direction == "inbound" and m.from_ and m.to]
+
     # Lookups
     async def lookup(self, phone: str) -> PhoneLookup:
         assert self.client is not None, "carrier not started"
@@ -205,4 +231,5 @@ class TwilioCarrier(Carrier):
         return [LogEntry(code=codes.SEND_FAILED, at=report.at, site_id=item.site_id, contact_id=item.contact_id,
                          phone=item.to_phone, verification_id=item.verification_id,
                          comment=f"Twilio reported the text {report.status}{error} (outbox {item.id}, {item.kind})",
-                         details={"error_code": report.error_code, "carrier_message_id": report.carrier_message_id})]
+                         details={"error_code": report.error_code, "carrier_message_id": report.carrier_message_id,
+                                  "outbox_id": item.id})]

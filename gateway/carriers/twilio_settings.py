@@ -10,9 +10,9 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from gateway.config import Config, Twilio, read_secret
+from gateway.config.loading import url_parts
 from gateway.errors import ConfigurationError
 
 DEFAULT_FROM = "+15550000000"
@@ -87,11 +87,11 @@ def _resolve(config: Config, env: Mapping[str, str]) -> tuple[TwilioSettings | N
     for sender in options.max_per_second_by_sender:
         if not _SENDER.fullmatch(sender):
             found.append(f"carrier.twilio.max_per_second_by_sender: {sender!r} is not an E.164 number or short code")
-    public = urlsplit(config.http.public_url)
+    public = url_parts(config.http.public_url)
     if public.scheme != "https" and public.hostname not in _LOCAL_HOSTS:
         found.append(f"http.public_url: {config.http.public_url!r} must be https:// for Twilio webhooks "
                      "(only a localhost URL may be http://)")
-    if options.api_base_url is not None and urlsplit(options.api_base_url).scheme not in ("http", "https"):
+    if options.api_base_url is not None and url_parts(options.api_base_url).scheme not in ("http", "https"):
         found.append(f"carrier.twilio.api_base_url: {options.api_base_url!r} is not an http(s) URL")
     if found:
         return None, found

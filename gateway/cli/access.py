@@ -9,7 +9,7 @@ import sys
 from datetime import timedelta
 
 from gateway.clock import Clock
-from gateway.cli.store import opened
+from gateway.cli.store import named_group, named_site, opened
 from gateway.config import Config
 from gateway.errors import GatewayError
 from gateway.auth.hashes import hash_secret
@@ -18,31 +18,26 @@ from gateway.core.pin import normalized_pin
 from gateway.core.plain_text import clean, identifier
 
 
-def register_interface(sub, contact_actions, config_arg) -> None:
+def register_interface(sub, contact_actions, common: argparse.ArgumentParser) -> None:
     group = sub.add_parser("group", help="site groups for the SMS interface").add_subparsers(dest="action",
                                                                                            required=True)
-    p = group.add_parser("add", help="add a site group; prints its id")
-    config_arg(p)
+    p = group.add_parser("add", parents=[common], help="add a site group; prints its id")
     p.add_argument("--dealer", required=True)
     p.add_argument("--name", required=True)
     p.set_defaults(run=group_add)
-    p = group.add_parser("add-site", help="put a site in a group")
-    config_arg(p)
+    p = group.add_parser("add-site", parents=[common], help="put a site in a group")
     p.add_argument("--group", required=True)
     p.add_argument("--site", required=True)
     p.set_defaults(run=group_add_site)
-    p = group.add_parser("list", help="list site groups and their sites")
-    config_arg(p)
+    p = group.add_parser("list", parents=[common], help="list site groups and their sites")
     p.set_defaults(run=group_list)
 
-    p = contact_actions.add_parser("set-pin", help="set a contact's PIN (read from the terminal or stdin)")
-    config_arg(p)
+    p = contact_actions.add_parser("set-pin", parents=[common], help="set a contact's PIN (read from the terminal or stdin)")
     p.add_argument("contact_id", type=int)
     p.add_argument("--duress", action="store_true", help="set the duress PIN instead")
     p.add_argument("--clear", action="store_true", help="remove the PIN (or the duress PIN)")
     p.set_defaults(run=contact_set_pin)
-    p = contact_actions.add_parser("set-permission", help="grant or withdraw the On Test permission")
-    config_arg(p)
+    p = contact_actions.add_parser("set-permission", parents=[common], help="grant or withdraw the On Test permission")
     p.add_argument("contact_id", type=int)
     on_test = p.add_mutually_exclusive_group(required=True)
     on_test.add_argument("--on-test", dest="allowed", action="store_true")
@@ -75,12 +70,8 @@ async def group_add(config: Config, args: argparse.Namespace) -> int:
 
 async def group_add_site(config: Config, args: argparse.Namespace) -> int:
     async with opened(config) as store:
-        group = await store.get_site_group(args.group)
-        site = await store.get_site(args.site)
-        if group is None:
-            raise GatewayError(f"--group: no site group {args.group!r} (see `gateway group list`)")
-        if site is None:
-            raise GatewayError(f"--site: no site {args.site!r} (see `gateway site list`)")
+        group = await named_group(store, args.group)
+        site = await named_site(store, args.site)
         if site.dealer_id != group.dealer_id:
             raise GatewayError(f"site {site.id} belongs to dealer {site.dealer_id}, the group to {group.dealer_id}")
         await store.add_site_to_group(group.id, site.id)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -14,37 +12,34 @@ from gateway.carriers import BACKENDS
 from gateway.carriers.loopback import exposure as loopback_exposure
 from gateway.clock import Clock, isoformat
 from gateway.cli.db import check_database
-from gateway.cli.store import opened
+from gateway.cli.store import named_group, named_site, opened
 from gateway.cli.access import register_interface
-from gateway.cli.validate import register_lookup, validate_new_contact
+from gateway.cli.validate import creation_lookups, describe, register_lookup
 from gateway.config import Config
-from gateway.errors import ConfigurationError, GatewayError, InvalidPhoneNumber
+from gateway.errors import ConfigurationError, GatewayError
 from gateway.auth.hashes import hash_secret
-from gateway.core.keywords import KeywordFileError, load_keyword_table
+from gateway.config.keyword_file import KeywordFileError, load_keyword_table
+from gateway.loops.canary import summary as canary_summary
 from gateway.mail import create_mailer
-from gateway.model import Contact, Site
 from gateway.auth.oauth import create_client, load_clients_file
 from gateway.services.optouts import keyword_collisions
-from gateway.core.phone import display, to_e164
-from gateway.core.plain_text import clean, identifier
+from gateway.core.phone import display
+from gateway.services.sites import Form, SiteService
 
 
-def register(sub, config_arg) -> None:
+def register(sub, common: argparse.ArgumentParser) -> None:
     site = sub.add_parser("site", help="add or list sites").add_subparsers(dest="action", required=True)
-    p = site.add_parser("add", help="add a site; prints its id")
-    config_arg(p)
+    p = site.add_parser("add", parents=[common], help="add a site; prints its id")
     p.add_argument("--dealer", required=True, help="dealer id the site belongs to")
     p.add_argument("--name", required=True)
     p.add_argument("--time-zone", default="UTC", help="IANA zone, e.g. America/New_York (default UTC)")
     p.set_defaults(run=site_add)
-    p = site.add_parser("list", help="list sites")
-    config_arg(p)
+    p = site.add_parser("list", parents=[common], help="list sites")
     p.add_argument("--dealer")
     p.set_defaults(run=site_list)
 
     contact = sub.add_parser("contact", help="add or list contacts").add_subparsers(dest="action", required=True)
-    p = contact.add_parser("add", help="add a contact to a site or a site group; prints its id")
-    config_arg(p)
+    p = contact.add_parser("add", parents=[common], help="add a contact to a site or a site group; prints its id")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--site", help="a contact of this site (SMS interface access to it alone)")
     where.add_argument("--group", help="a contact of this site group (SMS interface access to all its sites)")
@@ -61,42 +56,35 @@ def register(sub, config_arg) -> None:
     p.add_argument("--on-test", action="store_true", dest="on_test_permission",
                    help="may put sites on test by SMS (TEST / UNTEST)")
     p.set_defaults(run=contact_add)
-    p = contact.add_parser("list", help="list a site's contacts")
-    config_arg(p)
+    p = contact.add_parser("list", parents=[common], help="list a site's contacts")
     p.add_argument("--site", required=True)
     p.set_defaults(run=contact_list)
 
-    register_interface(sub, contact, config_arg)
-    register_lookup(contact, config_arg)
+    register_interface(sub, contact, common)
+    register_lookup(contact, common)
 
     key = sub.add_parser("api-key", help="manage /ext/v1 API keys").add_subparsers(dest="action", required=True)
-    p = key.add_parser("add", help="create a key; prints it once (only its hash is stored)")
-    config_arg(p)
+    p = key.add_parser("add", parents=[common], help="create a key; prints it once (only its hash is stored)")
     p.add_argument("--name", required=True)
     p.add_argument("--for-file", action="store_true",
                    help="store nothing: print the key, and on stderr its entry for api.keys_file")
     p.set_defaults(run=api_key_add)
-    p = key.add_parser("revoke", help="revoke a stored key (running daemons refuse it within a minute)")
-    config_arg(p)
+    p = key.add_parser("revoke", parents=[common], help="revoke a stored key (running daemons refuse it within a minute)")
     p.add_argument("key_id", help="the id: the part between gwk_ and the second _")
     p.set_defaults(run=api_key_revoke)
-    p = key.add_parser("list", help="list the stored keys (never their secrets)")
-    config_arg(p)
+    p = key.add_parser("list", parents=[common], help="list the stored keys (never their secrets)")
     p.set_defaults(run=api_key_list)
 
     oauth = sub.add_parser("oauth-client", help="manage OAuth clients of the /partner/v1 API")
     oauth = oauth.add_subparsers(dest="action", required=True)
-    p = oauth.add_parser("add", help="create a client for one dealer; prints its id and secret once")
-    config_arg(p)
+    p = oauth.add_parser("add", parents=[common], help="create a client for one dealer; prints its id and secret once")
     p.add_argument("--dealer", required=True, help="the dealer id the client may act for")
     p.add_argument("--name", help="who the client is, for your records")
     p.set_defaults(run=oauth_client_add)
-    p = oauth.add_parser("revoke", help="revoke a client and every token it holds")
-    config_arg(p)
+    p = oauth.add_parser("revoke", parents=[common], help="revoke a client and every token it holds")
     p.add_argument("client_id", metavar="ID")
     p.set_defaults(run=oauth_client_revoke)
-    p = oauth.add_parser("list", help="list the stored clients (not those of api.oauth_clients_file)")
-    config_arg(p)
+    p = oauth.add_parser("list", parents=[common], help="list the stored clients (not those of api.oauth_clients_file)")
     p.set_defaults(run=oauth_client_list)
 
 
@@ -147,6 +135,7 @@ async def check(config: Config, args: argparse.Namespace) -> int:
           f"{len(table.processes)} auto process(es), {len(table.dispatch_templates)} dispatch template(s)")
     if answers:
         print(f"ok: {answers}")
+    print(canary_summary(config))
     return 0
 
 
@@ -156,20 +145,16 @@ async def migrate(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def check_zone(option: str, name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise GatewayError(f"{option}: {name!r} is not an IANA time zone (e.g. America/New_York)") from None
+CLI = Form(names={"dealer_id": "--dealer", "name": "--name", "time_zone": "--time-zone", "first_name": "--first-name",
+                  "last_name": "--last-name", "title": "--title", "external_contact_id": "--external-id",
+                  "email": "--email", "phone": "--phone", "auto_notify": "--auto-notify",
+                  "email_notify": "--email-notify"})  # model field -> its option, for error messages
 
 
 async def site_add(config: Config, args: argparse.Namespace) -> int:
-    check_zone("--time-zone", args.time_zone)
     async with opened(config) as store:
-        site = await store.add_site(Site(id="site_" + secrets.token_hex(4),
-                                         dealer_id=identifier(args.dealer, "--dealer", required=True),
-                                         name=clean(args.name, "--name", required=True), time_zone=args.time_zone,
-                                         created_at=Clock().now()))
+        site = await SiteService(store, Clock(), config.phone.default_region).create_site(
+            dealer_id=args.dealer, name=args.name, time_zone=args.time_zone, form=CLI)
     print(f"{site.id}\t{site.name}\tdealer {site.dealer_id}")
     return 0
 
@@ -182,37 +167,24 @@ async def site_list(config: Config, args: argparse.Namespace) -> int:
 
 
 async def contact_add(config: Config, args: argparse.Namespace) -> int:
-    names = dict(first_name=clean(args.first_name, "--first-name", required=True),
-                 last_name=clean(args.last_name, "--last-name", required=True), title=clean(args.title, "--title"),
-                 external_contact_id=identifier(args.external_id, "--external-id"),
-                 email=identifier(args.email, "--email"))
-    try:
-        phone = to_e164(args.phone, config.phone.default_region) if args.phone else None
-    except InvalidPhoneNumber as exc:
-        raise GatewayError(f"--phone: {exc.message}") from None
-    if args.auto_notify and not phone:
-        raise GatewayError("--auto-notify needs --phone: auto processes text the contact.")
-    if args.time_zone:
-        check_zone("--time-zone", args.time_zone)
-    async with opened(config) as store:
-        if args.site and await store.get_site(args.site) is None:
-            raise GatewayError(f"--site: no site {args.site!r} (see `gateway site list`)")
-        if args.group and await store.get_site_group(args.group) is None:
-            raise GatewayError(f"--group: no site group {args.group!r} (see `gateway group list`)")
-        contact = await store.add_contact(Contact(
-            id=0, site_id=args.site, group_id=args.group, **names, phone=phone,
-            auto_notify=args.auto_notify, email_notify=args.email_notify, slot_number=args.slot_number,
-            time_zone=args.time_zone, on_test_permission=args.on_test_permission, created_at=Clock().now()))
-        print(f"{contact.id}\t{contact.name}\t{display(contact.phone) if contact.phone else '-'}")
-        await validate_new_contact(config, store, contact)
+    fields = dict(first_name=args.first_name, last_name=args.last_name, title=args.title, phone=args.phone,
+                  external_contact_id=args.external_id, email=args.email, auto_notify=args.auto_notify,
+                  email_notify=args.email_notify, slot_number=args.slot_number, time_zone=args.time_zone,
+                  on_test_permission=args.on_test_permission)
+    async with opened(config) as store, creation_lookups(config, store, args.phone) as lookups:
+        of = await named_site(store, args.site) if args.site else await named_group(store, args.group)
+        contact, lookup = await SiteService(store, Clock(), config.phone.default_region, lookups=lookups
+                                            ).create_contact(of, fields, CLI)
+    print(f"{contact.id}\t{contact.name}\t{display(contact.phone) if contact.phone else '-'}")
+    if lookup is not None:
+        print(describe(lookup))
     return 0
 
 
 async def contact_list(config: Config, args: argparse.Namespace) -> int:
     async with opened(config) as store:
-        if await store.get_site(args.site) is None:
-            raise GatewayError(f"--site: no site {args.site!r} (see `gateway site list`)")
-        for c in await store.list_contacts(args.site):
+        site = await named_site(store, args.site)
+        for c in await store.list_contacts(site.id):
             flags = ",".join(f for f, on in (("auto-notify", c.auto_notify), ("email", c.email_notify)) if on)
             print(f"{c.id}\t{c.name}\t{c.phone or '-'}\t{c.email or '-'}\t{flags or '-'}")
     return 0

@@ -13,14 +13,14 @@ from gateway.stores import Store, configured_store, open_store
 from gateway.stores.copy import copy_store
 
 
-def register(sub, config_arg) -> None:
+def register(sub, common: argparse.ArgumentParser) -> None:
     db = sub.add_parser("db", help="whole-database operations").add_subparsers(dest="action", required=True)
-    p = db.add_parser("copy", help="copy every table of one store into another database (stop the daemons first)",
+    p = db.add_parser("copy", parents=[common],
+                      help="copy every table of one store into another database (stop the daemons first)",
                       description="Copy sites, contacts, PIN hashes, API keys, OAuth clients, verifications, the "
                                   "outbox, the event log, opt-outs and webhook queues, ids kept. Both databases are "
                                   "migrated first. Passwords: in the URL, else $PGPASSWORD (database.password_file "
                                   "for the URL the config names).")
-    config_arg(p)
     p.add_argument("--from", dest="source", required=True, metavar="URL", help="e.g. sqlite:///var/gateway.sqlite3")
     p.add_argument("--to", dest="target", required=True, metavar="URL", help="e.g. postgresql://gateway@db/gateway")
     p.add_argument("--force", action="store_true", help="empty a target that holds data first (else refused)")

@@ -18,15 +18,13 @@ from gateway.web.app import operator_key_path
 POLL_SECONDS = 0.5
 
 
-def register(sub, config_arg) -> None:
-    p = sub.add_parser("chat", help="an interactive phone on the loopback carrier of a running daemon")
-    config_arg(p)
+def register(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("chat", parents=[common], help="an interactive phone on the loopback carrier of a running daemon")
     p.add_argument("--from", dest="from_", required=True, metavar="NUMBER", help="the phone you pretend to be")
     p.add_argument("--url", help="daemon base URL (default: from the config's http host and port)")
     p.set_defaults(run=chat)
 
-    p = sub.add_parser("event", help="post an alarm event to a running daemon")
-    config_arg(p)
+    p = sub.add_parser("event", parents=[common], help="post an alarm event to a running daemon")
     p.add_argument("--site", required=True)
     p.add_argument("--code", required=True, help="alarm event code, e.g. BA")
     p.add_argument("--zone")

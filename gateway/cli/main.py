@@ -1,4 +1,4 @@
-"""The ``gateway`` command line (INTERFACE.md, "Command line")."""
+"""The ``gateway`` command line: the parser and the one place a command's error becomes an exit code."""
 
 from __future__ import annotations
 
@@ -13,30 +13,25 @@ from gateway.errors import ConfigurationError, GatewayError
 from gateway.config.secrets import masked_url
 
 
-def _config_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-c", "--config", metavar="FILE", help="config file (default: $GATEWAY_CONFIG, "
-                        "config/gateway.yaml, built-in defaults)")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from gateway.cli import admin, db
-    from gateway.cli import live
+    from gateway.cli import admin, db, live, trace
 
+    # What every subcommand takes, given to each as a parent parser.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-c", "--config", metavar="FILE", help="config file (default: $GATEWAY_CONFIG, "
+                        "config/gateway.yaml, built-in defaults)")
     parser = argparse.ArgumentParser(prog="gateway", description="SMS gateway for alarm-monitoring central stations.")
     parser.add_argument("--version", action="version", version=f"gateway {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("serve", help="run the daemon in the foreground")
-    _config_arg(p)
+    p = sub.add_parser("serve", parents=[common], help="run the daemon in the foreground")
     p.set_defaults(run=live.serve)
-    p = sub.add_parser("check", help="validate the config and keywords.yaml; exit 1 when invalid")
-    _config_arg(p)
+    p = sub.add_parser("check", parents=[common], help="validate the config and keywords.yaml; exit 1 when invalid")
     p.set_defaults(run=admin.check)
-    p = sub.add_parser("migrate", help="create or upgrade the database schema")
-    _config_arg(p)
+    p = sub.add_parser("migrate", parents=[common], help="create or upgrade the database schema")
     p.set_defaults(run=admin.migrate)
-    for register in (admin.register, live.register, db.register):
-        register(sub, _config_arg)
+    for register in (admin.register, live.register, db.register, trace.register):
+        register(sub, common)
     return parser
 
 

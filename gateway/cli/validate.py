@@ -10,20 +10,15 @@ from gateway.carriers import CarrierServices, create_carrier
 from gateway.clock import Clock
 from gateway.cli.store import opened
 from gateway.config import Config
-from gateway.services.lookups import PhoneLookups, Validation
-from gateway.model import Contact
+from gateway.services.lookups import PhoneLookups, Validation, lookup_on_create
 from gateway.stores import Store
 
 
-def register_lookup(contact, config_arg) -> None:
-    p = contact.add_parser("validate", help="check a contact's phone with the carrier's lookup (mobile, landline...)")
-    config_arg(p)
+def register_lookup(contact, common: argparse.ArgumentParser) -> None:
+    p = contact.add_parser("validate", parents=[common],
+                           help="check a contact's phone with the carrier's lookup (mobile, landline...)")
     p.add_argument("contact_id", type=int, metavar="ID")
     p.set_defaults(run=contact_validate)
-
-
-def lookup_on_create(config: Config) -> bool:
-    return config.carrier.twilio is not None and config.carrier.twilio.lookup_on_create
 
 
 @contextlib.asynccontextmanager
@@ -50,8 +45,11 @@ async def contact_validate(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-async def validate_new_contact(config: Config, store: Store, contact: Contact) -> None:
-    """The lookup at creation (``carrier.twilio.lookup_on_create``); prints the phone's status."""
-    if contact.phone and lookup_on_create(config):
-        async with phone_lookups(config, store) as lookups:
-            print(describe(await lookups.validate_contact(contact.id)))
+@contextlib.asynccontextmanager
+async def creation_lookups(config: Config, store: Store, phone: str | None) -> AsyncIterator[PhoneLookups | None]:
+    """The lookups for a new contact with ``phone`` when ``carrier.twilio.lookup_on_create`` wants one, else None."""
+    if not (phone and lookup_on_create(config)):
+        yield None
+        return
+    async with phone_lookups(config, store) as lookups:
+        yield lookups

@@ -11,16 +11,17 @@ carrier's, ``loading`` finds, reads and checks the file, ``secrets`` resolves a 
 from __future__ import annotations
 
 from gateway.config.base import Positive, PositiveFloat
-from gateway.config.carrier import Carrier, Twilio
+from gateway.config.carrier import Carrier, Loopback, Twilio
 from gateway.config.loading import (DEFAULT_PATH, LOG_LEVELS, WELCOME_TEXT_PLACEHOLDERS, ConfigFileError, load_config,
                                     parse_config)
 from gateway.config.secrets import read_secret
-from gateway.config.sections import (WEBHOOK_EVENTS, Api, Config, CredentialChecks, Database, Email, Http, Interface,
-                                     InterfaceCodes, Logging, Outbox, Phone, Verifications, Webhook, Welcome)
+from gateway.config.sections import (WEBHOOK_EVENTS, Api, Canary, Config, Console, CredentialChecks, Database, Email, Http,
+                                     Interface, InterfaceCodes, Logging, Outbox, Phone, Verifications, Webhook, Welcome)
 
 __all__ = [
     "DEFAULT_PATH", "LOG_LEVELS", "WEBHOOK_EVENTS", "WELCOME_TEXT_PLACEHOLDERS",
-    "Api", "Carrier", "Config", "ConfigFileError", "CredentialChecks", "Database", "Email", "Http", "Interface", "InterfaceCodes",
-    "Logging", "Outbox", "Phone", "Positive", "PositiveFloat", "Twilio", "Verifications", "Webhook", "Welcome",
+    "Api", "Canary", "Carrier", "Config", "Console", "ConfigFileError", "CredentialChecks", "Database", "Email", "Http",
+    "Interface", "InterfaceCodes",
+    "Logging", "Loopback", "Outbox", "Phone", "Positive", "PositiveFloat", "Twilio", "Verifications", "Webhook", "Welcome",
     "load_config", "parse_config", "read_secret",
 ]

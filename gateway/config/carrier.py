@@ -8,6 +8,10 @@ import msgspec
 
 from gateway.config.base import Positive, PositiveFloat, Section
 
+# How far back to ask the carrier for inbound texts the gateway missed (0: never). A day at most: a command
+# run later than that would surprise the one who sent it.
+RecoverMinutes = Annotated[int, msgspec.Meta(ge=0, le=1440)]
+
 
 class Twilio(Section):
     """``carrier.twilio``: the account, webhook signatures, sending pace, validity and lookups.
@@ -28,7 +32,14 @@ class Twilio(Section):
     alarm_validity_seconds: Annotated[int, msgspec.Meta(ge=1, le=36000)] = 600
     lookup_on_create: bool = False
     lookup_cache_days: Positive = 30
+    recover_inbound_minutes: RecoverMinutes = 60
     api_base_url: str | None = None  # tests point the client at a fake Twilio
+
+
+class Loopback(Section):
+    """``carrier.loopback``: the loopback carrier's texts "missed" (kept, not delivered) are recovered too."""
+
+    recover_inbound_minutes: RecoverMinutes = 60
 
 
 class Carrier(Section):
@@ -37,5 +48,6 @@ class Carrier(Section):
     backend: str = "loopback"
     from_number: str = "+15550000000"
     twilio: Twilio | None = None
+    loopback: Loopback = msgspec.field(default_factory=Loopback)
     # The loopback carrier's simulated network time per send (load runs, crash tests).
     loopback_latency_seconds: Annotated[float, msgspec.Meta(ge=0, le=10)] = 0.0

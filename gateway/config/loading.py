@@ -7,19 +7,18 @@ import re
 from collections.abc import Callable, Mapping
 from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import msgspec
 import phonenumbers
 
 from gateway.config.secrets import masked_url
-from gateway.config.sections import WEBHOOK_EVENTS, Config, Email, Welcome
+from gateway.config.sections import EMAIL_BACKENDS, WEBHOOK_EVENTS, Config, Email, Welcome
 from gateway.errors import InvalidPhoneNumber
-from gateway.mail import BACKENDS as MAIL_BACKENDS
 from gateway.core.phone import to_e164
 from gateway.core.templates import placeholders
-from gateway.config.yamlsource import (InvalidFile, LineMap, Path_, Problem, YamlSyntaxError, load_yaml, type_name,
-                                validation_problem)
+from gateway.config.validation import validation_problem
+from gateway.config.yamlsource import InvalidFile, LineMap, Path_, Problem, YamlSyntaxError, load_yaml, type_name
 
 DEFAULT_PATH = Path("config/gateway.yaml")
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -75,7 +74,7 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
     def bad(path: Path_, message: str) -> None:
         problems.append(lines.problem(path, message))
 
-    url = urlsplit(config.http.public_url)
+    url = url_parts(config.http.public_url)
     if url.scheme not in ("http", "https") or not url.hostname:
         bad(("http", "public_url"), f"{config.http.public_url!r} is not an http:// or https:// URL")
     db = config.database.url
@@ -89,12 +88,9 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
         bad(("phone", "default_region"), f"{config.phone.default_region!r} is not a supported ISO region code like US or GB")
     else:
         config.phone.default_region = region
-    number = config.carrier.from_number
-    try:
-        if to_e164(number, "ZZ") != number:
-            raise InvalidPhoneNumber()
-    except InvalidPhoneNumber:
-        bad(("carrier", "from_number"), f"{number!r} is not an E.164 number like +15550000000")
+    _check_e164(config.carrier.from_number, ("carrier", "from_number"), bad)
+    if config.canary is not None:
+        _check_canary(config, bad)
     if config.logging.level.upper() not in LOG_LEVELS:
         bad(("logging", "level"), f"{config.logging.level!r} is not one of {', '.join(LOG_LEVELS)}")
     config.logging.level = config.logging.level.upper()
@@ -104,7 +100,7 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
     _check_welcome(config.welcome, bad)
     seen_urls = set()
     for i, hook in enumerate(config.webhooks):
-        if urlsplit(hook.url).scheme not in ("http", "https"):
+        if url_parts(hook.url).scheme not in ("http", "https"):
             bad(("webhooks", i, "url"), f"{hook.url!r} is not an http:// or https:// URL")
         elif hook.url in seen_urls:
             bad(("webhooks", i, "url"), "listed twice: the URL is the subscriber's key")
@@ -117,9 +113,40 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
     return sorted(problems, key=lambda p: p.line)
 
 
+def url_parts(url: str) -> SplitResult:
+    """``url``'s parts; none at all for what urlsplit refuses (``http://[::1``, ``http://host:abc``)."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.hostname, parts.port  # parsed lazily, and may refuse too
+        return parts
+    except ValueError:
+        return SplitResult("", "", "", "", "")
+
+
+def _check_e164(number: str, path: Path_, bad: Callable[[Path_, str], None]) -> bool:
+    try:
+        if to_e164(number, "ZZ") == number:
+            return True
+    except InvalidPhoneNumber:
+        pass
+    bad(path, f"{number!r} is not an E.164 number like +15550000000")
+    return False
+
+
+def _check_canary(config: Config, bad: Callable[[Path_, str], None]) -> None:
+    canary = config.canary
+    valid = _check_e164(canary.to_number, ("canary", "to_number"), bad)
+    if canary.from_number is not None:
+        valid = _check_e164(canary.from_number, ("canary", "from_number"), bad) and valid
+    if valid and canary.to_number == (canary.from_number or config.carrier.from_number):
+        bad(("canary", "to_number"), "must be another of the gateway's numbers than the one the canary is sent from")
+    if canary.timeout_seconds >= canary.every_minutes * 60:
+        bad(("canary", "timeout_seconds"), "must be shorter than every_minutes: one canary at a time")
+
+
 def _check_email(email: Email, bad: Callable[[Path_, str], None]) -> None:
-    if email.backend not in MAIL_BACKENDS:
-        bad(("email", "backend"), f"unknown backend {email.backend!r} (have: {', '.join(sorted(MAIL_BACKENDS))})")
+    if email.backend not in EMAIL_BACKENDS:
+        bad(("email", "backend"), f"unknown backend {email.backend!r} (have: {', '.join(sorted(EMAIL_BACKENDS))})")
     if email.backend != "smtp":
         return
     if not email.host:
@@ -142,9 +169,9 @@ WELCOME_TEXT_PLACEHOLDERS = frozenset({"central_station", "first_name", "last_na
 
 
 def _check_welcome(welcome: Welcome, bad) -> None:
-    if welcome.logo_url is not None and urlsplit(welcome.logo_url).scheme not in ("https", "http", "data"):
+    if welcome.logo_url is not None and url_parts(welcome.logo_url).scheme not in ("https", "http", "data"):
         bad(("welcome", "logo_url"), f"{welcome.logo_url!r} is not an http(s):// or data: URL")
-    if welcome.video_url is not None and urlsplit(welcome.video_url).scheme not in ("https", "http"):
+    if welcome.video_url is not None and url_parts(welcome.video_url).scheme not in ("https", "http"):
         bad(("welcome", "video_url"), f"{welcome.video_url!r} is not an http:// or https:// URL")
     try:
         names = placeholders(welcome.text)

@@ -49,6 +49,11 @@ class Phone(Section):
     default_region: str = "US"
 
 
+# The names ``email.backend`` may take. The registry that maps each to its class is gateway/mail's BACKENDS
+# (a test keeps the two equal): config stays a leaf that imports no family it configures.
+EMAIL_BACKENDS = ("none", "smtp")
+
+
 class Email(Section):
     """``email``: the email backend by registry name (``none`` or ``smtp``) and its SMTP server."""
 
@@ -183,6 +188,25 @@ class Verifications(Section):
     already_answered: str = "The alarm at {site_name} was already {response} by {responder}."
 
 
+class Console(Section):
+    """``console``: the operator console at /console/, signed in with an API key into a session cookie."""
+
+    session_minutes: Annotated[int, msgspec.Meta(ge=5, le=10080)] = 480
+    secret_file: str | None = None  # the cookies' HMAC key; None: console.key in the daemon's folder, made once
+    sign_in_per_minute: PositiveFloat = 5.0  # sign-in attempts per remote address ...
+    sign_in_burst: Positive = 5  # ... with this many saved up
+
+
+class Canary(Section):
+    """``canary``: every ``every_minutes`` the gateway texts ``to_number`` (one of its own) from ``from_number``
+    (None: ``carrier.from_number``) through the carrier, and expects it back within ``timeout_seconds``."""
+
+    to_number: str
+    from_number: str | None = None
+    every_minutes: Positive = 15
+    timeout_seconds: Annotated[int, msgspec.Meta(ge=10)] = 120
+
+
 class Logging(Section):
     """``logging``: level name and line format."""
 
@@ -206,9 +230,19 @@ class Config(Section, dict=True):
     welcome: Welcome = msgspec.field(default_factory=Welcome)
     outbox: Outbox = msgspec.field(default_factory=Outbox)
     verifications: Verifications = msgspec.field(default_factory=Verifications)
+    console: Console = msgspec.field(default_factory=Console)
+    canary: Canary | None = None
     logging: Logging = msgspec.field(default_factory=Logging)
 
     source = None
+
+    @property
+    def own_numbers(self) -> list[str]:
+        """The gateway's own numbers, where texts to it arrive: the default sender, the senders with a pace of
+        their own, the canary's."""
+        senders = self.carrier.twilio.max_per_second_by_sender if self.carrier.twilio else {}
+        canary = [self.canary.from_number or self.carrier.from_number, self.canary.to_number] if self.canary else []
+        return list(dict.fromkeys([self.carrier.from_number, *senders, *canary]))
 
     @property
     def folder(self) -> Path:
@@ -221,6 +255,13 @@ class Config(Section, dict=True):
         if self.keywords is not None:
             return self.resolve(self.keywords)
         return self.folder.parent / "keywords.yaml" if self.source is not None else Path("keywords.yaml")
+
+    @property
+    def state_folder(self) -> Path:
+        """Where the daemon keeps its own files (operator.key, console.key, the lock): beside the SQLite
+        file, else ./var."""
+        sqlite = self.database.sqlite_path
+        return sqlite.parent if sqlite else Path("var")
 
     def resolve(self, value: str | os.PathLike[str]) -> Path:
         """A path written in the config file, made relative to that file's folder."""

@@ -3,7 +3,8 @@
 Configuration and keyword files are edited by hand, so every problem found in them is
 reported as ``file:line: key: message``. :func:`load_yaml` builds ordinary dicts, lists
 and scalars from PyYAML's safe node graph and remembers, for every path into the value,
-the line it was written on; :class:`Checker` collects problems against those lines.
+the line it was written on; :class:`Checker` collects problems against those lines. (The loader and the
+checker share the line map, so they stay in one module of a little over 250 lines.)
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
 import yaml
 
 from gateway.errors import ConfigurationError
@@ -82,30 +82,74 @@ class LineMap:
         return Problem(self.filename, line or self.line(path), dotted(path), message)
 
 
+MAX_VALUES = 100_000  # far beyond any real file; aliases of aliases can otherwise expand without end
+# What PyYAML's constructors raise on a scalar its tag cannot read: "!!int abc" ValueError, "!!bool maybe"
+# KeyError, "!!int ''" IndexError, "!!timestamp x" AttributeError, "!foo x" ConstructorError.
+_UNREADABLE = (yaml.YAMLError, ValueError, TypeError, LookupError, AttributeError, ArithmeticError)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+_UNREAD = object()
+
+
 class _Builder(yaml.constructor.SafeConstructor):
     def __init__(self, lines: LineMap) -> None:
         super().__init__()
         self.map = lines
+        self.open: set[int] = set()  # the collections being built, to refuse one inside itself (&a [*a])
+        self.built = 0
 
     def build(self, node: yaml.Node, path: Path_, line: int | None = None) -> Any:
         self.map.lines.setdefault(path, line or node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        self.built += 1
+        if self.built > MAX_VALUES:
+            raise _TooLarge()
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            if id(node) in self.open:
+                self.map.problems.append(self.map.problem(path, "a value may not contain itself (an alias "
+                                                                "inside its own anchor)"))
+                return None
+            self.open.add(id(node))
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self._mapping(node, path)
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            finally:
+                self.open.discard(id(node))
         if node.style is None:
             self.map.texts[path] = node.value
-        return self.construct_object(node, deep=True)
+        value = self._scalar(node, path)
+        return None if value is _UNREAD else value
+
+    def _scalar(self, node: yaml.Node, path: Path_, line: int | None = None) -> Any:
+        try:
+            return self.construct_object(node, deep=True)
+        except _UNREADABLE as exc:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            reason = getattr(exc, "problem", None) or ""
+            reason = "no such tag" if reason.startswith("could not determine a constructor") else reason
+            self.map.problems.append(self.map.problem(path, f"cannot read {node.value!r} as {tag}"
+                                                            + (f": {reason}" if reason else ""), line))
+            return _UNREAD
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
-        self.flatten_mapping(node)
+        try:
+            self.flatten_mapping(node)
+        except yaml.YAMLError as exc:  # "<<: 5": a merge key takes a mapping or a list of them
+            self.map.problems.append(self.map.problem(path, f"merge key (<<): {exc.problem}", exc.problem_mark.line + 1
+                                                      if exc.problem_mark else None))
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
                 self.map.problems.append(self.map.problem(path, "a key must be a plain value", key_line))
                 continue
-            key = self.construct_object(key_node)
+            key = self._scalar(key_node, path, key_line)
+            if key is _UNREAD:
+                continue
             if key_node.style is None and not isinstance(key, str):
                 key = key_node.value
             if key in out:
@@ -132,9 +176,17 @@ def load_yaml(text: str, filename: str) -> tuple[Any, LineMap]:
         raise YamlSyntaxError([Problem(filename, mark.line + 1 if mark else 1, "", f"YAML syntax: {detail}")]) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError([Problem(filename, 1, "", f"YAML syntax: {exc}")]) from None
+    except RecursionError:  # PyYAML's composer recurses once per level: "[[[[...]]]]"
+        raise YamlSyntaxError([Problem(filename, 1, "", "YAML: nested too deeply")]) from None
     if node is None:
         return None, lines
-    return _Builder(lines).build(node, ()), lines
+    try:
+        return _Builder(lines).build(node, ()), lines
+    except _TooLarge:
+        raise YamlSyntaxError([Problem(filename, 1, "", f"YAML: more than {MAX_VALUES} values once its aliases "
+                                                        "are expanded")]) from None
+    except RecursionError:
+        raise YamlSyntaxError([Problem(filename, 1, "", "YAML: nested too deeply")]) from None
 
 
 _TYPE_NAMES = {str: "a string", int: "a whole number", bool: "true or false", float: "a number",
@@ -216,40 +268,3 @@ class Checker:
             if text is not None:
                 out.append((where, text))
         return out
-
-
-_AT = re.compile(r"^(?P<message>.*?)(?: - at `(?P<path>\$[^`]*)`)?$", re.S)
-_PART = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\[['\"]?([^\]]*?)['\"]?\]")
-
-
-def validation_problem(error: msgspec.ValidationError, lines: LineMap, root: type) -> Problem:
-    """msgspec's error (``... - at `$.http.port```) as a :class:`Problem` on the line of that key."""
-    match = _AT.match(str(error))
-    message, path = match["message"], _path(match["path"] or "$")
-    unknown = re.match(r"Object contains unknown field `(.+)`", message)
-    if unknown:
-        path = (*path, unknown[1])
-        info = _type_at(root, path[:-1])
-        allowed = [f.name for f in info.fields] if isinstance(info, msgspec.inspect.StructType) else []
-        message = "unknown key" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
-    missing = re.match(r"Object missing required field `(.+)`", message)
-    if missing:
-        message = f"missing required key {missing[1]!r}"
-    if message.startswith("Invalid enum value") and isinstance(info := _type_at(root, path), msgspec.inspect.LiteralType):
-        message += f" (allowed: {', '.join(map(str, info.values))})"
-    message = message.replace("`", "").replace("object", "a mapping").replace("array", "a list")
-    return lines.problem(path, message[:1].lower() + message[1:])
-
-
-def _path(text: str) -> Path_:
-    return tuple(m[1] or (int(m[2]) if m[2] else m[3]) for m in _PART.finditer(text[1:]))
-
-
-def _type_at(root: type, path: Path_) -> Any:
-    info: Any = msgspec.inspect.type_info(root)
-    for part in path:
-        if isinstance(part, int):
-            info = getattr(info, "item_type", None)
-        else:
-            info = next((f.type for f in getattr(info, "fields", ()) if f.name == part), None)
-    return info

@@ -17,6 +17,8 @@ MASK = "****"
 # Punctuation after the PIN ("STATUS 4821.", "Yes 4821!") is not part of the text.
 _AFTER_PIN = ".,;:!?"
 _PIN = re.compile(r"[0-9]{4,8}")
+# _CHAIN's separators, which other keyboards' forms (fullwidth, no-break spaces) become; none normalises to a tab.
+_JOINS = frozenset(" ()-./:+")
 # A number: digit groups joined by separators. Its parts: the pieces between joins with a space in them.
 _CHAIN = re.compile(r"[0-9]+(?:[ \t()\-./:+]{1,3}[0-9]+)*")
 _PART = re.compile(r"[0-9]+(?:[()\-./:+]{1,3}[0-9]+)*")
@@ -44,7 +46,8 @@ class PinCheck(enum.Enum):
 
 def ascii_digits(text: str) -> str:
     """``text`` with every digit of any script (Arabic-Indic, fullwidth, superscript...) as an ASCII digit,
-    so a PIN set or typed on any keyboard is the same PIN, and is masked the same."""
+    and the characters that join digits into a number as their ASCII selves (fullwidth ``－``, no-break and
+    ideographic spaces...), so a PIN set or typed on any keyboard is the same PIN, and is masked the same."""
     return text if text.isascii() else "".join(map(_ascii_digit, text))
 
 
@@ -53,6 +56,8 @@ def _ascii_digit(char: str) -> str:
     if char.isascii():
         return char
     folded = unicodedata.normalize("NFKC", char)
+    if folded in _JOINS:
+        return folded
     values = [unicodedata.digit(c, None) for c in folded]
     if all(v is None for v in values):
         return char
@@ -67,7 +72,9 @@ def normalized_pin(text: str) -> str | None:
 
 def split_pin(body: str) -> tuple[str, str | None]:
     """``("YES", "4821")`` for ``"YES 4821"``; ``(body, None)`` when no PIN-shaped last word. Digits come back
-    in ASCII."""
+    in ASCII, and the words with the PIN masked wherever else they spell it (``"STATUS 48 21 4821"`` gives
+    ``"STATUS ****"``): what reads them (the SMS interface, which echoes a site name and logs an unknown
+    command) cannot pass it on."""
     body = ascii_digits(body)
     # Scanned, not matched: a regular expression for "last word" backtracks over a long run of spaces
     # (1,600 of them took 18 ms of the event loop).
@@ -79,7 +86,8 @@ def split_pin(body: str) -> tuple[str, str | None]:
         start -= 1
     if not 4 <= end - start <= 8 or start and not body[start - 1].isspace():
         return body, None
-    return body[:start].strip(), body[start:end]
+    pin = body[start:end]
+    return _without(body[:start].strip(), pin), pin
 
 
 def masked(body: str, pin: str | None = None) -> str:
@@ -87,8 +95,12 @@ def masked(body: str, pin: str | None = None) -> str:
     everything PIN-shaped, replaced by ``****``; digits in ASCII."""
     body = ascii_digits(body)
     if pin:
-        body = _DIGIT_RUN.sub(lambda run: _mask_known(run[0], pin), body)
+        body = _without(body, pin)
     return _CHAIN.sub(lambda chain: _mask_chain(chain[0]), body)
+
+
+def _without(text: str, pin: str) -> str:
+    return _DIGIT_RUN.sub(lambda run: _mask_known(run[0], pin), text)
 
 
 def _mask_known(run: str, pin: str) -> str:

@@ -9,10 +9,12 @@ The order of questions for one text:
    and told so ("already confirmed by NAME").
 4. Does it answer an open verification otherwise? Then it logs the process's response code
    (its PIN-response code when the text carried the contact's PIN).
-5. Does it come within the reply window of a Dispatch SMS to the number? ``SMSReply``.
-6. Otherwise the catch-all: for unknown numbers, or an ordinary message from a contact.
+5. A text recovered from the carrier late (the gateway missed it): would it have answered a verification
+   that has timed out since? Then it is logged as a late reply (``SMSLATE``), neither counted nor thanked.
+6. Does it come within the reply window of a Dispatch SMS to the number? ``SMSReply``.
+7. Otherwise the catch-all: for unknown numbers, or an ordinary message from a contact.
 A text carrying the duress PIN also logs the duress row, wherever it lands (the interface logs its own).
-Last, the number's reply budget may silence the answer.
+Last, the number's reply budget may silence the answer; a late text's rows say it came late and when.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import msgspec
+
+from gateway import codes
 from gateway.core.autoprocess import alert_values, slot_details
 from gateway.clock import isoformat
 from gateway.config import Interface, Verifications
@@ -48,6 +53,8 @@ class Sender:
     alarms: Mapping[str, AlarmEvent] = field(default_factory=dict)
     access: Access = field(default_factory=Access)
     dispatches: Sequence[Dispatch] = ()  # reply window open, newest first
+    # A text recovered late: the verifications it could have answered when the carrier took it, newest first.
+    open_when_sent: Sequence[tuple[Verification, int]] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ def decide_inbound(msg: InboundMessage, sender: Sender, text: Text, table: Keywo
     keyword = None if answered else _keyword(sender, text, table)
     interfaced = keyword is None and claims(text.words, text.pin, sender.access, now,
                                             verification_open=bool(sender.open))
+    overdue = next(((v, c) for v, c in sender.open_when_sent if v.timeout_at <= now), None)
     if keyword is not None:
         _answer_verification(decision, sender, text, table, base, keyword)
     elif interfaced:
@@ -79,6 +87,8 @@ def decide_inbound(msg: InboundMessage, sender: Sender, text: Text, table: Keywo
         _already_answered(decision, sender, text, table, verifications.already_answered, base)
     elif sender.open:
         _answer_verification(decision, sender, text, table, base, None)
+    elif overdue is not None and msg.carrier_received_at is not None:
+        _late_answer(decision, overdue, text, table, base)
     elif sender.dispatches:
         dispatch = sender.dispatches[0]
         contact_id = dispatch.recipients[0][0] if dispatch.recipients else sender.contacts[0].id
@@ -96,7 +106,26 @@ def decide_inbound(msg: InboundMessage, sender: Sender, text: Text, table: Keywo
     state = apply_reply_budget(decision, state, interface, now, base)
     if state != loaded:
         decision.interface_state = state
+    if msg.carrier_received_at is not None:
+        late = {"late": True, "carrier_received_at": isoformat(msg.carrier_received_at)}
+        decision.log = [msgspec.structs.replace(e, details={**(e.details or {}), **late}) for e in decision.log]
     return decision
+
+
+def _late_answer(decision: Decision, overdue: tuple[Verification, int], text: Text, table: KeywordTable,
+                 base: dict) -> None:
+    """A text the carrier took while a verification was open, seen only after its timeout. The alarm has been
+    handled as unanswered by then, so the answer neither counts nor is thanked; the row tells the station what
+    the contact said, and when (the carrier's time, marked on every row of a late text)."""
+    verification, contact_id = overdue
+    process = table.process(verification.process)
+    keyword = process.match(text.words) if process else None
+    details = {"timeout_at": isoformat(verification.timeout_at), "status": verification.status}
+    if keyword is not None:
+        details.update(keyword=keyword.word, outcome=keyword.outcome)
+    decision.log.append(LogEntry(code=codes.LATE_REPLY, site_id=verification.site_id, contact_id=contact_id,
+                                 verification_id=verification.id, event_id=verification.event_id,
+                                 comment=text.stored, details=details, **base))
 
 
 def _duress(sender: Sender, interface: Interface, base: dict) -> LogEntry:
@@ -132,13 +161,19 @@ def _already_answered(decision: Decision, sender: Sender, text: Text, table: Key
 
 
 def record_response(decision: Decision, verification: Verification, contact_id: int, response: str,
-                    at: datetime) -> None:
-    """The first decisive answer resolves ``verification`` for every recipient; subscribers hear of it."""
+                    at: datetime, *, duress: bool = False) -> None:
+    """The first decisive answer resolves ``verification`` for every recipient; subscribers hear of it.
+
+    An answer given with the duress PIN stands as given (the phone must see nothing else), and the
+    notification says ``duress: true``: a cancel forced at the door is no reason to stand down.
+    """
     decision.responses.append(VerificationResponse(
         verification_id=verification.id, contact_id=contact_id, response=response, at=at))
-    decision.notifications.append(Notification(event_type="verification.responded", at=at, data={
-        "verification_id": verification.id, "event_id": verification.event_id, "site_id": verification.site_id,
-        "contact_id": contact_id, "response": response, "responded_at": isoformat(at)}))
+    data = {"verification_id": verification.id, "event_id": verification.event_id, "site_id": verification.site_id,
+            "contact_id": contact_id, "response": response, "responded_at": isoformat(at)}
+    if duress:
+        data["duress"] = True
+    decision.notifications.append(Notification(event_type="verification.responded", at=at, data=data))
 
 
 def _answer_verification(decision: Decision, sender: Sender, text: Text, table: KeywordTable, base: dict,
@@ -161,11 +196,12 @@ def _answer_verification(decision: Decision, sender: Sender, text: Text, table: 
                                      **row))
     response = OUTCOME_RESPONSES.get(keyword.outcome)
     if response:
-        record_response(decision, verification, contact.id, response, base["at"])
+        duress = text.pin is PinCheck.DURESS
+        record_response(decision, verification, contact.id, response, base["at"], duress=duress)
         # Several auto processes may fire for one alarm: one "YES" answers all of them, not one at random.
         for sibling, sibling_contact in sender.open[1:]:
             if sibling.event_id and sibling.event_id == verification.event_id and sibling.status != "responded":
-                record_response(decision, sibling, sibling_contact, response, base["at"])
+                record_response(decision, sibling, sibling_contact, response, base["at"], duress=duress)
                 decision.log.append(LogEntry(code=keyword.code, comment=text.stored, **{
                     **row, "verification_id": sibling.id, "contact_id": sibling_contact},
                     details={"keyword": keyword.word, "outcome": keyword.outcome, **slot}))

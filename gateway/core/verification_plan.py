@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from gateway import codes
 from gateway.core.autoprocess import alert_values, new_verification_id, slot_details
-from gateway.errors import HTTPProblem, InvalidContact, ValidationFailed
+from gateway.errors import DeliveryFailed, InvalidContact, ValidationFailed
 from gateway.core.keywords import AutoProcess, DispatchTemplate, KeywordTable
 from gateway.model import (
     PRIORITY_DISPATCH, PRIORITY_VERIFICATION, AlarmEvent, Contact, Decision, Dispatch, LogEntry, OutboundMessage,
@@ -25,20 +25,6 @@ from gateway.core.templates import placeholders, render
 METHODS = ("sms", "email")
 NOT_YET = ("push", "call")
 _CONTACT_REF = re.compile(r"^(?:contact_)?(\d{1,12})$")
-
-
-class UnsupportedMethod(HTTPProblem):
-    """This delivery method is not available."""
-
-    status = 422
-    code = "UNSUPPORTED_METHOD"
-
-
-class DeliveryFailed(HTTPProblem):
-    """Failed to deliver verification message"""
-
-    status = 422
-    code = "DELIVERY_FAILED"
 
 
 def contact_number(ref: int | str) -> int | None:

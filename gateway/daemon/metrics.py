@@ -8,11 +8,14 @@ from gateway import codes
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, *, canary: bool = False) -> None:
+        """``canary``: one is configured, so its series exist (from 0) for the canary alerts to read."""
         self.registry = CollectorRegistry()
         r = self.registry
         self.inbound = Counter("gateway_inbound_messages", "Inbound texts by carrier and outcome.",
                                ["carrier", "outcome"], registry=r)
+        self.inbound_recovered = Counter("gateway_inbound_recovered", "Inbound texts the carrier took while the "
+                                         "gateway could not, recovered from it and run late.", ["carrier"], registry=r)
         self.outbound = Counter("gateway_outbound_messages", "Outbound send attempts by carrier and outcome.",
                                 ["carrier", "outcome"], registry=r)
         self.outbound_segments = Counter("gateway_outbound_segments", "SMS segments handed to the carrier.",
@@ -54,7 +57,20 @@ class Metrics:
                                           "When the carrier last accepted a message.", ["carrier"], registry=r)
         self.keyword_reload_rejected = Gauge("gateway_keyword_reload_rejected_timestamp_seconds",
                                              "When a keywords.yaml reload was last rejected (0: never).", registry=r)
+        self.canary_round_trip = Histogram(
+            "gateway_canary_round_trip_seconds", "Time from a canary text queued to its return as an inbound text.",
+            buckets=(1, 2, 5, 10, 20, 30, 60, 120, 300, 600), registry=r if canary else None)
+        self.canary_missed = Counter("gateway_canary_missed", "Canary texts that did not come back in time.",
+                                     registry=r if canary else None)
 
     def logged(self, entries) -> None:
         for entry in entries:
             self.event_log.labels(entry.code).inc()
+
+    def answered(self, responses, verifications) -> None:
+        """Count each answer recorded, and how long after its verification was opened it came."""
+        opened = {v.id: v.created_at for v in verifications}
+        for response in responses:
+            self.verifications.labels(response.response).inc()
+            if response.verification_id in opened:
+                self.time_to_response.observe((response.at - opened[response.verification_id]).total_seconds())

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from gateway.clock import Clock, isoformat
 from gateway.core.keywords import KeywordTable
 from gateway.daemon.metrics import Metrics
+from gateway.errors import StoreUnavailable
 from gateway.model import Decision, LogEntry, Notification, Verification
 from gateway.stores import Store
 
@@ -58,6 +59,8 @@ class VerificationExpiry:
         while not stop.is_set():
             try:
                 await self.run_once()
+            except StoreUnavailable:
+                pass  # the store logged it once; the next pass tries again
             except Exception:
                 log.exception("expiry loop: pass failed")
             try:

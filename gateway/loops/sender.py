@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -24,15 +23,16 @@ from gateway import codes
 from gateway.carriers import Carrier
 from gateway.clock import Clock
 from gateway.config import Outbox as OutboxConfig
-from gateway.errors import CarrierError
+from gateway.core.carrier_errors import OPTED_OUT  # the error code of a text not sent because its number opted out
+from gateway.errors import DeliveryError, StoreUnavailable
 from gateway.mail.courier import EmailCourier
 from gateway.daemon.metrics import Metrics
 from gateway.model import LogEntry
+from gateway.loops.backoff import retry_delay
 from gateway.loops.pace import SenderLimits
 from gateway.stores import OutboxItem, Store
 
 log = logging.getLogger(__name__)
-OPTED_OUT = "OPTED_OUT"  # the error code of a text not sent because its number opted out
 
 
 class OutboxSender:
@@ -47,6 +47,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._stopping = False
         self._in_flight: set[asyncio.Task] = set()
+        self._sending: set[int] = set()  # outbox ids of the sends in flight
         self._watchers: set[asyncio.Event] = set()
         self.limits = SenderLimits(clock, carrier.max_per_second)
         self.running = False
@@ -89,6 +90,8 @@ class OutboxSender:
             try:
                 if free > 0:
                     claimed = await self._hand_out(free)
+            except StoreUnavailable:
+                pass  # the store logged it once; the next poll tries again
             except Exception:
                 log.exception("outbox: claiming failed; retrying after the poll interval")
             if self._stopping or (claimed and len(self._in_flight) < self.config.max_in_flight):
@@ -108,8 +111,11 @@ class OutboxSender:
 
     async def _hand_out(self, limit: int) -> int:
         now = self.clock.now()
-        items = await self.store.claim_outbound(
+        claimed = await self.store.claim_outbound(
             now, now + timedelta(seconds=self.config.sending_lease_seconds), limit)
+        # A lease that ran out while this process was still sending (it was stopped or stalled for longer than
+        # the lease) is claimed as if its sender had died; but the send is ours and still going: not twice.
+        items = [item for item in claimed if item.id not in self._sending]
         for index, item in enumerate(items):
             while len(self._in_flight) >= self.config.max_in_flight:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
@@ -127,8 +133,10 @@ class OutboxSender:
             if wait is not None:
                 task = asyncio.create_task(self._send(item, wait), name=f"outbox-{item.id}")
                 self._in_flight.add(task)
+                self._sending.add(item.id)
+                task.add_done_callback(lambda task, sent=item.id: self._sending.discard(sent))
                 task.add_done_callback(self._finished)
-        if items:
+        if claimed:
             self.metrics.outbox_depth.set(await self.store.outbox_depth())
         return len(items)
 
@@ -147,7 +155,12 @@ class OutboxSender:
         self._in_flight.discard(task)
         for watcher in self._watchers:
             watcher.set()
-        if not task.cancelled() and task.exception() is not None:
+        if task.cancelled() or task.exception() is None:
+            return
+        if isinstance(task.exception(), StoreUnavailable):  # the store logged why, once
+            log.error("outbox: %s: the carrier's answer could not be recorded; the message is tried again when "
+                      "its lease runs out", task.get_name())
+        else:
             log.error("outbox: a send failed after the carrier call", exc_info=task.exception())
 
     async def deliver(self, item: OutboxItem) -> None:
@@ -189,7 +202,6 @@ class OutboxSender:
             await self.clock.sleep(wait)
             if await self._stale(item):
                 return
-        now = self.clock.now()
         compose = self.compose_hooks.get(item.kind)
         if compose is not None:
             item = await compose(item)
@@ -200,11 +212,12 @@ class OutboxSender:
         carrier = transport.name
         try:
             carrier_id = await transport.send(item)
-        except CarrierError as exc:
+        except DeliveryError as exc:
             self.metrics.carrier_errors.labels(carrier, exc.code or "none").inc()
             if exc.retryable and item.attempts < self.config.max_attempts:
-                delay = min(self.config.backoff_max_seconds,
-                            self.config.backoff_base_seconds * 2 ** (item.attempts - 1)) * random.uniform(0.5, 1.0)
+                delay = retry_delay(item.attempts, self.config.backoff_base_seconds, self.config.backoff_max_seconds)
+                # From the failure, not from the call's start: a timed-out call has already used up a short backoff.
+                now = self.clock.now()
                 await self.store.outbound_retry(item, now + timedelta(seconds=delay), exc.code, exc.message, now)
                 self.metrics.outbound.labels(carrier, "retry").inc()
                 log.warning("outbox %d to %s: %s (attempt %d, retry in %.1fs)", item.id, item.to_phone, exc.message,
@@ -215,6 +228,7 @@ class OutboxSender:
             return
         except Exception as exc:  # a carrier bug must not lose the message: retry it like a timeout
             log.exception("outbox %d: carrier %s raised", item.id, carrier)
+            now = self.clock.now()
             await self.store.outbound_retry(item, now + timedelta(seconds=self.config.backoff_base_seconds),
                                             None, repr(exc), now)
             self.metrics.outbound.labels(carrier, "error").inc()
@@ -229,7 +243,8 @@ class OutboxSender:
         entry = LogEntry(code=code, at=self.clock.now(), site_id=item.site_id, contact_id=item.contact_id,
                          phone=item.to_phone, verification_id=item.verification_id,
                          comment=f"{error} (outbox {item.id}, {item.kind})",
-                         details={"error_code": error_code, "attempts": item.attempts} if error_code else None)
+                         details={"outbox_id": item.id, **({"error_code": error_code, "attempts": item.attempts}
+                                                           if error_code else {})})
         await self.store.outbound_failed(item, status, error_code, error, self.clock.now(), [entry])
         self.metrics.logged([entry])
         log.error("outbox %d to %s %s: %s", item.id, item.to_phone, status, error)

@@ -15,7 +15,6 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import random
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,7 +26,8 @@ import msgspec
 from gateway import codes
 from gateway.clock import Clock
 from gateway.config import Webhook, read_secret
-from gateway.errors import ConfigurationError
+from gateway.errors import ConfigurationError, StoreUnavailable
+from gateway.loops.backoff import retry_delay
 from gateway.daemon.metrics import Metrics
 from gateway.model import LogEntry
 from gateway.stores import Store
@@ -109,6 +109,8 @@ class WebhookDispatcher:
         while not self._stop.is_set():
             try:
                 tried = await self.run_once()
+            except StoreUnavailable:  # the store logged it once
+                tried = 0
             except Exception:
                 log.exception("webhooks: pass failed; retrying after the poll interval")
                 tried = 0
@@ -153,7 +155,7 @@ class WebhookDispatcher:
             self.metrics.webhook_deliveries.labels(redacted(delivery.subscriber), "delivered").inc()
             return
         age = (now - delivery.event_created_at).total_seconds()
-        delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (delivery.attempts - 1)) * random.uniform(0.5, 1.0)
+        delay = retry_delay(delivery.attempts, BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS)
         if age + delay >= subscriber.config.max_age_seconds:
             await self._give_up(delivery, error)
             return

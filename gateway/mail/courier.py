@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 
 from gateway.clock import Clock
-from gateway.errors import CarrierError, MailError
 from gateway.auth.hashes import token_digest
 from gateway.mail.base import Mailer
 from gateway.mail.message import compose
@@ -19,7 +18,7 @@ from gateway.stores import OutboxItem, Store
 
 
 class EmailCourier:
-    """Sends email-channel outbox messages; raises CarrierError like a carrier so the outbox retries alike."""
+    """Sends email-channel outbox messages; a MailError is a DeliveryError, so the outbox retries it as a carrier's."""
 
     name = "email"
 
@@ -43,7 +42,4 @@ class EmailCourier:
                          "Each link works once, until the verification times out. You may also reply by SMS.")
         message = compose(item.to_address or "", item.subject or "Alarm verification", text,
                           from_address=self.from_address, now=self.clock.now())
-        try:
-            return await self.mailer.send(message)
-        except MailError as exc:
-            raise CarrierError(exc.message, retryable=exc.retryable, code=exc.code) from exc
+        return await self.mailer.send(message)

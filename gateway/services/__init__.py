@@ -1,1 +1,1 @@
-"""What turns a request into store calls: inbound texts, alarms, verifications, welcome, opt-outs."""
+"""What turns a request into store calls: inbound texts, alarms, verifications, link answers, sites, welcome, opt-outs."""

@@ -10,10 +10,10 @@ import msgspec
 
 from gateway.core.autoprocess import decide_alarm
 from gateway.clock import Clock
-from gateway.errors import UnknownSite
 from gateway.core.keywords import KeywordTable
 from gateway.daemon.metrics import Metrics
 from gateway.model import AlarmEvent, Verification
+from gateway.services.sites import find_site
 from gateway.stores import Store
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,7 @@ class AlarmService:
 
         The same ``event_id`` twice queues nothing the second time.
         """
-        site = await self.store.get_site(site_id)
-        if site is None:
-            raise UnknownSite(f"No site {site_id!r}.", site_id=site_id)
+        site = await find_site(self.store, site_id)
         alarm = AlarmEvent(id=event_id or "evt_" + secrets.token_hex(8), site_id=site.id,
                            event_code=event_code.strip().upper(), zone=zone, text=text, received_at=self.clock.now())
         contacts = await self.store.list_contacts(site.id)

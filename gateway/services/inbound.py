@@ -1,4 +1,9 @@
-"""Receiving one text: gather what the store knows, let the pipeline decide, commit, answer."""
+"""Receiving one text: gather what the store knows, let the pipeline decide, commit, answer.
+
+A text recovered from the carrier after the gateway missed it (gateway/loops/recovery.py) takes the same
+way, decided as of now; having no webhook to answer, its replies wait in the outbox. The canary's own text
+(gateway/loops/canary.py) is recorded and handed to the canary: it never reaches the pipeline.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -14,10 +20,11 @@ from gateway.clock import Clock
 from gateway.config import CredentialChecks, Interface, Verifications
 from gateway.errors import ChecksShed, InvalidPhoneNumber, StaleDecision, ValidationFailed
 from gateway.auth.hashes import verify_secret_async
+from gateway.core.canary import canary_token
 from gateway.core.keywords import KeywordTable
 from gateway.services.ordering import KeyedLocks
 from gateway.daemon.metrics import Metrics
-from gateway.model import Contact, InboundMessage, InterfaceState
+from gateway.model import PRIORITY_REPLY, Contact, Decision, InboundMessage, InterfaceState, OutboundMessage
 from gateway.core.phone import to_e164
 from gateway.core.pin import PinCheck, masked, split_pin
 from gateway.core.interface import Access
@@ -26,10 +33,13 @@ from gateway.core.interface.shown import hidden_codes
 from gateway.core.pipeline import Sender, Text, decide_inbound
 from gateway.stores import Store
 
+if TYPE_CHECKING:
+    from gateway.loops.canary import CanaryWatch
+
 log = logging.getLogger(__name__)
 
-MAX_BODY_CHARS = 1600
-STALE_RETRIES = 3  # Twilio's own cap on a concatenated message
+MAX_BODY_CHARS = 1600  # Twilio's own cap on a concatenated message
+STALE_RETRIES = 3
 
 
 class InboundResult(msgspec.Struct, frozen=True):
@@ -41,7 +51,8 @@ class InboundResult(msgspec.Struct, frozen=True):
 class InboundService:
     def __init__(self, store: Store, table: Callable[[], KeywordTable], clock: Clock, metrics: Metrics,
                  default_region: str, interface: Interface, verifications: Verifications,
-                 locks: KeyedLocks | None = None, checks: CheckAdmission | None = None) -> None:
+                 locks: KeyedLocks | None = None, checks: CheckAdmission | None = None,
+                 canary: CanaryWatch | None = None) -> None:
         self.store = store
         self.table = table
         self.clock = clock
@@ -51,6 +62,7 @@ class InboundService:
         self.verifications = verifications
         self.locks = locks or KeyedLocks()
         self.checks = checks or CheckAdmission(CredentialChecks(), clock, metrics)
+        self.canary = canary
 
     def normalize(self, phone: str) -> str:
         try:
@@ -58,8 +70,16 @@ class InboundService:
         except InvalidPhoneNumber as exc:
             raise ValidationFailed(exc.message, field="from") from None
 
+    async def recover(self, missed: InboundMessage) -> InboundResult:
+        """Run a text the carrier took while the gateway could not (``received_at``: the carrier's time). Its
+        rows say it came late; its replies are queued in the outbox, as there is no webhook to answer."""
+        return await self.receive(carrier=missed.carrier, carrier_message_id=missed.carrier_message_id,
+                                  from_phone=missed.from_phone, to_phone=missed.to_phone, body=missed.body,
+                                  carrier_received_at=missed.received_at)
+
     async def receive(self, *, carrier: str, carrier_message_id: str, from_phone: str, to_phone: str, body: str,
-                      trace_id: str | None = None, may_reply: bool = True) -> InboundResult:
+                      trace_id: str | None = None, may_reply: bool = True,
+                      carrier_received_at: datetime | None = None) -> InboundResult:
         """Decide on and durably record one text; the replies to send back inline.
 
         ``may_reply=False`` (the text opted the number out) records no reply, since none can be sent.
@@ -67,12 +87,17 @@ class InboundService:
         sender_phone = self.normalize(from_phone)
         body = body[:MAX_BODY_CHARS]
         words, pin = split_pin(body)
+        msg = InboundMessage(carrier=carrier, carrier_message_id=carrier_message_id, from_phone=sender_phone,
+                             to_phone=to_phone, body=masked(body, pin), received_at=self.clock.now(),
+                             carrier_received_at=carrier_received_at)
+        token = canary_token(body)
+        if token is not None:
+            return await self._canary(msg, token)
         async with self.locks.hold([f"phone:{sender_phone}"]):
             for attempt in range(STALE_RETRIES):
-                sender = await self._sender(sender_phone, words)
+                sender = await self._sender(sender_phone, words, carrier_received_at)
                 try:
-                    decision, result = await self._decide(carrier, carrier_message_id, sender_phone, to_phone, body,
-                                                          words, pin, sender, trace_id, may_reply)
+                    decision, result = await self._decide(msg, words, pin, sender, trace_id, may_reply)
                     break
                 except StaleDecision as exc:  # another number answered (or it expired) meanwhile: decide again
                     if attempt == STALE_RETRIES - 1:
@@ -84,27 +109,42 @@ class InboundService:
             return InboundResult(carrier_message_id, [], duplicate=True)
         self.metrics.inbound.labels(carrier, decision.log[0].code if decision.log else "none").inc()
         self.metrics.logged(decision.log)
-        for response in decision.responses:
-            self.metrics.verifications.labels(response.response).inc()
-            opened = next((v for v, _ in sender.open if v.id == response.verification_id), None)
-            if opened is not None:
-                self.metrics.time_to_response.observe((response.at - opened.created_at).total_seconds())
-        log.info("trace=%s inbound %s from %s: %s", trace_id, carrier_message_id, sender_phone,
-                 ",".join(e.code for e in decision.log))
+        self.metrics.answered(decision.responses, [v for v, _ in sender.open])
+        late = f" (late: the carrier took it at {carrier_received_at:%H:%M:%S} UTC)" if carrier_received_at else ""
+        log.info("trace=%s inbound %s from %s: %s%s", trace_id, carrier_message_id, sender_phone,
+                 ",".join(e.code for e in decision.log), late)
         return InboundResult(carrier_message_id, decision.replies)
 
-    async def _decide(self, carrier: str, carrier_message_id: str, sender_phone: str, to_phone: str, body: str,
-                      words: str, pin: str | None, sender: Sender, trace_id: str | None, may_reply: bool):
-        msg = InboundMessage(carrier=carrier, carrier_message_id=carrier_message_id, from_phone=sender_phone,
-                             to_phone=to_phone, body=masked(body, pin), received_at=self.clock.now())
-        check = await self._check_pin(sender_phone, sender.access, pin)
+    async def _canary(self, msg: InboundMessage, token: str) -> InboundResult:
+        """The canary's text back: recorded (a carrier's retry is seen as one), never decided on, never answered."""
+        if (await self.store.commit(Decision(inbound=msg))).duplicate:
+            return InboundResult(msg.carrier_message_id, [], duplicate=True)
+        self.metrics.inbound.labels(msg.carrier, "canary").inc()
+        if self.canary is None or not self.canary.came_back(token):
+            log.info("inbound %s from %s: a canary text this gateway does not wait for", msg.carrier_message_id,
+                     msg.from_phone)
+        return InboundResult(msg.carrier_message_id, [])
+
+    async def _decide(self, msg: InboundMessage, words: str, pin: str | None, sender: Sender, trace_id: str | None,
+                      may_reply: bool):
+        msg = msgspec.structs.replace(msg, received_at=self.clock.now())  # decided as of now, after the view
+        check = await self._check_pin(msg.from_phone, sender.access, pin)
         decision = decide_inbound(msg, sender, Text(words=words, stored=msg.body, pin=check),
                                   self.table(), self.interface, self.verifications, trace_id=trace_id)
         if not may_reply:
             decision.replies.clear()
+        if msg.carrier_received_at is not None:  # no webhook waits for these: they go out through the outbox
+            decision.outbound.extend(OutboundMessage(to_phone=msg.from_phone, from_phone=msg.to_phone, body=reply,
+                                                     kind="reply", priority=PRIORITY_REPLY)
+                                     for reply in decision.replies)
+            decision.replies.clear()
+            # Recorded as received when the carrier took it: recovery asks the carrier from the newest text on.
+            decision.inbound = msgspec.structs.replace(msg, received_at=msg.carrier_received_at)
         return decision, await self.store.commit(decision)
 
-    async def _sender(self, phone: str, words: str) -> Sender:
+    async def _sender(self, phone: str, words: str, sent_at: datetime | None) -> Sender:
+        """What the store knows of ``phone``; for a text recovered late (``sent_at``: the carrier's time) also
+        the verifications it could have answered then."""
         now = self.clock.now()
         view = await self.store.inbound_view(phone, now)
         if not view.contacts:
@@ -112,7 +152,8 @@ class InboundService:
         return Sender(contacts=view.contacts, open=view.open,
                       sites={view.site.id: view.site} if view.site else {},
                       alarms={view.alarm.id: view.alarm} if view.alarm else {}, dispatches=view.dispatches,
-                      access=await self._access(view.contacts, view.state, words, now))
+                      access=await self._access(view.contacts, view.state, words, now),
+                      open_when_sent=await self.store.verifications_open_at(phone, sent_at) if sent_at else ())
 
     async def _access(self, contacts: list[Contact], state: InterfaceState | None, words: str,
                       now: datetime) -> Access:

@@ -6,7 +6,8 @@ import logging
 from pathlib import Path
 
 from gateway.clock import Clock
-from gateway.core.keywords import KeywordFileError, KeywordTable, load_keyword_table
+from gateway.core.keywords import KeywordTable
+from gateway.config.keyword_file import KeywordFileError, load_keyword_table
 from gateway.daemon.metrics import Metrics
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,15 @@ import msgspec
 
 from gateway.carriers import Carrier
 from gateway.clock import Clock
+from gateway.config import Config
 from gateway.errors import GatewayError
 from gateway.model import Contact, PhoneLookup
 from gateway.stores import Store
+
+
+def lookup_on_create(config: Config) -> bool:
+    """Whether a new contact's phone is looked up as it is created (``carrier.twilio.lookup_on_create``)."""
+    return config.carrier.twilio is not None and config.carrier.twilio.lookup_on_create
 
 
 class Validation(msgspec.Struct, frozen=True, kw_only=True):

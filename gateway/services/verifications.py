@@ -7,15 +7,16 @@ from collections.abc import Callable, Sequence
 
 from gateway.clock import Clock
 from gateway.config import Verifications
-from gateway.errors import InvalidContact, UnknownSite, ValidationFailed
+from gateway.errors import InvalidContact, UnsupportedMethod, ValidationFailed
 from gateway.core.keywords import KeywordTable
 from gateway.daemon.metrics import Metrics
 from gateway.model import Contact, Verification
 from gateway.loops.sender import OutboxSender
+from gateway.services.sites import find_site
 from gateway.core.plain_text import clean, identifier
 from gateway.stores import Store
 from gateway.core.verification_plan import (
-    METHODS, NOT_YET, Request, UnsupportedMethod, choose_contacts, contact_number, plan_dispatch, plan_verification,
+    METHODS, NOT_YET, Request, choose_contacts, contact_number, plan_dispatch, plan_verification,
     render_dispatch,
 )
 
@@ -57,9 +58,7 @@ class VerificationService:
         site_id = alarm.site_id if alarm else site_id
         if site_id is None:
             site_id = await self._site_of(contacts)
-        site = await self.store.get_site(site_id)
-        if site is None:
-            raise UnknownSite(f"No site {site_id!r}.", site_id=site_id)
+        site = await find_site(self.store, site_id)
         chosen = choose_contacts(contacts, await self.store.list_contacts(site.id))
         request = Request(site=site, contacts=chosen, method=method, message=message, subject=subject,
                           timeout_seconds=timeout, require_response=require_response, event_id=event_id, alarm=alarm)
@@ -104,9 +103,7 @@ class VerificationService:
                                    field="template")
         if chosen_template is None and text is None:
             raise ValidationFailed("Give a template or the text.", field="template")
-        site = await self.store.get_site(site_id)
-        if site is None:
-            raise UnknownSite(f"No site {site_id!r}.", site_id=site_id)
+        site = await find_site(self.store, site_id)
         chosen = choose_contacts(contacts, await self.store.list_contacts(site.id))
         body = render_dispatch(chosen_template, text, variables)
         decision = plan_dispatch(site, chosen, chosen_template, body, variables, table, now=self.clock.now(),

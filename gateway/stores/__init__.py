@@ -10,7 +10,8 @@ from gateway.errors import ConfigurationError
 from gateway.stores.connector import masked
 from gateway.stores.manager import Store
 from gateway.stores.records import (
-    CommitResult, DeliveryResult, InboundView, OAuthClient, OutboxItem, TokenGrant, WebhookDelivery, Welcome,
+    CarrierReport, CommitResult, DeliveryResult, FailedText, InboundText, InboundView, OAuthClient, OptOutState,
+    OutboundText, OutboxItem, TokenGrant, WebhookDelivery, Welcome,
 )
 
 CONNECTORS = {"sqlite": "gateway.stores.sqlite:SQLiteConnector",
@@ -47,6 +48,7 @@ def configured_store(config, *, clock=None) -> Store:
 
 
 __all__ = [
-    "CommitResult", "DeliveryResult", "InboundView", "OAuthClient", "OutboxItem", "Store", "TokenGrant",
+    "CarrierReport", "CommitResult", "DeliveryResult", "FailedText", "InboundText", "InboundView", "OptOutState",
+    "OutboundText", "OAuthClient", "OutboxItem", "Store", "TokenGrant",
     "WebhookDelivery", "Welcome", "configured_store", "engine_of", "masked", "open_store",
 ]

@@ -109,6 +109,11 @@ class Connector(abc.ABC):
         """One write query in its own transaction; its result."""
         return await self.transaction(single, Op(query, params))
 
+    async def ping(self) -> bool:
+        """True when the database answers a trivial query (and, where the engine can tell, takes a write);
+        StoreUnavailable when it cannot."""
+        return await self.fetch("ping") == 1
+
     def daemon_lock(self) -> contextlib.AbstractContextManager[None]:
         """Held by ``gateway serve`` for its life: refuses a second daemon where the engine allows one only."""
         return contextlib.nullcontext()

@@ -19,12 +19,17 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from gateway.stores.sqlite.outage import WriteOutage
+
 T = TypeVar("T")
 MAX_BATCH = 256
 
 
-def _run_batch(conn: sqlite3.Connection, writes: list[Callable[[sqlite3.Connection], Any]]) -> list[tuple[bool, Any]]:
+def _run_batch(conn: sqlite3.Connection,
+               writes: list[Callable[[sqlite3.Connection], Any]]) -> tuple[list[tuple[bool, Any]], bool]:
+    """Each write's (ok, result or exception), and whether the batch changed any row."""
     results: list[tuple[bool, Any]] = []
+    changes = conn.total_changes
     conn.execute("BEGIN IMMEDIATE")
     try:
         for write in writes:
@@ -40,12 +45,13 @@ def _run_batch(conn: sqlite3.Connection, writes: list[Callable[[sqlite3.Connecti
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    return results
+    return results, conn.total_changes > changes
 
 
 class GroupCommit:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, outage: WriteOutage) -> None:
         self._conn = conn
+        self._outage = outage
         self._queue: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
 
@@ -55,7 +61,11 @@ class GroupCommit:
         self._queue.append((write, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        return await future
+        try:
+            return await future
+        except sqlite3.Error as exc:
+            self._outage.check(exc)
+            raise
 
     async def _flush(self) -> None:
         while self._queue:
@@ -63,7 +73,7 @@ class GroupCommit:
             try:
                 # aiosqlite runs everything on one thread per connection; its _execute is the only way
                 # to hand that thread a whole batch at once (its public methods take one statement).
-                results = await self._conn._execute(_run_batch, self._conn._conn, [w for w, _ in batch])
+                results, changed = await self._conn._execute(_run_batch, self._conn._conn, [w for w, _ in batch])
             except BaseException as exc:
                 for _, future in batch:
                     if not future.done():
@@ -71,6 +81,8 @@ class GroupCommit:
                 if not isinstance(exc, Exception):
                     raise
                 continue
+            if changed:  # a batch that wrote nothing (a claim of nothing) proves nothing about the disk
+                self._outage.succeeded()
             for (_, future), (ok, value) in zip(batch, results):
                 if future.done():
                     continue

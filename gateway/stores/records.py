@@ -59,6 +59,72 @@ class DeliveryResult(msgspec.Struct, frozen=True, kw_only=True):
     logged: tuple[LogEntry, ...] = ()
 
 
+class FailedText(msgspec.Struct, frozen=True, kw_only=True):
+    """A text the outbox gave up on, or that the carrier reported undelivered, with the carrier's error code."""
+
+    outbound_id: int
+    contact_id: int | None
+    kind: str
+    status: str  # failed | undelivered
+    error_code: str | None
+    error: str | None
+    at: datetime  # when it was given up or reported
+
+
+class CarrierReport(msgspec.Struct, frozen=True, kw_only=True):
+    """One status report a carrier sent about a text it accepted (queued, sent, delivered, undelivered...)."""
+
+    status: str
+    error_code: str | None
+    at: datetime
+
+
+class OutboundText(msgspec.Struct, frozen=True, kw_only=True):
+    """A message of the outbox as stored, whatever became of it, with every report its carrier sent on it."""
+
+    id: int
+    kind: str
+    channel: str  # sms | email
+    status: str  # queued | sending | sent | delivered | undelivered | failed | expired | cancelled
+    to_phone: str
+    to_address: str | None
+    body: str
+    site_id: str | None
+    contact_id: int | None
+    verification_id: str | None
+    inbound_id: int | None  # the text it answered inline
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    updated_at: datetime
+    carrier: str | None
+    carrier_message_id: str | None
+    error_code: str | None
+    error: str | None
+    reports: tuple[CarrierReport, ...] = ()  # oldest first
+
+
+class InboundText(msgspec.Struct, frozen=True, kw_only=True):
+    """A text a carrier handed over, as stored (anything PIN-shaped already masked)."""
+
+    id: int
+    carrier: str
+    carrier_message_id: str
+    from_phone: str
+    to_phone: str
+    body: str
+    received_at: datetime
+
+
+class OptOutState(msgspec.Struct, frozen=True, kw_only=True):
+    """A number's last opt-out change: out (STOP, or the carrier's code) or back in (START)."""
+
+    phone: str
+    opted_out: bool
+    source: str
+    changed_at: datetime
+
+
 class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
     """A claimed webhook delivery with the event it carries, leased to one dispatcher until it is marked."""
 
@@ -151,6 +217,29 @@ def dispatch_from_row(r: Mapping[str, Any]) -> Dispatch:
     return Dispatch(id=r["id"], site_id=r["site_id"], template=r["template"], code=r["code"],
                     created_at=r["created_at"], reply_until=r["reply_until"],
                     recipients=((r["recipient_contact_id"], ""),) if "recipient_contact_id" in r.keys() else ())
+
+
+def failed_text_from_row(r: Mapping[str, Any]) -> FailedText:
+    return FailedText(outbound_id=r["id"], contact_id=r["contact_id"], kind=r["kind"], status=r["status"],
+                      error_code=r["error_code"], error=r["error_message"], at=r["updated_at"])
+
+
+def outbound_text_from_row(r: Mapping[str, Any], reports: Sequence[Mapping[str, Any]] = ()) -> OutboundText:
+    return OutboundText(
+        id=r["id"], kind=r["kind"], channel=r["channel"], status=r["status"], to_phone=r["to_phone"],
+        to_address=r["to_address"], body=r["body"], site_id=r["site_id"], contact_id=r["contact_id"],
+        verification_id=r["verification_id"], inbound_id=r["inbound_id"], attempts=r["attempts"],
+        created_at=r["created_at"], sent_at=r["sent_at"], updated_at=r["updated_at"],
+        carrier=r["carrier"], carrier_message_id=r["carrier_message_id"], error_code=r["error_code"],
+        error=r["error_message"],
+        reports=tuple(CarrierReport(status=x["status"], error_code=x["error_code"], at=x["received_at"])
+                      for x in reports))
+
+
+def inbound_text_from_row(r: Mapping[str, Any]) -> InboundText:
+    return InboundText(id=r["id"], carrier=r["carrier"], carrier_message_id=r["carrier_message_id"],
+                       from_phone=r["from_phone"], to_phone=r["to_phone"], body=r["body"],
+                       received_at=r["received_at"])
 
 
 def outbox_item_from_row(r: Mapping[str, Any]) -> OutboxItem:

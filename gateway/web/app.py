@@ -17,11 +17,15 @@ from gateway.auth.apikeys import ApiKeyAuth, load_keys_file, write_operator_key
 from gateway.carriers import CarrierServices, create_carrier
 from gateway.clock import Clock
 from gateway.config import Config
+from gateway.loops.canary import CanaryWatch
 from gateway.loops.expiry import VerificationExpiry
+from gateway.loops.recovery import InboundRecovery
 from gateway.services.inbound import InboundService
 from gateway.services.keyword_holder import KeywordFile
 from gateway.daemon.metrics import Metrics
-from gateway.services.lookups import PhoneLookups
+from gateway.services.lookups import PhoneLookups, lookup_on_create
+from gateway.services.responses import ResponseLinks
+from gateway.services.sites import SiteService
 from gateway.mail import create_mailer
 from gateway.mail.courier import EmailCourier
 from gateway.auth.oauth import PartnerAuth, load_clients_file
@@ -30,15 +34,14 @@ from gateway.services.verifications import VerificationService
 from gateway.stores import configured_store
 from gateway.loops.webhooks import WebhookDispatcher
 from gateway.services.welcome import KIND as WELCOME_KIND, WelcomeService
-from gateway.web import ext_api, headers, health, openapi, partner_api, response_pages, verifications_api
+from gateway.web import console, ext_api, headers, health, openapi, partner_api, response_pages, verifications_api
 from gateway.web import token_endpoint as oauth
 from gateway.web import welcome_page as welcome
 from gateway.web.appkeys import (
     ALARMS, API_KEYS, CARRIER, CLOCK, CONFIG, EXPIRY, INBOUND, KEYWORDS, MAILER, MAX_BODY, METRICS, SENDER, STORE,
     VERIFICATIONS, WEBHOOKS,
 )
-from gateway.web.appkeys import LOOKUPS
-from gateway.web.appkeys import PARTNER_AUTH, WELCOME
+from gateway.web.appkeys import CANARY, PARTNER_AUTH, RECOVERY, RESPONSE_LINKS, SITES, WELCOME
 from gateway.web.middleware import trace_and_errors
 
 log = logging.getLogger(__name__)
@@ -46,30 +49,35 @@ log = logging.getLogger(__name__)
 
 def operator_key_path(config: Config) -> Path:
     """Where the daemon leaves the local operator's key: beside the SQLite file, else ./var."""
-    sqlite = config.database.sqlite_path
-    return (sqlite.parent if sqlite else Path("var")) / "operator.key"
+    return config.state_folder / "operator.key"
 
 
 def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = True) -> web.Application:
     """A ready-to-run application. ``run_loops=False`` leaves the sender and expiry loops to the caller (tests)."""
     clock = clock or Clock()
-    metrics = Metrics()
+    metrics = Metrics(canary=config.canary is not None)
     app = web.Application(middlewares=[trace_and_errors], client_max_size=config.http.max_body_bytes)
     headers.install(app, config.http.public_url)
     store = configured_store(config, clock=clock)
     keywords = KeywordFile(config.keywords_path, metrics, clock)
     checks = CheckAdmission(config.credential_checks, clock, metrics)  # one argon2 thread: one admission for all
+    canary = (CanaryWatch(config.canary, config.carrier.from_number, store, clock, metrics, config.outbox.poll_seconds)
+              if config.canary else None)
     inbound = InboundService(store, keywords, clock, metrics, config.phone.default_region, config.interface,
-                             config.verifications, checks=checks)
+                             config.verifications, checks=checks, canary=canary)
     carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, inbound, metrics))
     mailer = create_mailer(config.email, folder=config.folder)
     courier = EmailCourier(mailer, store, clock, config.http.public_url, config.email.from_address)
     sender = OutboxSender(store, carrier, clock, metrics, config.outbox, email=courier)
+    if canary is not None:
+        app[CANARY], canary.wake = canary, sender.wake
     app[CONFIG], app[CLOCK], app[METRICS], app[STORE], app[KEYWORDS] = config, clock, metrics, store, keywords
     app[INBOUND], app[CARRIER], app[SENDER], app[MAX_BODY] = inbound, carrier, sender, config.http.max_body_bytes
     app[ALARMS] = AlarmService(store, keywords, clock, metrics, config.carrier.from_number, sender.wake)
     app[EXPIRY] = VerificationExpiry(store, keywords, clock, metrics, config.verifications.expiry_poll_seconds,
                                      config.interface.codes.test_end)
+    app[RECOVERY] = InboundRecovery(store, carrier, inbound, clock, metrics, config.own_numbers, sender.wake,
+                                    config.outbox.poll_seconds)
     app[API_KEYS] = ApiKeyAuth(store, file_keys=load_keys_file(config.resolve(config.api.keys_file))
                                if config.api.keys_file else None, clock=clock, checks=checks)
     clients_file = config.api.oauth_clients_file
@@ -84,14 +92,16 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app.add_routes(ext_api.routes)
     app.add_routes(verifications_api.routes)
     app.add_routes(response_pages.routes)
+    app[RESPONSE_LINKS] = ResponseLinks(store, keywords, clock, metrics)
     app[VERIFICATIONS] = VerificationService(store, keywords, clock, metrics, sender, config.verifications,
                                              config.carrier.from_number)
     app[MAILER] = mailer
-    twilio = config.carrier.twilio
-    if twilio is not None and twilio.lookup_on_create:
-        app[LOOKUPS] = PhoneLookups(store, carrier, clock, twilio.lookup_cache_days)
+    lookups = (PhoneLookups(store, carrier, clock, config.carrier.twilio.lookup_cache_days)
+               if lookup_on_create(config) else None)
+    app[SITES] = SiteService(store, clock, config.phone.default_region, metrics=metrics, lookups=lookups)
     for surface in (oauth, partner_api, welcome, openapi):
         app.add_routes(surface.routes)
+    console.setup(app)
     carrier_app = web.Application()
     carrier_app.add_routes(carrier.routes())
     app.add_subapp(f"/carriers/{carrier.name}/", carrier_app)
@@ -100,9 +110,12 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app.cleanup_ctx.append(_operator_key)
     app.cleanup_ctx.append(_carrier)
     app.cleanup_ctx.append(_mailer)
+    app.cleanup_ctx.append(functools.partial(_recovery_loop, run_loop=run_loops))
     if run_loops:
         app.cleanup_ctx.append(_sender_loop)
         app.cleanup_ctx.append(_expiry_loop)
+        if canary is not None:
+            app.cleanup_ctx.append(_canary_loop)
     if config.webhooks:
         app[WEBHOOKS] = WebhookDispatcher(store, clock, metrics, config.webhooks, resolve=config.resolve,
                                           poll_seconds=config.outbox.poll_seconds)
@@ -163,6 +176,27 @@ async def _expiry_loop(app: web.Application) -> AsyncIterator[None]:
     yield
     stop.set()
     await task
+
+
+async def _canary_loop(app: web.Application) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(app[CANARY].run(stop), name="canary")
+    yield
+    stop.set()
+    await _drain(task, app[CONFIG].outbox.drain_seconds, "canary: still busy after %.0fs; stopped")
+
+
+async def _recovery_loop(app: web.Application, *, run_loop: bool) -> AsyncIterator[None]:
+    """What the first pass asks from is read before the listener opens (tests then call ``run_once``)."""
+    recovery = app[RECOVERY]
+    await recovery.start()
+    stop = asyncio.Event()
+    task = asyncio.create_task(recovery.run(stop), name="inbound-recovery") if run_loop else None
+    yield
+    stop.set()
+    if task is not None:
+        await _drain(task, app[CONFIG].outbox.drain_seconds, "recovery: a pass still running after %.0fs; "
+                     "what it did not run is asked for again at the next start")
 
 
 async def _webhook_loop(app: web.Application, *, run_loop: bool) -> AsyncIterator[None]:

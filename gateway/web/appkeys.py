@@ -9,13 +9,16 @@ from gateway.auth.apikeys import ApiKeyAuth
 from gateway.carriers import Carrier
 from gateway.clock import Clock
 from gateway.config import Config
+from gateway.loops.canary import CanaryWatch
 from gateway.loops.expiry import VerificationExpiry
+from gateway.loops.recovery import InboundRecovery
 from gateway.services.inbound import InboundService
 from gateway.services.keyword_holder import KeywordFile
 from gateway.daemon.metrics import Metrics
 from gateway.auth.oauth import PartnerAuth
 from gateway.loops.sender import OutboxSender
-from gateway.services.lookups import PhoneLookups
+from gateway.services.responses import ResponseLinks
+from gateway.services.sites import SiteService
 from gateway.mail import Mailer
 from gateway.stores import Store
 from gateway.services.verifications import VerificationService
@@ -40,4 +43,7 @@ WELCOME = web.AppKey("welcome", WelcomeService)
 TRACE_ID = web.RequestKey("trace_id", str)
 VERIFICATIONS = web.AppKey("verifications", VerificationService)
 MAILER = web.AppKey("mailer", Mailer)
-LOOKUPS = web.AppKey("lookups", PhoneLookups)  # present when carrier.twilio.lookup_on_create is on
+SITES = web.AppKey("sites", SiteService)
+RESPONSE_LINKS = web.AppKey("response_links", ResponseLinks)
+RECOVERY = web.AppKey("recovery", InboundRecovery)
+CANARY = web.AppKey("canary", CanaryWatch)

@@ -1,4 +1,4 @@
-"""Reading request bodies and query strings into typed values, with the INTERFACE error shape."""
+"""Reading request bodies and query strings into typed values; what does not fit is refused (gateway/errors.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""The HTTP listener's bounds: header and body deadlines per request, and the connection cap."""
+"""The HTTP listener's bounds: header and body deadlines per request, and the connection cap.
+
+Over 250 lines on purpose: everything that leans on aiohttp's RequestHandler internals stays in this one module,
+so an aiohttp upgrade has one place to check (tests/test_connections.py fails when one breaks it).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,15 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
+from http import HTTPStatus
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
 
 from gateway.config.sections import Http
-from gateway.errors import RequestTimeout
+from gateway.errors import BadRequest, Overloaded, Refused, RequestTimeout, problem
 from gateway.daemon.metrics import Metrics
 
 log = logging.getLogger("gateway.http")
@@ -21,16 +27,18 @@ PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 LINGER_SECONDS = 1.0  # a connection told 408 for late headers stays half-open this long
 
 
-def _canned(status: int, reason: str, code: str, message: str, *extra: str) -> bytes:
-    body = json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()
-    head = [f"HTTP/1.1 {status} {reason}", "Content-Type: application/json", f"Content-Length: {len(body)}",
-            "Connection: close", *extra]
-    return "\r\n".join(head).encode() + b"\r\n\r\n" + body
+def _canned(refusal: Refused) -> bytes:
+    """The whole answer, as bytes, for a connection that never becomes an aiohttp request."""
+    status, body = problem(refusal)
+    raw = json.dumps(body).encode()
+    fields = {"Content-Type": "application/json", "Content-Length": str(len(raw)), "Connection": "close",
+              **(refusal.headers or {})}
+    head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", *(f"{name}: {value}" for name, value in fields.items())]
+    return "\r\n".join(head).encode() + b"\r\n\r\n" + raw
 
 
-HEADERS_LATE = _canned(408, "Request Timeout", "REQUEST_TIMEOUT", "The request headers did not arrive in time.")
-OVERLOADED = _canned(503, "Service Unavailable", "OVERLOADED", "Too many connections; try again shortly.",
-                     "Retry-After: 1")
+HEADERS_LATE = _canned(RequestTimeout("The request headers did not arrive in time."))
+OVERLOADED = _canned(Overloaded())
 
 
 class Throttled:
@@ -113,6 +121,15 @@ class ConnectionLimit:
         self.metrics.http_connections_closed.labels(reason).inc()
 
 
+class _Unparsed(web.Response):
+    """The answer to a request aiohttp's parser refused: it never reaches the application, whose
+    response hook drops the Server banner, so this drops it itself."""
+
+    async def _prepare_headers(self) -> None:
+        await super()._prepare_headers()
+        self.headers.popall("Server", None)
+
+
 class _Refused(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport.write(OVERLOADED)  # type: ignore[attr-defined]
@@ -186,6 +203,18 @@ class GuardedRequestHandler(RequestHandler):
             self._partial = True
             if self._phase == "headers" and self._timer is None:
                 self._arm(self._limit.header_timeout, self._headers_late)
+
+    def handle_error(self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        if status >= 500 or not isinstance(exc, HttpProcessingError):
+            return super().handle_error(request, status, exc, message)
+        # Bad bytes in the request line or a header, refused by aiohttp's parser: the sender's fault. aiohttp
+        # logs each at ERROR with a traceback, so anyone could fill the log; one DEBUG line and the error shape.
+        log.debug("unparsable request from %s: %s", request.remote, str(exc.message).splitlines()[0])
+        _, body = problem(BadRequest("The request could not be parsed as HTTP."))
+        resp = _Unparsed(status=status, text=json.dumps(body), content_type="application/json")
+        resp.force_close()
+        return resp
 
     async def finish_response(self, request: web.BaseRequest, resp: web.StreamResponse,
                               start_time: float | None) -> tuple[web.StreamResponse, bool]:

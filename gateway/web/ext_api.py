@@ -8,8 +8,8 @@ import msgspec
 from aiohttp import web
 
 from gateway.clock import isoformat
-from gateway.errors import UnknownSite
 from gateway.model import LogRow
+from gateway.services.sites import find_site
 from gateway.web.appkeys import ALARMS, API_KEYS, STORE, TRACE_ID
 from gateway.web.bodies import decode_json, query_int, respond
 from gateway.web.openapi import API_KEY, Param, Timestamp, operation
@@ -109,8 +109,8 @@ async def get_event_log(request: web.Request) -> web.Response:
     """Event-log rows oldest first; page with ``after`` = the previous page's ``next_after``."""
     await require_key(request)
     site_id = request.query.get("site_id") or None
-    if site_id is not None and await request.app[STORE].get_site(site_id) is None:
-        raise UnknownSite(f"No site {site_id!r}.", site_id=site_id)
+    if site_id is not None:
+        await find_site(request.app[STORE], site_id)
     limit = query_int(request, "limit", 100, minimum=1, maximum=1000)
     rows = await request.app[STORE].event_log(site_id=site_id, after=query_int(request, "after", 0, minimum=0),
                                              limit=limit)

@@ -1,31 +1,10 @@
-"""Security headers: those of every response (HSTS behind https, no Server banner) and those of the HTML pages."""
+"""The security headers of every response: HSTS behind https, no Server banner (the HTML pages' own: web/page.py)."""
 
 from __future__ import annotations
-
-import base64
-import functools
-import hashlib
 
 from aiohttp import web
 
 HSTS = "max-age=31536000"  # a year; no includeSubDomains: the gateway's host decides only for itself
-
-
-@functools.cache
-def _style_source(style: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(style.encode()).digest()).decode() + "'"
-
-
-def page_headers(style: str, img_src: str = "'none'") -> dict[str, str]:
-    """The headers of an HTML page whose URL holds a credential (a link token).
-
-    Nothing loads but ``style`` (by its hash: no 'unsafe-inline') and images from ``img_src``;
-    the page may not be framed, sniffed as another type, cached, indexed, or named in a Referer.
-    """
-    csp = (f"default-src 'none'; style-src {_style_source(style)}; img-src {img_src}; form-action 'self'; "
-           "frame-ancestors 'none'; base-uri 'none'")
-    return {"Content-Security-Policy": csp, "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
-            "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
 def install(app: web.Application, public_url: str) -> None:

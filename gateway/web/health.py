@@ -6,7 +6,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.daemon import readiness
-from gateway.web.appkeys import CLOCK, METRICS, SENDER, STORE
+from gateway.web.appkeys import CANARY, CLOCK, METRICS, SENDER, STORE
 
 routes = web.RouteTableDef()
 
@@ -18,11 +18,17 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
-    """200 when the store answers and the sender loop runs; 503 otherwise."""
+    """200 when the store answers and the sender loop runs; 503 otherwise. ``detail`` is ``degraded`` while
+    the last canary did not come back: the gateway still serves, so the status stays."""
     checks = await readiness.checks(request.app[STORE], request.app.get(SENDER))
     ready = all(checks.values())
-    return web.json_response({"status": "ready" if ready else "not ready", "checks": checks},
-                             status=200 if ready else 503)
+    body = {"status": "ready" if ready else "not ready", "detail": "ok", "checks": checks}
+    canary = request.app.get(CANARY)
+    if canary is not None:
+        body["canary"] = canary.state()
+        if canary.degraded:
+            body["detail"] = "degraded"
+    return web.json_response(body, status=200 if ready else 503)
 
 
 @routes.get("/metrics")

@@ -9,7 +9,7 @@ import uuid
 
 from aiohttp import web
 
-from gateway.errors import HTTPProblem, NotFound
+from gateway.errors import MethodNotAllowed, NotFound, Refused, internal_error, problem
 from gateway.web.appkeys import METRICS, TRACE_ID
 from gateway.web.bodies import too_large
 
@@ -18,20 +18,21 @@ TRACE_HEADER = "x-partner-trace-id"
 _TRACE_OK = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
-def _problem(exc: HTTPProblem) -> web.Response:
-    return web.json_response(exc.body(), status=exc.status, headers=getattr(exc, "headers", None))
+def _problem(refusal: Refused) -> web.Response:
+    status, body = problem(refusal)
+    return web.json_response(body, status=status, headers=refusal.headers)
 
 
 @web.middleware
 async def trace_and_errors(request: web.Request, handler) -> web.StreamResponse:
-    """Echo (or mint) the trace id, turn every failure into the INTERFACE error shape, time the request."""
+    """Echo (or mint) the trace id, turn every failure into the one error shape, time the request."""
     supplied = request.headers.get(TRACE_HEADER, "")
     trace_id = supplied if _TRACE_OK.fullmatch(supplied) else uuid.uuid4().hex
     request[TRACE_ID] = trace_id
     started = time.perf_counter()
     try:
         response = await handler(request)
-    except HTTPProblem as exc:
+    except Refused as exc:
         response = _problem(exc)
     except web.HTTPRequestEntityTooLarge:
         response = _problem(too_large(request))
@@ -39,16 +40,14 @@ async def trace_and_errors(request: web.Request, handler) -> web.StreamResponse:
         if exc.status == 404:
             response = _problem(NotFound(f"No route {request.method} {request.path}."))
         elif exc.status == 405:
-            response = web.json_response({"error": {"code": "METHOD_NOT_ALLOWED",
-                                                    "message": f"{request.method} is not allowed here.",
-                                                    "details": {}}}, status=405,
-                                         headers={"Allow": exc.headers.get("Allow", "")})
+            response = _problem(MethodNotAllowed(f"{request.method} is not allowed here.",
+                                                 allow=exc.headers.get("Allow", "")))
         else:
             raise
     except Exception:
         log.exception("trace=%s %s %s failed", trace_id, request.method, request.path)
-        response = web.json_response({"error": {"code": "INTERNAL", "message": "Internal error; it is logged.",
-                                                "details": {"trace_id": trace_id}}}, status=500)
+        status, body = internal_error(trace_id)
+        response = web.json_response(body, status=status)
     response.headers[TRACE_HEADER] = trace_id
     route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
     request.app[METRICS].http_latency.labels(route, str(response.status)).observe(time.perf_counter() - started)

@@ -14,7 +14,7 @@ from urllib.parse import unquote_plus
 import msgspec
 from aiohttp import web
 
-from gateway.errors import ChecksShed, HTTPProblem
+from gateway.errors import ChecksShed, Refused, http_status
 from gateway.web.appkeys import PARTNER_AUTH, TRACE_ID
 from gateway.web.bodies import FORM, read_form
 from gateway.web.openapi import CLIENT_BASIC, operation
@@ -85,8 +85,8 @@ async def token(request: web.Request) -> web.Response:
         return _error(400, "invalid_request", f"The body must be {FORM}.")
     try:
         form = await read_form(request)
-    except HTTPProblem as exc:  # 413 over a cap, 400 not UTF-8: said in RFC 6749's shape
-        return _error(exc.status, "invalid_request", exc.message)
+    except Refused as exc:  # 413 over a cap, 400 not UTF-8: said in RFC 6749's shape
+        return _error(http_status(exc), "invalid_request", exc.message)
     fields = dict(form)
     if len(fields) < len(form):
         return _error(400, "invalid_request", "A parameter was given more than once.")

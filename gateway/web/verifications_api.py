@@ -1,4 +1,4 @@
-"""The Verifications API (seed verifications-api.txt) and Dispatch SMS under /ext/v1 (bearer API key)."""
+"""The Verifications API and Dispatch SMS under /ext/v1 (bearer API key), in the automation platform's shapes."""
 
 from __future__ import annotations
 

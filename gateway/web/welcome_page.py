@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from gateway.web.appkeys import CONFIG, TRACE_ID, WELCOME
-from gateway.web.headers import page_headers
+from gateway.web.page import page
 
 routes = web.RouteTableDef()
 
@@ -43,15 +43,10 @@ def _img_source(logo_url: str | None) -> str:
 
 def _page(request: web.Request, title: str, body: str, status: int = 200) -> web.Response:
     config = request.app[CONFIG]
-    station = escape(request.app[WELCOME].central_station)
+    station = request.app[WELCOME].central_station
     logo = (f'<img src="{escape(config.welcome.logo_url)}" alt="">' if config.welcome.logo_url else "")
-    html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f'<meta name="robots" content="noindex"><title>{escape(title)} - {station}</title>'
-            f"<style>{STYLE}</style></head><body><main><header>{logo}<h1>{station}</h1></header>"
-            f"{body}</main></body></html>")
-    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8",
-                        headers=page_headers(STYLE, img_src=_img_source(config.welcome.logo_url)))
+    return page(f"{title} - {station}", f"<main><header>{logo}<h1>{escape(station)}</h1></header>{body}</main>",
+                style=STYLE, status=status, img_src=_img_source(config.welcome.logo_url))
 
 
 def _not_found(request: web.Request) -> web.Response:

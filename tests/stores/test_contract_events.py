@@ -95,3 +95,12 @@ async def test_two_daemons_fanning_out_at_once_queue_each_delivery_once(db_url, 
         assert {d.id for d in claimed[0]}.isdisjoint(d.id for d in claimed[1])
     finally:
         await other.close()
+
+
+async def test_rows_logged_alone_are_in_the_event_log(store, site, clock):
+    await store.log([LogEntry(code="CANARYMISSED", at=clock.now(), phone="+15550100099", details={"token": "t"}),
+                     LogEntry(code="BA", at=clock.now(), site_id=site.id)])
+    await store.log([])
+    rows = await store.event_log(site_id=None, after=0, limit=10)
+    assert [(r.code, r.phone, r.site_id, r.details) for r in rows] == [
+        ("CANARYMISSED", "+15550100099", None, {"token": "t"}), ("BA", None, site.id, None)]

@@ -139,3 +139,11 @@ async def test_lookups_are_cached_and_mark_the_contacts(store, contact, clock):
     await store.save_lookup(lookup)
     assert await store.cached_lookup(PHONE) == lookup
     assert ((c := await store.get_contact(contact.id)).phone_status, c.line_type) == ("invalid", "landline")
+
+
+async def test_a_numbers_interface_state_is_read_alone(store, contact, clock):
+    assert await store.interface_state(PHONE) is None
+    await store.commit(Decision(interface_state=InterfaceState(phone=PHONE, failures=2, failures_since=clock.now(),
+                                                               muted_until=clock.now() + timedelta(hours=1))))
+    state = await store.interface_state(PHONE)
+    assert (state.failures, state.failures_since, state.muted_until) == (2, clock.now(), clock.now() + timedelta(hours=1))

@@ -61,6 +61,8 @@ async def populate(store, clock) -> None:
         to_phone=PHONE, body="Welcome", kind="welcome", contact_id=john.id), [], clock.now())
     await store.add_response_token("r" * 64, v.id, john.id, clock.now() + timedelta(hours=1))
     await store.fan_out_webhook_events(clock.now(), lambda kind, at: ["https://hooks.example/all"], 10)
+    await store.record_loopback_inbound(InboundMessage(carrier="loopback", carrier_message_id="LBIN1", from_phone=PHONE,
+                                                       to_phone="+15550000000", body="missed", received_at=clock.now()))
 
 
 async def snapshot(store) -> dict:
@@ -75,6 +77,7 @@ async def snapshot(store) -> dict:
         "link": await store.response_token("r" * 64), "sent": await store.loopback_messages(to_phone=None, after=0,
                                                                                            limit=10),
         "alarm": await store.get_alarm_event("evt_1"), "depth": await store.outbox_depth(),
+        "missed": await store.loopback_inbound("+15550000000", _now(store) - timedelta(hours=1), 10),
     }
 
 

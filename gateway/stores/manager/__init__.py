@@ -12,11 +12,14 @@ from gateway.stores.manager.outbox import OutboxStore
 from gateway.stores.manager.partner import PartnerStore
 from gateway.stores.manager.phones import PhoneStore
 from gateway.stores.manager.pipeline import PipelineStore
+from gateway.stores.manager.recovery import RecoveryStore
 from gateway.stores.manager.sites import SiteStore
+from gateway.stores.manager.trace import TraceStore
 from gateway.stores.manager.verifications import VerificationStore
 
 
-class Store(PipelineStore, SiteStore, VerificationStore, OutboxStore, EventStore, PartnerStore, PhoneStore):
+class Store(PipelineStore, SiteStore, VerificationStore, OutboxStore, EventStore, PartnerStore, PhoneStore,
+            TraceStore, RecoveryStore):
     """Durable state: sites, contacts, verifications, the outbox, the event log."""
 
 

@@ -72,8 +72,9 @@ class StoreBase:
             await self.db.close()
 
     async def ping(self) -> bool:
-        """True when the store answers a trivial query."""
-        return await self.db.fetch("ping") == 1
+        """True when the store answers a trivial query and takes a tiny write (a full disk fails it); raises
+        StoreUnavailable when it cannot write."""
+        return await self.db.ping()
 
 
 def _migrate(now: datetime) -> Body[list[str]]:

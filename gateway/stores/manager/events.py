@@ -18,6 +18,10 @@ class EventStore(StoreBase):
         return [log_row_from_row(r) for r in await self.db.fetch("event_log_page", site_id=site_id, after=after,
                                                                  limit=limit)]
 
+    async def log(self, entries: Sequence[LogEntry]) -> None:
+        """Write event-log rows that go with no other write (a canary missed)."""
+        await self.db.transaction(write_log, entries)
+
     async def recent_events(self, site_id: str, limit: int, hidden: Sequence[str] = ()) -> list[LogRow]:
         """The site's last ``limit`` event-log rows whose code is not in ``hidden``, newest first (the limit
         counts only the rows returned, so hiding a row never shortens the list)."""

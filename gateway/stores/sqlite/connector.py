@@ -25,14 +25,16 @@ import aiosqlite
 import msgspec
 from aiosql.types import SQLOperationType as Kind
 
-from gateway.clock import isoformat, parse_isoformat
+from gateway.clock import Clock, isoformat, parse_isoformat
 from gateway.errors import ConfigurationError, StoreUnavailable
 from gateway.stores.connector import Body, Connector, Conflict, Op, Script, T, load_queries, migration_sql
 from gateway.stores.groupcommit import GroupCommit
 from gateway.stores.sqlite import lock
+from gateway.stores.sqlite.outage import WriteOutage
 
 QUERIES = load_queries("sqlite", "sqlite3")
 JSON_COLUMNS = frozenset({"details", "data"})
+APPLICATION_ID = 0x47415445  # "GATE": marks the file as this gateway's store (``PRAGMA application_id``)
 
 
 def sqlite_path(url: str) -> Path:
@@ -144,9 +146,10 @@ class SQLiteConnector(Connector):
     engine = "sqlite"
     exclusive = True
 
-    def __init__(self, url: str, *, synchronous: str = "FULL") -> None:
+    def __init__(self, url: str, *, synchronous: str = "FULL", clock: Clock | None = None) -> None:
         super().__init__(url)
         self.path = sqlite_path(url)
+        self._outage = WriteOutage(self.path, clock or Clock())
         self.synchronous = synchronous
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
@@ -171,7 +174,7 @@ class SQLiteConnector(Connector):
             await self.close()
             reason = getattr(exc, "strerror", None) or exc
             raise StoreUnavailable(f"cannot open the SQLite database {self.path}: {reason}") from None
-        self._group = GroupCommit(self._writer)
+        self._group = GroupCommit(self._writer, self._outage)
 
     async def close(self) -> None:
         for conn in (self._reader, self._writer):
@@ -199,6 +202,16 @@ class SQLiteConnector(Connector):
     async def execute(self, query: str, /, **params: Any) -> Any:
         assert self._group is not None, "store is not open"
         return await self._group.run(lambda conn: run(conn, Op(query, params)))
+
+    async def ping(self) -> bool:
+        if await self.fetch("ping") != 1:
+            return False
+        if not self._outage.recently_written(1.0):  # under load the last second's writes tell; else write one
+            # A one-page write (the file header's application id), which fails as soon as the file cannot grow.
+            assert self._group is not None, "store is not open"
+            await self._group.run(lambda conn: conn.execute(f"PRAGMA application_id = {APPLICATION_ID}"))
+            self._outage.succeeded()
+        return True
 
     def daemon_lock(self) -> contextlib.AbstractContextManager[None]:
         return lock.held(self.path.parent / "gateway.lock")

@@ -517,3 +517,124 @@ WHERE t.token_hash = :token_hash;
 -- name: forget_dispatch_recipient!
 -- A deleted contact's replies no longer count as answers to a Dispatch SMS.
 DELETE FROM dispatch_recipients WHERE contact_id = :contact_id;
+
+-- The operator console: recent verifications, one alarm's or dispatch's rows, failures
+
+-- name: verifications_since
+-- Verifications that wait for an answer, opened at or after :since, newest first.
+SELECT v.*, trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
+FROM verifications v LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE v.created_at >= :since AND v.require_response
+ORDER BY v.created_at DESC, v.id DESC
+LIMIT :limit;
+
+-- name: recipients_of_verifications
+SELECT * FROM verification_recipients WHERE verification_id = ANY (CAST(:ids AS text[]))
+ORDER BY verification_id, contact_id, channel;
+
+-- name: verification_log
+SELECT * FROM event_log WHERE site_id = :site_id AND verification_id = :verification_id ORDER BY id LIMIT :limit;
+
+-- name: dispatch_log
+SELECT * FROM event_log WHERE site_id = :site_id AND details ->> 'dispatch_id' = :dispatch_id
+ORDER BY id LIMIT :limit;
+
+-- name: get_dispatch^
+SELECT * FROM dispatches WHERE id = :id;
+
+-- name: dispatch_recipients
+SELECT contact_id, phone FROM dispatch_recipients WHERE dispatch_id = :dispatch_id ORDER BY contact_id;
+
+-- name: send_failures_since
+-- Texts given up or reported undelivered since :since, by the carrier's error code.
+SELECT coalesce(error_code, '') AS error_code, count(*) AS n FROM outbound_messages
+WHERE status IN ('failed', 'undelivered') AND updated_at >= :since AND channel = 'sms'
+GROUP BY coalesce(error_code, '');
+
+-- name: last_failed_texts
+-- Each contact of the site's newest text that failed or was undelivered.
+SELECT o.* FROM contacts c
+JOIN outbound_messages o ON o.id = (SELECT max(id) FROM outbound_messages
+                                   WHERE contact_id = c.id AND status IN ('failed', 'undelivered')
+                                     AND channel = 'sms')
+WHERE c.site_id = :site_id;
+
+-- gateway trace: what happened to a number, a verification, a site's last alarm
+
+-- name: outbound_texts_to_phone
+-- The newest :limit texts to the number, oldest first.
+SELECT * FROM (SELECT * FROM outbound_messages WHERE to_phone = :phone AND channel = 'sms'
+               ORDER BY id DESC LIMIT :limit) newest
+ORDER BY id;
+
+-- name: outbound_of_verification
+SELECT * FROM outbound_messages WHERE verification_id = :verification_id ORDER BY id LIMIT :limit;
+
+-- name: carrier_reports_of_outbound
+-- Every report the carrier sent on these messages, oldest first (by arrival, then by how far it went:
+-- PostgreSQL keeps no insertion order, so a tie sorts by the status's place in a report's life).
+SELECT o.id AS outbound_id, d.status, d.error_code, d.received_at
+FROM outbound_messages o
+JOIN delivery_statuses d ON d.carrier = o.carrier AND d.carrier_message_id = o.carrier_message_id
+WHERE o.id = ANY (CAST(:ids AS bigint[]))
+ORDER BY o.id, d.received_at,
+         array_position(ARRAY['accepted', 'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed',
+                              'read'], d.status), d.status;
+
+-- name: inbound_texts_from_phone
+SELECT * FROM (SELECT * FROM inbound_messages WHERE from_phone = :phone ORDER BY id DESC LIMIT :limit) newest
+ORDER BY id;
+
+-- name: verifications_for_phone
+SELECT v.*, trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
+FROM verifications v LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE v.id IN (SELECT verification_id FROM verification_recipients WHERE phone = :phone AND channel = 'sms')
+ORDER BY v.created_at DESC, v.id DESC
+LIMIT :limit;
+
+-- name: site_verifications
+SELECT v.*, trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
+FROM verifications v LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE v.site_id = :site_id
+ORDER BY v.created_at DESC, v.id DESC
+LIMIT :limit;
+
+-- name: phone_log
+SELECT * FROM (SELECT * FROM event_log WHERE phone = :phone ORDER BY id DESC LIMIT :limit) newest ORDER BY id;
+
+-- name: alarm_log
+SELECT * FROM event_log WHERE site_id = :site_id AND event_id = :event_id ORDER BY id LIMIT :limit;
+
+-- name: get_last_alarm_event^
+SELECT * FROM alarm_events WHERE site_id = :site_id ORDER BY received_at DESC, id DESC LIMIT 1;
+
+-- Recovery from the carrier: the inbound texts recorded, the verifications a late text could have answered
+
+-- name: newest_inbound_at^
+SELECT max(received_at) AS received_at FROM inbound_messages WHERE carrier = :carrier AND to_phone = :to_phone;
+
+-- name: seen_inbound
+SELECT carrier_message_id FROM inbound_messages
+WHERE carrier = :carrier AND carrier_message_id = ANY (CAST(:ids AS text[]));
+
+-- name: verifications_open_at
+-- Whatever became of them since: a text that came late is judged by what was open when it was sent.
+SELECT v.*, r.contact_id AS recipient_contact_id,
+       trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
+FROM verifications v
+JOIN verification_recipients r ON r.verification_id = v.id
+LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE r.phone = :phone AND r.channel = 'sms' AND v.require_response
+  AND v.created_at <= :at AND v.timeout_at > :at
+ORDER BY v.created_at DESC, v.id DESC;
+
+-- name: insert_loopback_inbound^
+INSERT INTO loopback_inbound (message_id, from_phone, to_phone, body, received_at)
+VALUES (:message_id, :from_phone, :to_phone, :body, :received_at)
+ON CONFLICT (message_id) DO NOTHING
+RETURNING id;
+
+-- name: loopback_inbound
+SELECT * FROM loopback_inbound WHERE to_phone = :to_phone AND received_at >= :since
+ORDER BY received_at, id
+LIMIT :limit;

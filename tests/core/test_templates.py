@@ -1,3 +1,5 @@
+"""Message templates: their placeholders, escaped braces, what a missing value renders as."""
+
 import pytest
 
 from gateway.core.templates import ALERT_PLACEHOLDERS, REPLY_PLACEHOLDERS, placeholders, render, unknown_placeholders
