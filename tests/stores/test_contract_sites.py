@@ -94,3 +94,9 @@ async def test_sites_come_off_test_when_their_time_runs_out(store, site, clock):
     assert (await store.get_site(site.id)).on_test_until is None
     [row] = await store.event_log(site_id=site.id, after=0, limit=10)
     assert (row.code, row.comment) == ("SMSTESTEND", "Main Office: test time ended")
+
+
+async def test_a_slot_number_takes_any_64_bit_integer(store, site, clock):
+    big = await store.add_contact(Contact(id=0, site_id=site.id, first_name="A", last_name="B", slot_number=2**40,
+                                          created_at=clock.now()))
+    assert (await store.get_contact(big.id)).slot_number == 2**40

@@ -33,8 +33,7 @@ ACQUIRE_SECONDS = 10.0  # every pooled connection busy this long: answer 503 rat
 COMMAND_SECONDS = 30.0
 RETRIES = 3  # a transaction chosen as a deadlock's victim (or a serialization failure) runs again
 UNAVAILABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
-               asyncpg.OperatorInterventionError, asyncpg.TooManyConnectionsError, asyncpg.ConnectionDoesNotExistError,
-               asyncpg.InterfaceError)
+               asyncpg.OperatorInterventionError, asyncpg.TooManyConnectionsError, asyncpg.ConnectionDoesNotExistError)
 RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 

@@ -53,7 +53,7 @@ def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-# Converted by sqlite3 itself, in C, for every parameter of these exact types (no loop over parameters here).
+# Converted by sqlite3 itself as it binds a parameter of one of these exact types: no loop here over every one.
 sqlite3.register_adapter(datetime, isoformat)
 sqlite3.register_adapter(dict, _json)
 sqlite3.register_adapter(list, _json)

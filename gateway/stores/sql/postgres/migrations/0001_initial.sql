@@ -22,7 +22,7 @@ CREATE TABLE contacts (
     auto_notify         boolean NOT NULL DEFAULT false,
     email_notify        boolean NOT NULL DEFAULT false,
     title               text,
-    slot_number         integer,
+    slot_number         bigint,         -- any integer SQLite takes (the CLI does not bound it)
     time_zone           text,
     pin_hash            text,
     created_at          timestamptz NOT NULL,
