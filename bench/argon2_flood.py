@@ -58,8 +58,7 @@ async def seed(db: Path, contacts: int, keys: int) -> tuple[list[str], list[str]
     from gateway.clock import Clock
     from gateway.auth.hashes import hash_secret
     from gateway.model import Contact, Site, SiteGroup
-    from gateway.stores import open_store
-    from gateway.stores.base import OAuthClient
+    from gateway.stores import OAuthClient, open_store
 
     clock = Clock()
     store = open_store(f"sqlite:///{db}", clock=clock)

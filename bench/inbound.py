@@ -1,6 +1,7 @@
 """Inbound-text benchmark of the alarm SMS gateway (see bench/README.md).
 
-Starts ``gateway serve`` on a fresh SQLite file and a free loopback port, seeds sites,
+Starts ``gateway serve`` on a fresh SQLite file (or the empty database ``--database`` names)
+and a free loopback port, seeds sites,
 contacts and open verifications, then drives ``POST /carriers/loopback/inbound`` from a
 separate load-client process: closed-loop throughput against the gateway and against a
 bare aiohttp handler, then an open-loop steady rate. Reports start-up time (HTTP and
@@ -9,6 +10,7 @@ sd_notify READY=1), messages/s, latency percentiles, the daemon's memory and its
     .venv/bin/python bench/inbound.py            # full run, about a minute
     .venv/bin/python bench/inbound.py --quick    # smoke run, about 10 s
     .venv/bin/python bench/inbound.py --json out.json --py-spy /tmp/profile.svg
+    .venv/bin/python bench/inbound.py --quick --database postgresql://postgres@127.0.0.1:5432/gw_bench
 
 Exit status: 0 when the run completed (whatever the figures), 1 when something broke:
 the daemon did not start or died, seeding failed, or more than 1% of requests failed.
@@ -17,6 +19,7 @@ the daemon did not start or died, seeding failed, or more than 1% of requests fa
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -245,6 +248,18 @@ class PySpy:
 
 # --------------------------------------------------------------------------- the run
 
+async def count_rows(url: str, table: str) -> int:
+    sys.path.insert(0, str(HERE.parent))
+    from gateway.stores import open_store
+
+    store = open_store(url)
+    await store.open()
+    try:
+        return await store.db.count(table)
+    finally:
+        await store.close()
+
+
 def bench(args: argparse.Namespace, workdir: Path, log) -> dict:
     results: dict = {"params": {k: v for k, v in vars(args).items() if k != "json"}}
     gateway = args.gateway or shutil.which("gateway", path=str(Path(PY).parent)) or shutil.which("gateway")
@@ -253,13 +268,14 @@ def bench(args: argparse.Namespace, workdir: Path, log) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     db = workdir / "gateway.sqlite3"
+    database_url = args.database or f"sqlite:///{db}"
     config = workdir / "gateway.yaml"
     config.write_text(
         f"http: {{host: 127.0.0.1, port: {port}, public_url: \"{base}\"}}\n"
-        f"database: {{url: \"sqlite:///{db}\"}}\n"
+        f"database: {{url: \"{database_url}\"}}\n"
         f"keywords: {args.keywords}\n"
         f"logging: {{level: {args.log_level}}}\n")
-    results["env"] = {"git": git_describe(), "cpus": os.cpu_count(), "python": sys.version.split()[0], "db_filesystem": filesystem_of(db),
+    results["env"] = {"git": git_describe(), "cpus": os.cpu_count(), "python": sys.version.split()[0], "db_filesystem": filesystem_of(db) if not args.database else "postgresql",
                       "workdir": str(workdir)}
 
     notify = NotifyListener(workdir / "notify.sock")
@@ -269,7 +285,7 @@ def bench(args: argparse.Namespace, workdir: Path, log) -> dict:
     env.pop("WATCHDOG_PID", None)
     t_start = time.monotonic()
     daemon = subprocess.Popen([gateway, "serve", "-c", str(config)], env=env, stdout=daemon_log,
-                              stderr=subprocess.STDOUT, start_new_session=True)
+                              stderr=subprocess.STDOUT, start_new_session=True, cwd=workdir)
     rss = RssMonitor(daemon.pid)
     bare = spy = None
     try:
@@ -303,7 +319,8 @@ def bench(args: argparse.Namespace, workdir: Path, log) -> dict:
                 commands.append(["contact", "add", *cfg, "--site", site, "--first-name", f"C{j}",
                                  "--last-name", f"Site{i}", "--phone", phone, "--auto-notify"])
         run_seed(commands)
-        key = (workdir / "operator.key").read_text().strip()
+        # The daemon leaves its operator key beside a SQLite file, else in ./var (its working directory here).
+        key = (workdir / ("var/operator.key" if args.database else "operator.key")).read_text().strip()
         texts_expected = 0
         verifications = 0
 
@@ -438,9 +455,7 @@ def bench(args: argparse.Namespace, workdir: Path, log) -> dict:
     # ---- after the fact: every answered text is a durable inbound row; problems in the daemon log
     answered = sum(results[k]["ok"] for k in ("gateway", "steady")) + (args.warmup or 0)
     try:
-        import sqlite3
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            rows = conn.execute("SELECT count(*) FROM inbound_messages").fetchone()[0]
+        rows = asyncio.run(count_rows(database_url, "inbound_messages"))
     except Exception as exc:  # noqa: BLE001 - a schema change must not break the benchmark
         rows = f"unknown ({exc})"
     text = (workdir / "daemon.log").read_text(errors="replace")
@@ -515,6 +530,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--log-level", default="INFO", help="the daemon's logging.level (default INFO, as shipped)")
     p.add_argument("--gateway", help="path of the `gateway` console script (default: beside this Python)")
     p.add_argument("--dir", help="parent folder of the temporary SQLite file (default: the system temp dir)")
+    p.add_argument("--database", metavar="URL", help="an empty database for the daemon, e.g. postgresql://... "
+                   "(default: a new SQLite file in the temporary folder)")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder (database, daemon.log)")
     p.add_argument("--max-phase-seconds", type=float, default=120.0, help="a closed-loop phase stops after this")
     p.add_argument("--json", metavar="FILE", help="also write every figure as JSON to FILE")

@@ -15,8 +15,9 @@ from gateway.model import Contact, Site
 from gateway.web.app import create_app
 from gateway.web.appkeys import STORE
 
-# The fake_twilio and receiver (a webhook subscriber) fixtures, for every test module that asks for them.
-pytest_plugins = ["tests.fake_twilio", "tests.webhook_receiver"]
+# Fixtures for every test module that asks: fake_twilio; receiver (a webhook subscriber); pg_url and db_url
+# (tests/postgres.py).
+pytest_plugins = ["tests.fake_twilio", "tests.webhook_receiver", "tests.postgres"]
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = ROOT / "keywords.yaml"

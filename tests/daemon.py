@@ -82,7 +82,11 @@ class Daemon:
             return exc.code, exc.read()
 
     def operator_key(self) -> str:
-        return (self.tmp / "operator.key").read_text().strip()
+        from gateway.config import load_config
+        from gateway.web.app import operator_key_path
+
+        path = operator_key_path(load_config(self.config))  # beside a SQLite file, else ./var of the daemon
+        return (path if path.is_absolute() else self.tmp / path).read_text().strip()
 
     def signal(self, signum: int) -> None:
         assert self.proc is not None

@@ -7,10 +7,13 @@ database URL, so every engine can answer them its own way (one class per engine,
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from typing import Any
 
 from gateway.config import Database
 
@@ -67,10 +70,59 @@ class SQLiteFiles:
         return self.path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
-ENGINES = {"sqlite": SQLiteFiles}  # by Database.engine; each answers rows, count, dump_text and stored_bytes
+class PostgresTables:
+    """The database's tables in the URL's schema, read with asyncpg on a thread of its own (a test's event
+    loop may be running). The server's files are its own: what is stored is what its rows hold."""
+
+    def __init__(self, db_url: str) -> None:
+        self.url = db_url
+
+    def _run(self, work) -> Any:
+        async def run():
+            import asyncpg
+
+            conn = await asyncpg.connect(self.url, timeout=5)
+            try:
+                return await work(conn)
+            finally:
+                await conn.close()
+
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, run()).result()
+
+    def rows(self, table: str) -> list[dict]:
+        async def work(conn):
+            columns = {r["column_name"] for r in await conn.fetch(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = $1 "
+                "AND table_schema = current_schema()", table)}
+            order = "id" if "id" in columns else "ctid"  # tables without an id are written once per row
+            return [dict(r) for r in await conn.fetch(f"SELECT * FROM {table} ORDER BY {order}")]
+
+        return self._run(work)
+
+    def count(self, table: str) -> int:
+        return self._run(lambda conn: conn.fetchval(f"SELECT count(*) FROM {table}"))
+
+    def dump_text(self) -> str:
+        async def work(conn):
+            tables = [r["tablename"] for r in await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")]
+            lines = []
+            for t in tables:
+                lines.extend(f"{t}: {dict(r)!r}" for r in await conn.fetch(f"SELECT * FROM {t}"))
+            return "\n".join(lines)
+
+        return self._run(work)
+
+    def stored_bytes(self) -> bytes:
+        return self.dump_text().encode()
 
 
-def _engine(db_url: str) -> SQLiteFiles:
+# By Database.engine; each answers rows, count, dump_text and stored_bytes
+ENGINES: dict[str, type[SQLiteFiles] | type[PostgresTables]] = {"sqlite": SQLiteFiles, "postgres": PostgresTables}
+
+
+def _engine(db_url: str) -> SQLiteFiles | PostgresTables:
     engine = Database(url=db_url).engine
     if engine not in ENGINES:
         raise NotImplementedError(f"tests/storage.py cannot look inside a {engine} database yet: {db_url}")

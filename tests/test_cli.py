@@ -147,12 +147,32 @@ def test_event_without_daemon_is_a_clear_error(d):
     assert result.returncode != 0 and "cannot reach the daemon" in result.stderr
 
 
-def test_check_refuses_a_database_without_an_engine(tmp_path):
+def check_with(tmp_path, database: str) -> subprocess.CompletedProcess:
     config = tmp_path / "gateway.yaml"
-    config.write_text(f'database: {{url: "postgresql://gateway@127.0.0.1/gateway"}}\nkeywords: {KEYWORDS}\n')
-    result = subprocess.run([sys.executable, "-m", "gateway", "check", "-c", str(config)], capture_output=True,
-                            text=True, timeout=60)
-    assert result.returncode == 1 and "no store engine for 'postgresql'" in result.stdout
+    config.write_text(f"database: {database}\nkeywords: {KEYWORDS}\n")
+    return subprocess.run([sys.executable, "-m", "gateway", "check", "-c", str(config)], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_check_says_in_one_line_that_postgresql_does_not_answer(tmp_path):
+    result = check_with(tmp_path, '{url: "postgresql://gateway:pw-s3cret@127.0.0.1:1/gateway"}')
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    [line] = [line for line in result.stdout.splitlines() if "database.url" in line]
+    assert "database.url: PostgreSQL at postgresql://gateway:***@127.0.0.1:1/gateway does not answer" in line
+    assert "pw-s3cret" not in result.stdout + result.stderr
+
+
+@pytest.mark.postgres
+def test_check_says_that_postgresql_answers(tmp_path, pg_url):
+    result = check_with(tmp_path, f'{{url: "{pg_url}"}}')
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"ok: database {pg_url} answers: PostgreSQL " in result.stdout
+
+
+def test_check_reads_the_database_password_file(tmp_path):
+    result = check_with(tmp_path, '{url: "postgresql://gateway@127.0.0.1:1/gateway", password_file: missing.txt}')
+    assert result.returncode == 1
+    assert "database.password_file: cannot read" in result.stdout and "Traceback" not in result.stderr
 
 
 def test_api_keys_add_list_revoke(d):

@@ -181,6 +181,15 @@ def test_read_secret_problems_name_the_key_never_the_secret(tmp_path):
     assert "hunter2" not in str(caught.value) and "auth_token" in str(caught.value)
 
 
+def test_database_password_settings():
+    assert problems('database: {url: "sqlite:///x.db", password_file: pw.txt}\n') == [
+        "g.yaml:1: database.password_file: is for a postgresql:// url (SQLite has no password)"]
+    [bad] = problems('database: {url: "postgres-ql://gw:pw-s3cret@db/gateway"}\n')
+    assert "pw-s3cret" not in bad and "'postgres-ql://gw:***@db/gateway'" in bad
+    config = parse_config('database: {url: "postgresql://gw@db/gateway", password_file: pw.txt, pool_size: 4}\n')
+    assert (config.database.password_file, config.database.pool_size) == ("pw.txt", 4)
+
+
 def test_the_canary_is_checked_key_by_key():
     assert problems('carrier: {from_number: "+15550000000"}\ncanary:\n  to_number: "+15550000000"\n'
                     "  every_minutes: 1\n  timeout_seconds: 60\n") == [

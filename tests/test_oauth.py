@@ -46,7 +46,7 @@ async def test_form_credentials_give_a_bearer_token_that_opens_the_partner_api(c
 
 
 async def test_basic_credentials_are_url_decoded(client, store, clock):
-    from gateway.stores.base import OAuthClient
+    from gateway.stores import OAuthClient
 
     await store.add_oauth_client(OAuthClient(client_id="acme:east", dealer_id="12345", name=None,
                                              secret_hash=hash_secret("s3cr:t+/="), created_at=clock.now()))

@@ -23,7 +23,7 @@ from gateway.config.credential_files import load_entries
 from gateway.errors import ChecksShed, InvalidToken, TokenRequired
 from gateway.auth.hashes import hash_secret, token_digest, verify_secret_async
 from gateway.stores import Store
-from gateway.stores.base import OAuthClient
+from gateway.stores import OAuthClient
 
 CLIENT_PREFIX = "gwc_"
 

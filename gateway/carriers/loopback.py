@@ -23,6 +23,7 @@ import msgspec
 from aiohttp import web
 
 from gateway.carriers.base import Carrier
+from gateway.clock import isoformat
 from gateway.core.carrier_errors import explain
 from gateway.core.pin import masked
 from gateway.errors import CarrierError, ValidationFailed
@@ -130,5 +131,5 @@ class LoopbackCarrier(Carrier):
             to_phone=to, after=query_int(request, "after", 0, minimum=0),
             limit=query_int(request, "limit", 100, minimum=1, maximum=1000))
         messages = [{"id": r["id"], "outbound_id": r["outbound_id"], "to": r["to_phone"], "from": r["from_phone"],
-                     "body": r["body"], "sent_at": r["sent_at"]} for r in rows]
+                     "body": r["body"], "sent_at": isoformat(r["sent_at"])} for r in rows]
         return web.json_response({"messages": messages, "next_after": messages[-1]["id"] if messages else None})

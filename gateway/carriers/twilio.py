@@ -210,9 +210,9 @@ class TwilioCarrier(Carrier):
                 break
             await asyncio.sleep(0.02)  # real time: the outbox's commit is what we wait for
             result = await self.services.store.delivery_report(report, self._failure_log)
-        if result.settled is not None and report.outcome != "delivered":
+        if result.logged:
             self.services.metrics.carrier_errors.labels(self.name, report.error_code or "none").inc()
-            self.services.metrics.logged(self._failure_log(result.settled, report))
+            self.services.metrics.logged(result.logged)
         if report.error_code == UNSUBSCRIBED and form.get("To"):
             await self.optouts.opt_out(self.services.inbound.normalize(form["To"]), UNSUBSCRIBED)
         if not result.known:

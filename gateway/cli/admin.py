@@ -10,7 +10,8 @@ import yaml
 from gateway.auth.apikeys import create_key, load_keys_file, new_key
 from gateway.carriers import BACKENDS
 from gateway.carriers.loopback import exposure as loopback_exposure
-from gateway.clock import Clock
+from gateway.clock import Clock, isoformat
+from gateway.cli.db import check_database
 from gateway.cli.store import named_group, named_site, opened
 from gateway.cli.access import register_interface
 from gateway.cli.validate import creation_lookups, describe, register_lookup
@@ -24,7 +25,6 @@ from gateway.auth.oauth import create_client, load_clients_file
 from gateway.services.optouts import keyword_collisions
 from gateway.core.phone import display
 from gateway.services.sites import Form, SiteService
-from gateway.stores import open_store
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -106,10 +106,9 @@ async def check(config: Config, args: argparse.Namespace) -> int:
 
         problems.extend(f"{config.source or '<defaults>'}: {p}" for p in twilio_settings.problems(config))
         warnings.extend(twilio_settings.warnings(config))
-    try:
-        open_store(config.database.url)
-    except ConfigurationError as exc:
-        problems.append(f"{config.source or '<defaults>'}: {exc.message}")
+    answers, problem = await check_database(config)
+    if problem:
+        problems.append(f"{config.source or '<defaults>'}: {problem}")
     table = None
     try:
         table = load_keyword_table(config.keywords_path)
@@ -134,15 +133,15 @@ async def check(config: Config, args: argparse.Namespace) -> int:
         return 1
     print(f"ok: config {config.source or '(built-in defaults)'}; keywords {config.keywords_path}: "
           f"{len(table.processes)} auto process(es), {len(table.dispatch_templates)} dispatch template(s)")
+    if answers:
+        print(f"ok: {answers}")
     print(canary_summary(config))
     return 0
 
 
 async def migrate(config: Config, args: argparse.Namespace) -> int:
-    store = open_store(config.database.url)
-    await store.open()  # open() migrates
-    await store.close()
-    print(f"ok: schema of {config.database.url} is up to date")
+    async with opened(config) as store:  # open() migrates
+        print(f"ok: schema of {store.description} is up to date")
     return 0
 
 
@@ -217,8 +216,8 @@ async def api_key_revoke(config: Config, args: argparse.Namespace) -> int:
 async def api_key_list(config: Config, args: argparse.Namespace) -> int:
     async with opened(config) as store:
         for key in await store.api_keys():
-            print(f"{key['id']}\t{key['name']}\tcreated {key['created_at']}\t"
-                  f"{'revoked ' + key['revoked_at'] if key['revoked_at'] else 'active'}")
+            print(f"{key['id']}\t{key['name']}\tcreated {isoformat(key['created_at'])}\t"
+                  f"{'revoked ' + isoformat(key['revoked_at']) if key['revoked_at'] else 'active'}")
     return 0
 
 

@@ -10,10 +10,11 @@ import sys
 from gateway import __version__
 from gateway.config import load_config
 from gateway.errors import ConfigurationError, GatewayError
+from gateway.config.secrets import masked_url
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from gateway.cli import admin, live, trace
+    from gateway.cli import admin, db, live, trace
 
     # What every subcommand takes, given to each as a parent parser.
     common = argparse.ArgumentParser(add_help=False)
@@ -29,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=admin.check)
     p = sub.add_parser("migrate", parents=[common], help="create or upgrade the database schema")
     p.set_defaults(run=admin.migrate)
-    for register in (admin.register, live.register, trace.register):
+    for register in (admin.register, live.register, db.register, trace.register):
         register(sub, common)
     return parser
 
@@ -51,6 +52,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (OSError, sqlite3.Error) as exc:  # a folder that cannot be made, a database that cannot be opened
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        hint = f"; database.url is {config.database.url}" if isinstance(exc, sqlite3.Error) else ""
+        hint = f"; database.url is {masked_url(config.database.url)}" if isinstance(exc, sqlite3.Error) else ""
         print(f"error: {getattr(exc, 'strerror', None) or exc}{where}{hint}", file=sys.stderr)
         return 2

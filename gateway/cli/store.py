@@ -9,13 +9,13 @@ from gateway.config import Config
 from gateway.errors import GatewayError, UnknownSite
 from gateway.model import Site, SiteGroup
 from gateway.services.sites import find_site
-from gateway.stores import Store, open_store
+from gateway.stores import Store, configured_store
 
 
 @contextlib.asynccontextmanager
 async def opened(config: Config) -> AsyncIterator[Store]:
     """The configured store, open (and migrated) for one command."""
-    store = open_store(config.database.url)
+    store = configured_store(config)
     await store.open()
     try:
         yield store

@@ -12,6 +12,7 @@ from urllib.parse import SplitResult, urlsplit
 import msgspec
 import phonenumbers
 
+from gateway.config.secrets import masked_url
 from gateway.config.sections import EMAIL_BACKENDS, WEBHOOK_EVENTS, Config, Email, Welcome
 from gateway.errors import InvalidPhoneNumber
 from gateway.core.phone import to_e164
@@ -78,7 +79,10 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
         bad(("http", "public_url"), f"{config.http.public_url!r} is not an http:// or https:// URL")
     db = config.database.url
     if not re.match(r"^(sqlite:///.+|postgres(ql)?(\+\w+)?://.+)$", db):
-        bad(("database", "url"), f"{db!r}: expected sqlite:///relative/path, sqlite:////absolute/path or postgresql://...")
+        bad(("database", "url"), f"{masked_url(db)!r}: expected sqlite:///relative/path, sqlite:////absolute/path or "
+                                 "postgresql://...")
+    elif config.database.password_file and config.database.engine == "sqlite":
+        bad(("database", "password_file"), "is for a postgresql:// url (SQLite has no password)")
     region = config.phone.default_region.upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         bad(("phone", "default_region"), f"{config.phone.default_region!r} is not a supported ISO region code like US or GB")

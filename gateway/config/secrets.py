@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from gateway.errors import ConfigurationError
 
@@ -29,3 +30,16 @@ def read_secret(value: str | None, file: str | os.PathLike[str] | None, env_name
     if value is not None:
         return value
     return env.get(env_name) or None if env_name else None
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its password, if it has one, as ``***``: the form to print or log."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # not a URL one can split (a bad port ...): hide whatever stands before an @
+        return url if "@" not in url else url.split("://", 1)[0] + "://***@" + url.rpartition("@")[2]
+    if password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))

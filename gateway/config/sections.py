@@ -29,6 +29,8 @@ class Database(Section):
     """``database``: ``sqlite:///relative/path``, ``sqlite:////absolute/path`` or ``postgresql://...``."""
 
     url: str = "sqlite:///var/gateway.sqlite3"
+    password_file: str | None = None  # PostgreSQL: its password (else $PGPASSWORD, else ~/.pgpass)
+    pool_size: Positive = 10  # PostgreSQL: connections one daemon keeps open at most
 
     @property
     def engine(self) -> Literal["sqlite", "postgres"]:

@@ -1,1 +1,1 @@
-"""The process: serve, systemd notify, logging set-up, metrics, the one-daemon lock."""
+"""The process: serve, systemd notify, logging set-up, metrics."""

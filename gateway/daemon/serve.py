@@ -13,12 +13,11 @@ import signal
 
 from aiohttp import web
 
-from gateway.daemon import lock as daemon_lock
 from gateway.config import Config
 from gateway.errors import ConfigurationError
 from gateway.daemon.sdnotify import Notifier, watchdog_loop
-from gateway.web.app import create_app, operator_key_path
-from gateway.web.appkeys import KEYWORDS, METRICS
+from gateway.web.app import create_app
+from gateway.web.appkeys import KEYWORDS, METRICS, STORE
 from gateway.web.connections import ConnectionLimit
 from gateway.web.listener import GuardedSite, fit_open_files, quiet_accept_errors
 
@@ -27,12 +26,12 @@ SHUTDOWN_SECONDS = 10.0  # in-flight HTTP requests get this long to finish
 
 
 async def serve(config: Config, notifier: Notifier | None = None) -> int:
-    with daemon_lock.held(operator_key_path(config).with_name("gateway.lock")):
-        return await _serve(config, notifier or Notifier.from_env())
-
-
-async def _serve(config: Config, notifier: Notifier) -> int:
     app = create_app(config)
+    with app[STORE].daemon_lock():  # the engine's rule: one daemon per SQLite file, any number on PostgreSQL
+        return await _serve(app, config, notifier or Notifier.from_env())
+
+
+async def _serve(app: web.Application, config: Config, notifier: Notifier) -> int:
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_SECONDS,
                            keepalive_timeout=config.http.keepalive_seconds)
     await runner.setup()  # opens the store (migrating it) and starts the loops

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -32,7 +31,7 @@ from gateway.loops.backoff import retry_delay
 from gateway.daemon.metrics import Metrics
 from gateway.model import LogEntry
 from gateway.stores import Store
-from gateway.stores.base import WebhookDelivery
+from gateway.stores import WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +147,7 @@ class WebhookDispatcher:
         if subscriber is None:
             await self._give_up(delivery, "the subscriber is no longer configured")
             return
-        body = msgspec.json.encode({"event_type": delivery.event_type, "data": json.loads(delivery.data)})
+        body = msgspec.json.encode({"event_type": delivery.event_type, "data": delivery.data})
         error = await self._post(subscriber, delivery, body)
         now = self.clock.now()
         if error is None:
@@ -188,7 +187,7 @@ class WebhookDispatcher:
             return f"{type(exc).__name__}: {exc}"
 
     async def _give_up(self, delivery: WebhookDelivery, error: str) -> None:
-        data = json.loads(delivery.data)
+        data = delivery.data
         url = redacted(delivery.subscriber)
         entry = LogEntry(
             code=codes.WEBHOOK_FAILED, at=self.clock.now(), site_id=data.get("site_id"),

@@ -8,7 +8,7 @@ from gateway.core.banners import Banner, contact_banners
 from gateway.core.carrier_errors import in_words
 from gateway.model import Contact
 from gateway.stores import Store
-from gateway.stores.base import FailedText
+from gateway.stores import FailedText
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from gateway.auth.hashes import token_digest
-from gateway.clock import Clock, parse_isoformat
+from gateway.clock import Clock
 from gateway.core.keywords import KeywordTable
 from gateway.core.pipeline import DEFAULT_RESPONSE_CODE, OUTCOME_RESPONSES, record_response
 from gateway.daemon.metrics import Metrics
@@ -60,4 +60,4 @@ class ResponseLinks:
         found = await self.store.response_token(token_digest(token))
         if found is None or found["used_at"] or found["verification_status"] in ("responded", "expired"):
             return None
-        return found if parse_isoformat(found["expires_at"]) > self.clock.now() else None
+        return found if found["expires_at"] > self.clock.now() else None

@@ -25,7 +25,7 @@ from gateway.core.keywords import KeywordTable
 from gateway.daemon.metrics import Metrics
 from gateway.model import PRIORITY_NOTICE, Contact, LogEntry, Notification, OutboundMessage, Site
 from gateway.stores import OutboxItem, Store
-from gateway.stores.base import Welcome
+from gateway.stores import Welcome
 from gateway.core.templates import render
 
 log = logging.getLogger(__name__)

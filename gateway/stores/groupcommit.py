@@ -1,11 +1,13 @@
 """Group commit for SQLite: concurrent write transactions share one COMMIT (and one fsync).
 
-Each write is a plain function of a ``sqlite3.Connection``. Writes that arrive while a batch
-is being committed wait for the next batch; a batch runs as ``BEGIN IMMEDIATE``, each write
-inside its own SAVEPOINT (so one failing write rolls back alone), then one ``COMMIT``, all
-in a single hop to the connection's thread. Measured before this existed: one awaited hop
-per statement under a lock held ~1 ms per inbound text and capped the gateway near 800
-texts/s with the event loop half idle (bench/inbound.py).
+Each write is a plain function of a ``sqlite3.Connection`` (the SQLite connector's: a whole
+transaction body, gateway/stores/sqlite/connector.py). Writes that arrive while a batch is
+being committed wait for the next batch; one flusher commits batches one after another. A
+batch runs as ``BEGIN IMMEDIATE``, each write inside its own SAVEPOINT (so one failing write
+rolls back alone), then one ``COMMIT``, all in a single hop to the connection's thread.
+Measured before this existed: one awaited hop per statement under a lock held ~1 ms per
+inbound text and capped the gateway near 800 texts/s with the event loop half idle
+(bench/inbound.py).
 """
 
 from __future__ import annotations
@@ -47,9 +49,8 @@ def _run_batch(conn: sqlite3.Connection,
 
 
 class GroupCommit:
-    def __init__(self, conn: aiosqlite.Connection, lock: asyncio.Lock, outage: WriteOutage) -> None:
+    def __init__(self, conn: aiosqlite.Connection, outage: WriteOutage) -> None:
         self._conn = conn
-        self._lock = lock  # shared with the store's one-off transactions on the same connection
         self._outage = outage
         self._queue: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
@@ -70,11 +71,9 @@ class GroupCommit:
         while self._queue:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             try:
-                async with self._lock:
-                    # aiosqlite runs everything on one thread per connection; its _execute is the only way
-                    # to hand that thread a whole batch at once (its public methods take one statement).
-                    results, changed = await self._conn._execute(_run_batch, self._conn._conn,
-                                                                 [w for w, _ in batch])
+                # aiosqlite runs everything on one thread per connection; its _execute is the only way
+                # to hand that thread a whole batch at once (its public methods take one statement).
+                results, changed = await self._conn._execute(_run_batch, self._conn._conn, [w for w, _ in batch])
             except BaseException as exc:
                 for _, future in batch:
                     if not future.done():

@@ -1,25 +1,23 @@
 """The store's records, and how stored rows become them: the one place that knows how stored
-columns map onto the model."""
+columns map onto the model. Rows come from a connector (gateway/stores/connector.py) with times
+as datetimes and JSON decoded, whatever the engine."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import msgspec
 
-from gateway.clock import parse_isoformat
 from gateway.model import (
-    AlarmEvent, Contact, Dispatch, InterfaceState, LogRow, Recipient, Site, SiteGroup, Verification,
+    AlarmEvent, Contact, Dispatch, InterfaceState, LogEntry, LogRow, Recipient, Site, SiteGroup, Verification,
 )
 
 
 class CommitResult(msgspec.Struct, frozen=True, kw_only=True):
     duplicate: bool = False  # the inbound message or alarm event was seen before: nothing written
     inbound_id: int | None = None
-    outbound_ids: tuple[int, ...] = ()
 
 
 class InboundView(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,10 +53,10 @@ class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DeliveryResult(msgspec.Struct, frozen=True, kw_only=True):
-    """What a delivery report did: whether its message is known, and the message when it was settled."""
+    """What a delivery report did: whether its message is known, and the rows it logged (when it settled one)."""
 
     known: bool
-    settled: OutboxItem | None = None
+    logged: tuple[LogEntry, ...] = ()
 
 
 class FailedText(msgspec.Struct, frozen=True, kw_only=True):
@@ -134,7 +132,7 @@ class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
     subscriber: str
     webhook_event_id: int
     event_type: str
-    data: str  # JSON, as stored
+    data: dict[str, Any]
     event_created_at: datetime
     attempts: int
 
@@ -172,15 +170,9 @@ class TokenGrant(msgspec.Struct, frozen=True, kw_only=True):
 
 # Rows to records
 
-def _dt(value):
-    if value is None:
-        return None
-    return value if not isinstance(value, str) else parse_isoformat(value)
-
-
 def site_from_row(r: Mapping[str, Any]) -> Site:
     return Site(id=r["id"], dealer_id=r["dealer_id"], name=r["name"], time_zone=r["time_zone"],
-                on_test_until=_dt(r["on_test_until"]), created_at=_dt(r["created_at"]))
+                on_test_until=r["on_test_until"], created_at=r["created_at"])
 
 
 def contact_from_row(r: Mapping[str, Any]) -> Contact:
@@ -188,38 +180,48 @@ def contact_from_row(r: Mapping[str, Any]) -> Contact:
         id=r["id"], site_id=r["site_id"], first_name=r["first_name"], last_name=r["last_name"], phone=r["phone"],
         email=r["email"], external_contact_id=r["external_contact_id"], auto_notify=bool(r["auto_notify"]),
         email_notify=bool(r["email_notify"]), title=r["title"], slot_number=r["slot_number"],
-        time_zone=r["time_zone"], pin_hash=r["pin_hash"], pin_expires_at=_dt(r["pin_expires_at"]),
+        time_zone=r["time_zone"], pin_hash=r["pin_hash"], pin_expires_at=r["pin_expires_at"],
         duress_pin_hash=r["duress_pin_hash"], on_test_permission=bool(r["on_test_permission"]),
         group_id=r["group_id"], phone_status=r["phone_status"], line_type=r["line_type"],
-        created_at=_dt(r["created_at"]),
+        created_at=r["created_at"],
     )
 
 
 def verification_from_row(r: Mapping[str, Any], recipients: Sequence[Mapping[str, Any]] = ()) -> Verification:
     return Verification(
         id=r["id"], site_id=r["site_id"], event_id=r["event_id"], process=r["process"], status=r["status"],
-        created_at=_dt(r["created_at"]), timeout_at=_dt(r["timeout_at"]), response=r["response"],
-        responded_at=_dt(r["responded_at"]), responded_by=r["responded_by"], method=r["method"],
+        created_at=r["created_at"], timeout_at=r["timeout_at"], response=r["response"],
+        responded_at=r["responded_at"], responded_by=r["responded_by"], method=r["method"],
         require_response=bool(r["require_response"]), message=r["message"],
         responder_name=r["responder_name"] if "responder_name" in r.keys() else None,
         recipients=tuple(
             Recipient(contact_id=x["contact_id"], phone=x["phone"], status=x["status"], response=x["response"],
-                      responded_at=_dt(x["responded_at"]), channel=x["channel"], email=x["email"],
+                      responded_at=x["responded_at"], channel=x["channel"], email=x["email"],
                       error=x["error"])
             for x in recipients
         ),
     )
 
 
+def site_and_alarm_of(r: Mapping[str, Any]) -> tuple[Site, AlarmEvent | None]:
+    """The site and alarm event an ``open_verifications_for_phone`` row carries."""
+    site = Site(id=r["site_id"], dealer_id=r["site_dealer_id"], name=r["site_name"], time_zone=r["site_time_zone"],
+                on_test_until=r["site_on_test_until"], created_at=r["site_created_at"])
+    if r["alarm_id"] is None:
+        return site, None
+    return site, AlarmEvent(id=r["alarm_id"], site_id=r["site_id"], event_code=r["alarm_event_code"],
+                            zone=r["alarm_zone"], text=r["alarm_text"], received_at=r["alarm_received_at"])
+
+
 def dispatch_from_row(r: Mapping[str, Any]) -> Dispatch:
     return Dispatch(id=r["id"], site_id=r["site_id"], template=r["template"], code=r["code"],
-                    created_at=_dt(r["created_at"]), reply_until=_dt(r["reply_until"]),
+                    created_at=r["created_at"], reply_until=r["reply_until"],
                     recipients=((r["recipient_contact_id"], ""),) if "recipient_contact_id" in r.keys() else ())
 
 
 def failed_text_from_row(r: Mapping[str, Any]) -> FailedText:
     return FailedText(outbound_id=r["id"], contact_id=r["contact_id"], kind=r["kind"], status=r["status"],
-                      error_code=r["error_code"], error=r["error_message"], at=_dt(r["updated_at"]))
+                      error_code=r["error_code"], error=r["error_message"], at=r["updated_at"])
 
 
 def outbound_text_from_row(r: Mapping[str, Any], reports: Sequence[Mapping[str, Any]] = ()) -> OutboundText:
@@ -227,60 +229,60 @@ def outbound_text_from_row(r: Mapping[str, Any], reports: Sequence[Mapping[str, 
         id=r["id"], kind=r["kind"], channel=r["channel"], status=r["status"], to_phone=r["to_phone"],
         to_address=r["to_address"], body=r["body"], site_id=r["site_id"], contact_id=r["contact_id"],
         verification_id=r["verification_id"], inbound_id=r["inbound_id"], attempts=r["attempts"],
-        created_at=_dt(r["created_at"]), sent_at=_dt(r["sent_at"]), updated_at=_dt(r["updated_at"]),
+        created_at=r["created_at"], sent_at=r["sent_at"], updated_at=r["updated_at"],
         carrier=r["carrier"], carrier_message_id=r["carrier_message_id"], error_code=r["error_code"],
         error=r["error_message"],
-        reports=tuple(CarrierReport(status=x["status"], error_code=x["error_code"], at=_dt(x["received_at"]))
+        reports=tuple(CarrierReport(status=x["status"], error_code=x["error_code"], at=x["received_at"])
                       for x in reports))
 
 
 def inbound_text_from_row(r: Mapping[str, Any]) -> InboundText:
     return InboundText(id=r["id"], carrier=r["carrier"], carrier_message_id=r["carrier_message_id"],
                        from_phone=r["from_phone"], to_phone=r["to_phone"], body=r["body"],
-                       received_at=_dt(r["received_at"]))
+                       received_at=r["received_at"])
 
 
 def outbox_item_from_row(r: Mapping[str, Any]) -> OutboxItem:
     return OutboxItem(
         id=r["id"], kind=r["kind"], priority=r["priority"], to_phone=r["to_phone"], from_phone=r["from_phone"],
-        body=r["body"], segments=r["segments"], attempts=r["attempts"], created_at=_dt(r["created_at"]),
-        expires_at=_dt(r["expires_at"]), site_id=r["site_id"], contact_id=r["contact_id"],
+        body=r["body"], segments=r["segments"], attempts=r["attempts"], created_at=r["created_at"],
+        expires_at=r["expires_at"], site_id=r["site_id"], contact_id=r["contact_id"],
         verification_id=r["verification_id"], channel=r["channel"], to_address=r["to_address"], subject=r["subject"],
     )
 
 
 def alarm_from_row(r: Mapping[str, Any]) -> AlarmEvent:
     return AlarmEvent(id=r["id"], site_id=r["site_id"], event_code=r["event_code"], zone=r["zone"], text=r["text"],
-                      received_at=_dt(r["received_at"]))
+                      received_at=r["received_at"])
 
 
 def group_from_row(r: Mapping[str, Any]) -> SiteGroup:
-    return SiteGroup(id=r["id"], dealer_id=r["dealer_id"], name=r["name"], created_at=_dt(r["created_at"]))
+    return SiteGroup(id=r["id"], dealer_id=r["dealer_id"], name=r["name"], created_at=r["created_at"])
 
 
 def interface_state_from_row(r: Mapping[str, Any]) -> InterfaceState:
     return InterfaceState(
-        phone=r["phone"], session_contact_id=r["session_contact_id"], session_expires_at=_dt(r["session_expires_at"]),
-        session_duress=bool(r["session_duress"]), failures=r["failures"], failures_since=_dt(r["failures_since"]),
-        locked_until=_dt(r["locked_until"]), pending_command=r["pending_command"],
-        pending_until=_dt(r["pending_until"]), replies=r["replies"], replies_since=_dt(r["replies_since"]),
-        muted_until=_dt(r["muted_until"]),
+        phone=r["phone"], session_contact_id=r["session_contact_id"], session_expires_at=r["session_expires_at"],
+        session_duress=bool(r["session_duress"]), failures=r["failures"], failures_since=r["failures_since"],
+        locked_until=r["locked_until"], pending_command=r["pending_command"],
+        pending_until=r["pending_until"], replies=r["replies"], replies_since=r["replies_since"],
+        muted_until=r["muted_until"],
     )
 
 
 def log_row_from_row(r: Mapping[str, Any]) -> LogRow:
-    return LogRow(id=r["id"], at=_dt(r["at"]), code=r["code"], site_id=r["site_id"], contact_id=r["contact_id"],
+    return LogRow(id=r["id"], at=r["at"], code=r["code"], site_id=r["site_id"], contact_id=r["contact_id"],
                   phone=r["phone"], verification_id=r["verification_id"], event_id=r["event_id"],
-                  comment=r["comment"], details=json.loads(r["details"]) if r["details"] else None,
+                  comment=r["comment"], details=r["details"] or None,
                   trace_id=r["trace_id"])
 
 
 def welcome_from_row(r: Mapping[str, Any]) -> Welcome:
     return Welcome(contact_id=r["contact_id"], state=r["state"], send_error=r["send_error"],
-                   token_expires_at=_dt(r["token_expires_at"]), sent_at=_dt(r["sent_at"]),
-                   confirmed_at=_dt(r["confirmed_at"]))
+                   token_expires_at=r["token_expires_at"], sent_at=r["sent_at"],
+                   confirmed_at=r["confirmed_at"])
 
 
 def oauth_client_from_row(r: Mapping[str, Any]) -> OAuthClient:
     return OAuthClient(client_id=r["id"], dealer_id=r["dealer_id"], secret_hash=r["secret_hash"], name=r["name"],
-                       created_at=_dt(r["created_at"]))
+                       created_at=r["created_at"])

@@ -31,7 +31,7 @@ from gateway.mail.courier import EmailCourier
 from gateway.auth.oauth import PartnerAuth, load_clients_file
 from gateway.loops.sender import OutboxSender
 from gateway.services.verifications import VerificationService
-from gateway.stores import open_store
+from gateway.stores import configured_store
 from gateway.loops.webhooks import WebhookDispatcher
 from gateway.services.welcome import KIND as WELCOME_KIND, WelcomeService
 from gateway.web import console, ext_api, headers, health, openapi, partner_api, response_pages, verifications_api
@@ -58,7 +58,7 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     metrics = Metrics(canary=config.canary is not None)
     app = web.Application(middlewares=[trace_and_errors], client_max_size=config.http.max_body_bytes)
     headers.install(app, config.http.public_url)
-    store = open_store(config.database.url, clock=clock)
+    store = configured_store(config, clock=clock)
     keywords = KeywordFile(config.keywords_path, metrics, clock)
     checks = CheckAdmission(config.credential_checks, clock, metrics)  # one argon2 thread: one admission for all
     canary = (CanaryWatch(config.canary, config.carrier.from_number, store, clock, metrics, config.outbox.poll_seconds)

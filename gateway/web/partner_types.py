@@ -8,7 +8,7 @@ import msgspec
 
 from gateway.clock import isoformat
 from gateway.model import Contact, Site
-from gateway.stores.base import Welcome
+from gateway.stores import Welcome
 from gateway.web.openapi import Timestamp
 
 UNSET = msgspec.UNSET

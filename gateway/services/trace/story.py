@@ -22,7 +22,7 @@ from gateway.core.carrier_errors import explain
 from gateway.core.diagnosis import Diagnosis, LastText
 from gateway.model import LogRow, Verification
 from gateway.services.alarm_board import state_of
-from gateway.stores.base import InboundText, OutboundText
+from gateway.stores import InboundText, OutboundText
 
 
 class ErrorWords(msgspec.Struct, frozen=True):

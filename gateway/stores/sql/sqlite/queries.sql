@@ -1,5 +1,32 @@
--- Every query the SQLite engine runs. gateway/stores/sqlite/ is the only caller.
--- aiosql suffixes: ^ one row, $ one value, ! rowcount, <! last row id, *! many.
+-- Every query the SQLite engine runs, under the same names as sql/postgres/queries.sql.
+-- The store (gateway/stores/manager/) is the only caller, through gateway/stores/sqlite/connector.py.
+-- aiosql suffixes: ^ one row, $ one value, ! rowcount, <! the new row's id, *! many.
+-- Times are ISO 8601 UTC text, booleans 0/1, JSON text: the connector converts both ways.
+
+-- The connector and its migrations
+
+-- name: ping$
+SELECT 1;
+
+-- name: server_version$
+SELECT 'SQLite ' || sqlite_version();
+
+-- name: notify$
+-- Nothing to send: one daemon serves a SQLite file, and it wakes its own loops in-process.
+SELECT NULL;
+
+-- name: lock_migrations$
+-- Nothing to take: a migration runs in a write transaction, and SQLite has one writer at a time.
+SELECT 1;
+
+-- name: create_schema_migrations!
+CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL);
+
+-- name: applied_migrations
+SELECT name FROM schema_migrations;
+
+-- name: record_migration!
+INSERT INTO schema_migrations (name, applied_at) VALUES (:name, :applied_at);
 
 -- name: insert_site!
 INSERT INTO sites (id, dealer_id, name, time_zone, created_at)
@@ -58,11 +85,18 @@ SELECT * FROM verification_recipients WHERE verification_id = :verification_id O
 
 -- name: open_verifications_for_phone
 -- The verifications a text from this number may answer, newest first: open ones, and ones
--- another recipient already answered (a later reply is told so) until their timeout.
+-- another recipient already answered (a later reply is told so) until their timeout. Each row
+-- carries its site and alarm event (site_*, alarm_*): no further round trip for the newest's.
 SELECT v.*, r.contact_id AS recipient_contact_id,
-       trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
+       trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name,
+       s.dealer_id AS site_dealer_id, s.name AS site_name, s.time_zone AS site_time_zone,
+       s.on_test_until AS site_on_test_until, s.created_at AS site_created_at,
+       a.id AS alarm_id, a.event_code AS alarm_event_code, a.zone AS alarm_zone, a.text AS alarm_text,
+       a.received_at AS alarm_received_at
 FROM verifications v
 JOIN verification_recipients r ON r.verification_id = v.id
+JOIN sites s ON s.id = v.site_id
+LEFT JOIN alarm_events a ON a.id = v.event_id
 LEFT JOIN contacts c ON c.id = v.responded_by
 WHERE r.phone = :phone AND r.channel = 'sms'
   AND v.require_response = 1
@@ -103,7 +137,7 @@ RETURNING id, site_id, event_id;
 -- name: verification_sent!
 UPDATE verifications SET status = 'sent' WHERE id = :verification_id AND status = 'pending';
 
--- name: insert_outbound<!
+-- name: insert_outbound*!
 INSERT INTO outbound_messages (created_at, updated_at, kind, priority, status, to_phone, from_phone, body,
                                segments, site_id, contact_id, verification_id, inbound_id,
                                next_attempt_at, expires_at, carrier, sent_at, channel, to_address, subject)
@@ -115,7 +149,8 @@ VALUES (:created_at, :created_at, :kind, :priority, :status, :to_phone, :from_ph
 -- Due messages, highest priority then oldest first. A 'sending' row whose lease ran out
 -- (its sender died) is due again: at-least-once delivery.
 UPDATE outbound_messages
-SET status = 'sending', attempts = attempts + 1, next_attempt_at = :lease_until, updated_at = :now
+SET status = 'sending', attempts = attempts + 1, next_attempt_at = :lease_until, updated_at = :now,
+    claimed_by = :claimer
 WHERE id IN (SELECT id FROM outbound_messages
              WHERE status IN ('queued', 'sending') AND next_attempt_at <= :now
              ORDER BY priority DESC, id
@@ -123,6 +158,7 @@ WHERE id IN (SELECT id FROM outbound_messages
 RETURNING *;
 
 -- name: release_leases!
+-- At start only: the daemon lock says no other daemon holds a lease.
 UPDATE outbound_messages SET status = 'queued', next_attempt_at = :now, updated_at = :now
 WHERE status = 'sending';
 
@@ -130,37 +166,31 @@ WHERE status = 'sending';
 UPDATE outbound_messages
 SET status = 'sent', carrier = :carrier, carrier_message_id = :carrier_message_id, sent_at = :now,
     updated_at = :now, error_code = NULL, error_message = NULL
-WHERE id = :id AND status = 'sending';
+WHERE id = :id AND status = 'sending' AND claimed_by = :claimer;
 
 -- name: outbound_retry!
 UPDATE outbound_messages
 SET status = 'queued', next_attempt_at = :next_attempt_at, updated_at = :now,
     error_code = :error_code, error_message = :error_message
-WHERE id = :id AND status = 'sending';
+WHERE id = :id AND status = 'sending' AND claimed_by = :claimer;
 
 -- name: outbound_defer!
 -- Back to the queue without a carrier call: the claim's attempt is given back.
 UPDATE outbound_messages
 SET status = 'queued', next_attempt_at = :next_attempt_at, updated_at = :now, attempts = max(attempts - 1, 0),
     error_message = :reason
-WHERE id = :id AND status = 'sending';
+WHERE id = :id AND status = 'sending' AND claimed_by = :claimer;
 
 -- name: outbound_failed!
 UPDATE outbound_messages
 SET status = :status, updated_at = :now, error_code = :error_code, error_message = :error_message
-WHERE id = :id AND status IN ('queued', 'sending');
-
--- name: get_outbound^
-SELECT * FROM outbound_messages WHERE id = :id;
+WHERE id = :id AND (status = 'queued' OR (status = 'sending' AND claimed_by = :claimer));
 
 -- name: outbox_depth$
 SELECT count(*) FROM outbound_messages WHERE status IN ('queued', 'sending');
 
 -- name: outbox_oldest
-SELECT kind, min(created_at) AS oldest FROM outbound_messages WHERE status IN ('queued', 'sending') GROUP BY kind;
-
--- name: next_outbound_due$
-SELECT min(next_attempt_at) FROM outbound_messages WHERE status IN ('queued', 'sending');
+SELECT kind, min(created_at) AS oldest_at FROM outbound_messages WHERE status IN ('queued', 'sending') GROUP BY kind;
 
 -- name: insert_log*!
 INSERT INTO event_log (at, code, site_id, contact_id, phone, verification_id, event_id, comment, details, trace_id)
@@ -184,7 +214,7 @@ UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL;
 -- name: list_api_keys
 SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at, id;
 
--- name: insert_loopback_message!
+-- name: insert_loopback_message<!
 INSERT INTO loopback_messages (outbound_id, to_phone, from_phone, body, sent_at)
 VALUES (:outbound_id, :to_phone, :from_phone, :body, :sent_at);
 
@@ -272,7 +302,7 @@ UPDATE webhook_cursor SET last_event_id = :last_event_id WHERE last_event_id < :
 -- Due deliveries, oldest first. A 'sending' row whose lease ran out (its dispatcher died)
 -- is due again: at-least-once delivery.
 UPDATE webhook_deliveries
-SET status = 'sending', attempts = attempts + 1, next_attempt_at = :lease_until
+SET status = 'sending', attempts = attempts + 1, next_attempt_at = :lease_until, claimed_by = :claimer
 WHERE id IN (SELECT id FROM webhook_deliveries
              WHERE status IN ('pending', 'sending') AND next_attempt_at <= :now
              ORDER BY id
@@ -283,22 +313,20 @@ RETURNING id, subscriber, webhook_event_id, attempts;
 SELECT * FROM webhook_events WHERE id IN (SELECT value FROM json_each(:ids));
 
 -- name: release_webhook_leases!
+-- At start only: the daemon lock says no other daemon holds a lease.
 UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = :now WHERE status = 'sending';
 
 -- name: webhook_delivered!
 UPDATE webhook_deliveries SET status = 'delivered', delivered_at = :now, last_error = NULL
-WHERE id = :id AND status = 'sending';
+WHERE id = :id AND status = 'sending' AND claimed_by = :claimer;
 
 -- name: webhook_retry!
 UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = :next_attempt_at, last_error = :error
-WHERE id = :id AND status = 'sending';
+WHERE id = :id AND status = 'sending' AND claimed_by = :claimer;
 
 -- name: webhook_failed!
 UPDATE webhook_deliveries SET status = 'failed', last_error = :error
-WHERE id = :id AND status IN ('pending', 'sending');
-
--- name: webhook_delivery_counts
-SELECT status, count(*) AS n FROM webhook_deliveries GROUP BY status;
+WHERE id = :id AND (status = 'pending' OR (status = 'sending' AND claimed_by = :claimer));
 
 -- Verifications API: response links, dispatches
 
@@ -565,8 +593,8 @@ SELECT * FROM alarm_events WHERE site_id = :site_id ORDER BY received_at DESC, r
 
 -- Recovery from the carrier: the inbound texts recorded, the verifications a late text could have answered
 
--- name: newest_inbound_at$
-SELECT max(received_at) FROM inbound_messages WHERE carrier = :carrier AND to_phone = :to_phone;
+-- name: newest_inbound_at^
+SELECT max(received_at) AS received_at FROM inbound_messages WHERE carrier = :carrier AND to_phone = :to_phone;
 
 -- name: seen_inbound
 SELECT carrier_message_id FROM inbound_messages

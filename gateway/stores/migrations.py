@@ -1,0 +1,28 @@
+"""The schema's migrations, in order: one list for every engine, each with its own SQL per name
+(gateway/stores/sql/<engine>/migrations/<name>.sql)."""
+
+from __future__ import annotations
+
+MIGRATIONS = (
+    "0001_initial",
+    "0002_sms_interface",
+    "0003_twilio",
+    "0004_partner",
+    "0005_notifications",
+    "0006_webhook_deliveries",
+    "0007_verifications_api",
+    "0008_claims",
+    # main's names, kept: databases of the SQLite-only releases have them applied already
+    "0008_console",
+    "0009_trace",
+    "0010_recovery",
+)
+
+# Every table the migrations make but schema_migrations, parents before the tables that refer to them.
+TABLES = (
+    "sites", "site_groups", "site_group_sites", "contacts", "alarm_events", "verifications",
+    "verification_recipients", "inbound_messages", "outbound_messages", "event_log", "api_keys",
+    "loopback_messages", "interface_state", "delivery_statuses", "opt_outs", "phone_lookups", "oauth_clients",
+    "oauth_tokens", "contact_welcome", "webhook_events", "webhook_deliveries", "webhook_cursor",
+    "response_tokens", "dispatches", "dispatch_recipients", "loopback_inbound",
+)

@@ -1,0 +1,258 @@
+"""The PostgreSQL connector: asyncpg with a pool, every query in sql/postgres/queries.sql.
+
+Any number of daemons may share the database (``exclusive`` is false): claims skip rows
+another daemon holds, leases are only taken over once they run out, and ``gateway migrate``
+holds an advisory lock. Columns have native types (timestamptz, bigint identities, boolean,
+jsonb), so rows need no conversion; times are stored to the millisecond, as SQLite keeps them,
+so both engines hold the same values and a copy between them is exact.
+
+A server that does not answer (refused, reset, shutting down, too many connections) is
+:class:`StoreUnavailable` (HTTP 503); the pool makes new connections by itself once it answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+from aiosql.types import SQLOperationType as Kind
+
+from gateway.errors import ConfigurationError, StoreError, StoreUnavailable
+from gateway.stores.connector import Body, Connector, Conflict, Op, Script, T, load_queries, migration_sql
+
+QUERIES = load_queries("postgres", "asyncpg")
+CONNECT_SECONDS = 5.0  # a server that does not answer a new connection within this is down
+ACQUIRE_SECONDS = 10.0  # every pooled connection busy this long: answer 503 rather than queue on
+COMMAND_SECONDS = 30.0
+RETRIES = 3  # a transaction chosen as a deadlock's victim (or a serialization failure) runs again
+UNAVAILABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+               asyncpg.OperatorInterventionError, asyncpg.TooManyConnectionsError, asyncpg.ConnectionDoesNotExistError)
+RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+
+def _param(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        # PostgreSQL's text cannot hold NUL (SQLite's can): it is stored as U+FFFD, the replacement character.
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if kind is datetime and value.microsecond % 1000:
+        return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
+    return value
+
+
+_ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")  # \u0000 not itself escaped (\\u0000 is text)
+
+
+def _jsonb(value: Any) -> str:
+    text = msgspec.json.encode(value).decode()
+    # jsonb refuses \u0000 as text does NUL: the same replacement character.
+    return _ESCAPED_NUL.sub(r"\1\\ufffd", text) if "\\u0000" in text else text
+
+
+def _args(names: Sequence[str], params: Any) -> list[Any]:
+    return [_param(params[name]) for name in names]
+
+
+async def _init(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=_jsonb, decoder=json.loads)
+
+
+async def _keep(conn: asyncpg.Connection) -> None:
+    """Nothing to reset when a connection goes back to the pool (asyncpg's default costs a round trip
+    each time): the store leaves no session state behind, its advisory locks are transaction-level, and
+    a connection that LISTENs must be one of its own, outside the pool."""
+
+
+async def run(conn: asyncpg.Connection, op: Op | Script) -> Any:
+    """One operation, answered as gateway/stores/connector.py says."""
+    if isinstance(op, Script):
+        await conn.execute(migration_sql("postgres", op.name))
+        return None
+    query = QUERIES[op.name]
+    kind = query.operation
+    if kind is Kind.INSERT_UPDATE_DELETE_MANY:
+        await conn.executemany(query.sql, [_args(query.params, p) for p in op.params])
+        return None
+    args = _args(query.params, op.params)
+    if kind is Kind.SELECT:
+        return [dict(row) for row in await conn.fetch(query.sql, *args)]
+    if kind is Kind.SELECT_ONE:
+        row = await conn.fetchrow(query.sql, *args)
+        return dict(row) if row is not None else None
+    if kind is Kind.SELECT_VALUE or kind is Kind.INSERT_RETURNING:
+        return await conn.fetchval(query.sql, *args)
+    status = await conn.execute(query.sql, *args)  # "UPDATE 3"
+    return int(status.rpartition(" ")[2]) if status[-1:].isdigit() else 0
+
+
+async def drive(conn: asyncpg.Connection, body: Body[T]) -> T:
+    """Run every operation ``body`` yields on ``conn``, handing each its result."""
+    try:
+        op = next(body)
+        while True:
+            op = body.send(await run(conn, op))
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        body.close()
+
+
+class PostgresConnector(Connector):
+    """The ``postgres`` engine (``postgresql://user@host:5432/db``): many daemons per database."""
+
+    engine = "postgres"
+    exclusive = False
+
+    def __init__(self, url: str, *, password: str | None = None, pool_size: int = 10) -> None:
+        super().__init__(url)
+        scheme, _, rest = url.partition("://")
+        if not rest:
+            raise ConfigurationError(f"database.url: {self.description!r} is not postgresql://user@host:port/dbname")
+        self._dsn = "postgresql://" + rest  # postgres:// and postgresql+asyncpg:// name the same thing
+        self._password = password
+        self.pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        try:
+            self._pool = await asyncpg.create_pool(
+                self._dsn, password=self._password, min_size=1, max_size=self.pool_size, init=_init, reset=_keep,
+                timeout=CONNECT_SECONDS, command_timeout=COMMAND_SECONDS, statement_cache_size=len(QUERIES) + 32)
+        except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError) as exc:
+            raise ConfigurationError(f"database.url: {self.description} refused the login: {exc} (the password "
+                                     "comes from the URL, database.password_file or $PGPASSWORD)") from None
+        except asyncpg.InvalidCatalogNameError as exc:
+            raise ConfigurationError(f"database.url: {self.description}: {exc}") from None
+        except UNAVAILABLE as exc:
+            raise self._unavailable(exc) from None
+        except (asyncpg.PostgresError, ValueError) as exc:
+            raise StoreError(f"database.url: {self.description}: {exc}") from None
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            try:
+                await asyncio.wait_for(pool.close(), CONNECT_SECONDS)
+            except UNAVAILABLE:  # a connection stuck on a server gone away: drop them all
+                pool.terminate()
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+        reason = str(exc) or type(exc).__name__
+        return StoreUnavailable(f"PostgreSQL at {self.description} does not answer: {reason}")
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        pool = self._pool
+        if pool is None:
+            raise StoreUnavailable("the store is not open")
+        try:
+            async with asyncio.timeout(ACQUIRE_SECONDS):  # not acquire(timeout=): that costs a task each time
+                conn = await pool.acquire()
+            try:
+                yield conn
+            finally:
+                await pool.release(conn)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise Conflict(str(exc)) from exc
+        except UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+
+    async def read(self, body: Callable[..., Body[T]], *args: Any) -> T:
+        async with self._connection() as conn:
+            return await drive(conn, body(*args))
+
+    async def transaction(self, body: Callable[..., Body[T]], *args: Any) -> T:
+        for attempt in range(RETRIES):
+            try:
+                async with self._connection() as conn, conn.transaction():
+                    return await drive(conn, body(*args))
+            except RETRYABLE:
+                if attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def fetch(self, query: str, /, **params: Any) -> Any:
+        async with self._connection() as conn:
+            return await run(conn, Op(query, params))
+
+    async def execute(self, query: str, /, **params: Any) -> Any:
+        async with self._connection() as conn:  # one statement: its own transaction
+            return await run(conn, Op(query, params))
+
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> Callable[[], Awaitable[None]]:
+        # A connection of its own: a pooled one goes back to the pool, and LISTEN would go with it. When it
+        # is lost nothing is heard until listen() is called again (callers poll as well).
+        try:
+            conn = await asyncpg.connect(self._dsn, password=self._password, timeout=CONNECT_SECONDS)
+            await conn.add_listener(channel, lambda _conn, _pid, _channel, payload: heard(payload))
+        except UNAVAILABLE as exc:
+            raise self._unavailable(exc) from None
+
+        async def stop() -> None:
+            with contextlib.suppress(*UNAVAILABLE):
+                await conn.close(timeout=CONNECT_SECONDS)
+
+        return stop
+
+    # Whole tables (their names come from gateway/stores/migrations.py's fixed list, never from input)
+    async def tables(self) -> list[str]:
+        async with self._connection() as conn:
+            rows = await conn.fetch("SELECT table_name FROM information_schema.tables "
+                                    "WHERE table_schema = current_schema() ORDER BY table_name")
+        return [r["table_name"] for r in rows]
+
+    async def _types(self, table: str) -> dict[str, str]:
+        async with self._connection() as conn:
+            rows = await conn.fetch("SELECT column_name, data_type FROM information_schema.columns "
+                                    "WHERE table_schema = current_schema() AND table_name = $1 "
+                                    "ORDER BY ordinal_position", table)
+        return {r["column_name"]: r["data_type"] for r in rows}
+
+    async def columns(self, table: str) -> list[str]:
+        return list(await self._types(table))
+
+    async def dump(self, table: str, columns: Sequence[str], batch: int) -> AsyncIterator[list[tuple]]:
+        async with self._connection() as conn, conn.transaction():
+            cursor = conn.cursor(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1", prefetch=batch)
+            rows: list[tuple] = []
+            async for record in cursor:
+                rows.append(tuple(record))
+                if len(rows) == batch:
+                    yield rows
+                    rows = []
+            if rows:
+                yield rows
+
+    async def load(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+        types = await self._types(table)
+        flags = [types.get(c) == "boolean" for c in columns]  # SQLite hands booleans over as 0 and 1
+        values = [[_param(bool(v) if flag and v is not None else v) for v, flag in zip(row, flags)] for row in rows]
+        sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
+               f"VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})")
+        async with self._connection() as conn:
+            await conn.executemany(sql, values)
+
+    async def count(self, table: str) -> int:
+        async with self._connection() as conn:
+            return await conn.fetchval(f"SELECT count(*) FROM {table}")
+
+    async def clear(self, tables: Sequence[str]) -> None:
+        async with self._connection() as conn:
+            await conn.execute(f"TRUNCATE {', '.join(tables)}")
+
+    async def after_load(self, tables: Sequence[str]) -> None:
+        async with self._connection() as conn:
+            for table in tables:
+                identity = await conn.fetchval(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                    "AND table_name = $1 AND is_identity = 'YES'", table)
+                if identity:  # the next id follows the largest copied one
+                    await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{identity}'), "
+                                       f"coalesce(max({identity}), 0) + 1, false) FROM {table}")

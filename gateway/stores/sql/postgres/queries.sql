@@ -1,0 +1,640 @@
+-- Every query the PostgreSQL engine runs, under the same names as sql/sqlite/queries.sql.
+-- The store (gateway/stores/manager/) is the only caller, through gateway/stores/postgres/connector.py.
+-- aiosql suffixes: ^ one row, $ one value, ! rowcount, <! the new row's id (RETURNING id), *! many.
+-- A parameter that may be NULL where nothing else gives it a type is cast: asyncpg must know it.
+-- Claims take rows with FOR UPDATE SKIP LOCKED: daemons claiming at once never take the same row.
+
+-- The connector and its migrations
+
+-- name: ping$
+SELECT 1;
+
+-- name: server_version$
+SELECT 'PostgreSQL ' || current_setting('server_version');
+
+-- name: notify$
+-- Delivered to every listener on the channel (in any daemon) when the transaction commits; never if not.
+SELECT pg_notify(:channel, :payload);
+
+-- name: lock_migrations$
+-- Held until the migration's transaction ends: a second `gateway migrate` waits, then sees it done.
+SELECT 1 FROM pg_advisory_xact_lock(7245031197642265601);
+
+-- name: create_schema_migrations!
+CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL);
+
+-- name: applied_migrations
+SELECT name FROM schema_migrations;
+
+-- name: record_migration!
+INSERT INTO schema_migrations (name, applied_at) VALUES (:name, :applied_at);
+
+-- name: insert_site!
+INSERT INTO sites (id, dealer_id, name, time_zone, created_at)
+VALUES (:id, :dealer_id, :name, :time_zone, :created_at);
+
+-- name: get_site^
+SELECT * FROM sites WHERE id = :id;
+
+-- name: list_sites
+SELECT * FROM sites WHERE (CAST(:dealer_id AS text) IS NULL OR dealer_id = :dealer_id) ORDER BY created_at, id;
+
+-- name: insert_contact<!
+INSERT INTO contacts (site_id, group_id, external_contact_id, first_name, last_name, phone, email,
+                      auto_notify, email_notify, title, slot_number, time_zone, on_test_permission, created_at)
+VALUES (:site_id, :group_id, :external_contact_id, :first_name, :last_name, :phone, :email,
+        :auto_notify, :email_notify, :title, :slot_number, :time_zone, :on_test_permission, :created_at)
+RETURNING id;
+
+-- name: get_contact^
+SELECT * FROM contacts WHERE id = :id;
+
+-- name: list_site_contacts
+SELECT * FROM contacts WHERE site_id = :site_id ORDER BY id;
+
+-- name: contacts_by_phone
+SELECT * FROM contacts WHERE phone = :phone ORDER BY id;
+
+-- name: insert_alarm_event!
+INSERT INTO alarm_events (id, site_id, event_code, zone, text, received_at)
+VALUES (:id, :site_id, :event_code, :zone, :text, :received_at)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: get_alarm_event^
+SELECT * FROM alarm_events WHERE id = :id;
+
+-- name: insert_inbound^
+INSERT INTO inbound_messages (carrier, carrier_message_id, from_phone, to_phone, body, received_at)
+VALUES (:carrier, :carrier_message_id, :from_phone, :to_phone, :body, :received_at)
+ON CONFLICT (carrier, carrier_message_id) DO NOTHING
+RETURNING id;
+
+-- name: insert_verification!
+INSERT INTO verifications (id, site_id, event_id, process, status, created_at, timeout_at, method,
+                           require_response, message)
+VALUES (:id, :site_id, :event_id, :process, :status, :created_at, :timeout_at, :method,
+        :require_response, :message);
+
+-- name: insert_recipients*!
+INSERT INTO verification_recipients (verification_id, contact_id, phone, email, channel, status, error)
+VALUES (:verification_id, :contact_id, :phone, :email, :channel, :status, :error);
+
+-- name: get_verification^
+SELECT * FROM verifications WHERE id = :id;
+
+-- name: verification_recipients
+SELECT * FROM verification_recipients WHERE verification_id = :verification_id ORDER BY contact_id;
+
+-- name: open_verifications_for_phone
+-- The verifications a text from this number may answer, newest first: open ones, and ones
+-- another recipient already answered (a later reply is told so) until their timeout. Each row
+-- carries its site and alarm event (site_*, alarm_*): no further round trip for the newest's.
+SELECT v.*, r.contact_id AS recipient_contact_id,
+       trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name,
+       s.dealer_id AS site_dealer_id, s.name AS site_name, s.time_zone AS site_time_zone,
+       s.on_test_until AS site_on_test_until, s.created_at AS site_created_at,
+       a.id AS alarm_id, a.event_code AS alarm_event_code, a.zone AS alarm_zone, a.text AS alarm_text,
+       a.received_at AS alarm_received_at
+FROM verifications v
+JOIN verification_recipients r ON r.verification_id = v.id
+JOIN sites s ON s.id = v.site_id
+LEFT JOIN alarm_events a ON a.id = v.event_id
+LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE r.phone = :phone AND r.channel = 'sms'
+  AND v.require_response
+  AND v.status IN ('pending', 'sent', 'delivered', 'failed', 'responded')
+  AND v.timeout_at > :now
+ORDER BY v.created_at DESC, v.id DESC;
+
+-- name: respond_verification!
+UPDATE verifications
+SET status = 'responded', response = :response, responded_at = :at, responded_by = :contact_id
+WHERE id = :verification_id AND status NOT IN ('responded', 'expired');
+
+-- name: respond_recipient!
+UPDATE verification_recipients
+SET response = :response, responded_at = :at
+WHERE verification_id = :verification_id AND contact_id = :contact_id;
+
+-- name: expire_verifications
+-- Rows another daemon's pass is expiring are skipped: each verification is expired once.
+UPDATE verifications SET status = 'expired'
+WHERE id IN (SELECT id FROM verifications
+             WHERE status IN ('pending', 'sent', 'delivered', 'failed') AND require_response AND timeout_at <= :now
+             FOR UPDATE SKIP LOCKED)
+RETURNING id, site_id, event_id, process, timeout_at;
+
+-- name: recipient_sent!
+UPDATE verification_recipients SET status = :status, error = :error
+WHERE verification_id = :verification_id AND contact_id = :contact_id AND channel = :channel
+  AND status IN ('pending', 'sent');
+
+-- name: verification_all_failed^
+-- Whether no recipient of the verification is still reachable.
+SELECT count(*) = 0 AS all_failed FROM verification_recipients
+WHERE verification_id = :verification_id AND status != 'failed';
+
+-- name: verification_failed
+UPDATE verifications SET status = 'failed'
+WHERE id = :verification_id AND status IN ('pending', 'sent')
+RETURNING id, site_id, event_id;
+
+-- name: verification_sent!
+UPDATE verifications SET status = 'sent' WHERE id = :verification_id AND status = 'pending';
+
+-- name: insert_outbound*!
+INSERT INTO outbound_messages (created_at, updated_at, kind, priority, status, to_phone, from_phone, body,
+                               segments, site_id, contact_id, verification_id, inbound_id,
+                               next_attempt_at, expires_at, carrier, sent_at, channel, to_address, subject)
+VALUES (:created_at, :created_at, :kind, :priority, :status, :to_phone, :from_phone, :body,
+        :segments, :site_id, :contact_id, :verification_id, :inbound_id,
+        :created_at, :expires_at, :carrier, :sent_at, :channel, :to_address, :subject);
+
+-- name: claim_outbound
+-- Due messages, highest priority then oldest first. A 'sending' row whose lease ran out
+-- (its sender died) is due again: at-least-once delivery.
+UPDATE outbound_messages
+SET status = 'sending', attempts = attempts + 1, next_attempt_at = :lease_until, updated_at = :now,
+    claimed_by = :claimer
+WHERE id IN (SELECT id FROM outbound_messages
+             WHERE status IN ('queued', 'sending') AND next_attempt_at <= :now
+             ORDER BY priority DESC, id
+             LIMIT :limit
+             FOR UPDATE SKIP LOCKED)
+RETURNING *;
+
+-- name: release_leases!
+-- At start only: the daemon lock says no other daemon holds a lease.
+UPDATE outbound_messages SET status = 'queued', next_attempt_at = :now, updated_at = :now
+WHERE status = 'sending';
+
+-- name: outbound_sent!
+UPDATE outbound_messages
+SET status = 'sent', carrier = :carrier, carrier_message_id = :carrier_message_id, sent_at = :now,
+    updated_at = :now, error_code = NULL, error_message = NULL
+WHERE id = :id AND status = 'sending' AND claimed_by = :claimer;
+
+-- name: outbound_retry!
+UPDATE outbound_messages
+SET status = 'queued', next_attempt_at = :next_attempt_at, updated_at = :now,
+    error_code = :error_code, error_message = :error_message
+WHERE id = :id AND status = 'sending' AND claimed_by = :claimer;
+
+-- name: outbound_defer!
+-- Back to the queue without a carrier call: the claim's attempt is given back.
+UPDATE outbound_messages
+SET status = 'queued', next_attempt_at = :next_attempt_at, updated_at = :now, attempts = greatest(attempts - 1, 0),
+    error_message = :reason
+WHERE id = :id AND status = 'sending' AND claimed_by = :claimer;
+
+-- name: outbound_failed!
+UPDATE outbound_messages
+SET status = :status, updated_at = :now, error_code = :error_code, error_message = :error_message
+WHERE id = :id AND (status = 'queued' OR (status = 'sending' AND claimed_by = :claimer));
+
+-- name: outbox_depth$
+SELECT count(*) FROM outbound_messages WHERE status IN ('queued', 'sending');
+
+-- name: outbox_oldest
+SELECT kind, min(created_at) AS oldest_at FROM outbound_messages WHERE status IN ('queued', 'sending') GROUP BY kind;
+
+-- name: insert_log*!
+INSERT INTO event_log (at, code, site_id, contact_id, phone, verification_id, event_id, comment, details, trace_id)
+VALUES (:at, :code, :site_id, :contact_id, :phone, :verification_id, :event_id, :comment, :details, :trace_id);
+
+-- name: event_log_page
+SELECT * FROM event_log
+WHERE id > :after AND (CAST(:site_id AS text) IS NULL OR site_id = :site_id)
+ORDER BY id
+LIMIT :limit;
+
+-- name: insert_api_key!
+INSERT INTO api_keys (id, name, key_hash, created_at) VALUES (:id, :name, :key_hash, :created_at);
+
+-- name: get_api_key^
+SELECT * FROM api_keys WHERE id = :id AND revoked_at IS NULL;
+
+-- name: revoke_api_key!
+UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL;
+
+-- name: list_api_keys
+SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at, id;
+
+-- name: insert_loopback_message<!
+INSERT INTO loopback_messages (outbound_id, to_phone, from_phone, body, sent_at)
+VALUES (:outbound_id, :to_phone, :from_phone, :body, :sent_at)
+RETURNING id;
+
+-- name: loopback_messages
+SELECT * FROM loopback_messages
+WHERE id > :after AND (CAST(:to_phone AS text) IS NULL OR to_phone = :to_phone)
+ORDER BY id
+LIMIT :limit;
+
+-- SMS interface: site groups, PINs, per-number state, sites on test
+
+-- name: insert_site_group!
+INSERT INTO site_groups (id, dealer_id, name, created_at) VALUES (:id, :dealer_id, :name, :created_at);
+
+-- name: get_site_group^
+SELECT * FROM site_groups WHERE id = :id;
+
+-- name: list_site_groups
+SELECT * FROM site_groups ORDER BY created_at, id;
+
+-- name: add_site_to_group!
+INSERT INTO site_group_sites (group_id, site_id) VALUES (:group_id, :site_id) ON CONFLICT DO NOTHING;
+
+-- name: group_sites
+SELECT s.* FROM sites s JOIN site_group_sites g ON g.site_id = s.id WHERE g.group_id = :group_id
+ORDER BY s.name, s.id;
+
+-- name: set_contact_pin!
+UPDATE contacts SET pin_hash = :pin_hash, pin_expires_at = :pin_expires_at WHERE id = :id;
+
+-- name: set_contact_duress_pin!
+UPDATE contacts SET duress_pin_hash = :duress_pin_hash WHERE id = :id;
+
+-- name: set_contact_on_test_permission!
+UPDATE contacts SET on_test_permission = :allowed WHERE id = :id;
+
+-- name: get_interface_state^
+SELECT * FROM interface_state WHERE phone = :phone;
+
+-- name: put_interface_state!
+INSERT INTO interface_state (phone, session_contact_id, session_expires_at, session_duress, failures, failures_since,
+                             locked_until, pending_command, pending_until, replies, replies_since, muted_until,
+                             updated_at)
+VALUES (:phone, :session_contact_id, :session_expires_at, :session_duress, :failures, :failures_since,
+        :locked_until, :pending_command, :pending_until, :replies, :replies_since, :muted_until, :updated_at)
+ON CONFLICT (phone) DO UPDATE SET
+    session_contact_id = excluded.session_contact_id, session_expires_at = excluded.session_expires_at,
+    session_duress = excluded.session_duress, failures = excluded.failures,
+    failures_since = excluded.failures_since, locked_until = excluded.locked_until,
+    pending_command = excluded.pending_command, pending_until = excluded.pending_until,
+    replies = excluded.replies, replies_since = excluded.replies_since, muted_until = excluded.muted_until,
+    updated_at = excluded.updated_at;
+
+-- name: set_site_test!
+UPDATE sites SET on_test_until = :until WHERE id = :site_id;
+
+-- name: end_site_tests
+-- Sites whose test time ran out: off test now (by one daemon: rows another is ending are skipped).
+UPDATE sites SET on_test_until = NULL
+WHERE id IN (SELECT id FROM sites WHERE on_test_until IS NOT NULL AND on_test_until <= :now FOR UPDATE SKIP LOCKED)
+RETURNING id, name, on_test_until;
+
+-- name: recent_site_events
+SELECT * FROM event_log WHERE site_id = :site_id AND code <> ALL (CAST(:hidden AS text[]))
+ORDER BY id DESC LIMIT :limit;
+
+-- Webhook events
+
+-- name: insert_webhook_events*!
+INSERT INTO webhook_events (event_type, data, created_at) VALUES (:event_type, :data, :created_at);
+
+-- Webhook deliveries
+
+-- name: webhook_events_after_cursor
+-- The cursor's row stays locked until the fan-out commits: two daemons fan out one after the other.
+SELECT e.* FROM webhook_events e
+WHERE e.id > (SELECT last_event_id FROM webhook_cursor WHERE id = 1 FOR UPDATE)
+ORDER BY e.id LIMIT :limit;
+
+-- name: insert_webhook_deliveries*!
+INSERT INTO webhook_deliveries (subscriber, webhook_event_id, next_attempt_at, created_at)
+VALUES (:subscriber, :webhook_event_id, :now, :now)
+ON CONFLICT (subscriber, webhook_event_id) DO NOTHING;
+
+-- name: advance_webhook_cursor!
+UPDATE webhook_cursor SET last_event_id = :last_event_id WHERE last_event_id < :last_event_id;
+
+-- name: claim_webhook_deliveries
+-- Due deliveries, oldest first. A 'sending' row whose lease ran out (its dispatcher died)
+-- is due again: at-least-once delivery.
+UPDATE webhook_deliveries
+SET status = 'sending', attempts = attempts + 1, next_attempt_at = :lease_until, claimed_by = :claimer
+WHERE id IN (SELECT id FROM webhook_deliveries
+             WHERE status IN ('pending', 'sending') AND next_attempt_at <= :now
+             ORDER BY id
+             LIMIT :limit
+             FOR UPDATE SKIP LOCKED)
+RETURNING id, subscriber, webhook_event_id, attempts;
+
+-- name: webhook_events_by_ids
+SELECT * FROM webhook_events WHERE id = ANY (CAST(:ids AS bigint[]));
+
+-- name: release_webhook_leases!
+-- At start only: the daemon lock says no other daemon holds a lease.
+UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = :now WHERE status = 'sending';
+
+-- name: webhook_delivered!
+UPDATE webhook_deliveries SET status = 'delivered', delivered_at = :now, last_error = NULL
+WHERE id = :id AND status = 'sending' AND claimed_by = :claimer;
+
+-- name: webhook_retry!
+UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = :next_attempt_at, last_error = :error
+WHERE id = :id AND status = 'sending' AND claimed_by = :claimer;
+
+-- name: webhook_failed!
+UPDATE webhook_deliveries SET status = 'failed', last_error = :error
+WHERE id = :id AND (status = 'pending' OR (status = 'sending' AND claimed_by = :claimer));
+
+-- Verifications API: response links, dispatches
+
+-- name: insert_response_token!
+INSERT INTO response_tokens (token_hash, verification_id, contact_id, expires_at)
+VALUES (:token_hash, :verification_id, :contact_id, :expires_at);
+
+-- name: get_response_token^
+SELECT t.*, v.status AS verification_status, v.process, v.site_id, v.event_id, v.message, v.created_at AS sent_at
+FROM response_tokens t JOIN verifications v ON v.id = t.verification_id
+WHERE t.token_hash = :token_hash;
+
+-- name: use_response_token!
+UPDATE response_tokens SET used_at = :now WHERE token_hash = :token_hash AND used_at IS NULL;
+
+-- name: insert_dispatch!
+INSERT INTO dispatches (id, site_id, template, code, created_at, reply_until)
+VALUES (:id, :site_id, :template, :code, :created_at, :reply_until);
+
+-- name: insert_dispatch_recipients*!
+INSERT INTO dispatch_recipients (dispatch_id, contact_id, phone) VALUES (:dispatch_id, :contact_id, :phone);
+
+-- name: open_dispatches_for_phone
+SELECT d.*, r.contact_id AS recipient_contact_id FROM dispatches d
+JOIN dispatch_recipients r ON r.dispatch_id = d.id
+WHERE r.phone = :phone AND d.reply_until > :now
+ORDER BY d.created_at DESC, d.id DESC;
+
+-- Twilio: delivery status, opt-outs, lookups
+
+-- name: insert_delivery_status!
+INSERT INTO delivery_statuses (carrier, carrier_message_id, status, error_code, received_at)
+VALUES (:carrier, :carrier_message_id, :status, :error_code, :received_at)
+ON CONFLICT DO NOTHING;
+
+-- name: outbound_by_carrier_id^
+SELECT * FROM outbound_messages WHERE carrier = :carrier AND carrier_message_id = :carrier_message_id;
+
+-- name: advance_outbound_status^
+-- Forward only: a report ranked at or below the one already recorded changes nothing (repeats,
+-- late "sent" after "delivered"). A final report settles a 'sent' message as delivered,
+-- undelivered or failed; the first final report wins.
+UPDATE outbound_messages
+SET carrier_status = :status, carrier_status_rank = :rank, updated_at = :now,
+    status = CASE WHEN CAST(:outcome AS text) IS NOT NULL AND status = 'sent' THEN :outcome ELSE status END,
+    error_code = coalesce(CAST(:error_code AS text), error_code)
+WHERE carrier = :carrier AND carrier_message_id = :carrier_message_id AND carrier_status_rank < :rank
+RETURNING *;
+
+-- name: verification_delivered!
+UPDATE verifications SET status = 'delivered' WHERE id = :verification_id AND status IN ('pending', 'sent');
+
+-- name: get_opt_out^
+SELECT * FROM opt_outs WHERE phone = :phone;
+
+-- name: upsert_opt_out!
+INSERT INTO opt_outs (phone, opted_out, source, changed_at) VALUES (:phone, :opted_out, :source, :changed_at)
+ON CONFLICT (phone) DO UPDATE
+SET opted_out = excluded.opted_out, source = excluded.source, changed_at = excluded.changed_at;
+
+-- name: get_phone_lookup^
+SELECT * FROM phone_lookups WHERE phone = :phone;
+
+-- name: upsert_phone_lookup!
+INSERT INTO phone_lookups (phone, valid, line_type, carrier_name, looked_up_at)
+VALUES (:phone, :valid, :line_type, :carrier_name, :looked_up_at)
+ON CONFLICT (phone) DO UPDATE
+SET valid = excluded.valid, line_type = excluded.line_type, carrier_name = excluded.carrier_name,
+    looked_up_at = excluded.looked_up_at;
+
+-- name: set_phone_status!
+UPDATE contacts SET phone_status = :phone_status, line_type = :line_type WHERE phone = :phone;
+
+
+-- Partner API: sites, contacts, OAuth, welcome
+
+-- name: update_contact!
+-- A new number has not been looked up: its status is unknown (the right-hand sides see the old row).
+UPDATE contacts
+SET external_contact_id = :external_contact_id, first_name = :first_name, last_name = :last_name,
+    phone = :phone, email = :email, auto_notify = :auto_notify, email_notify = :email_notify,
+    title = :title, slot_number = :slot_number,
+    phone_status = CASE WHEN phone IS NOT DISTINCT FROM :phone THEN phone_status ELSE 'unknown' END,
+    line_type = CASE WHEN phone IS NOT DISTINCT FROM :phone THEN line_type ELSE NULL END
+WHERE id = :id;
+
+-- name: delete_contact!
+DELETE FROM contacts WHERE id = :id;
+
+-- name: count_site_contacts$
+SELECT count(*) FROM contacts WHERE site_id = :site_id;
+
+-- name: detach_open_recipient!
+-- A deleted contact stops counting in the verifications still open: its row keeps the
+-- history but loses the phone, so a reply from that number can no longer answer them.
+UPDATE verification_recipients SET status = 'removed', phone = NULL
+WHERE contact_id = :contact_id
+  AND verification_id IN (SELECT id FROM verifications
+                          WHERE status IN ('pending', 'sent', 'delivered', 'failed'));
+
+-- name: cancel_queued_for_contact!
+UPDATE outbound_messages
+SET status = 'cancelled', updated_at = :now, error_message = 'the contact was deleted'
+WHERE contact_id = :contact_id AND status = 'queued';
+
+-- name: end_contact_sessions!
+UPDATE interface_state SET session_contact_id = NULL, session_expires_at = NULL, session_duress = false,
+                           pending_command = NULL, pending_until = NULL, updated_at = :now
+WHERE session_contact_id = :contact_id;
+
+-- name: expire_contact_response_tokens!
+UPDATE response_tokens SET expires_at = :now WHERE contact_id = :contact_id AND used_at IS NULL AND expires_at > :now;
+
+-- name: delete_welcome!
+DELETE FROM contact_welcome WHERE contact_id = :contact_id;
+
+-- name: get_welcome^
+SELECT * FROM contact_welcome WHERE contact_id = :contact_id;
+
+-- name: site_welcomes
+SELECT w.* FROM contact_welcome w JOIN contacts c ON c.id = w.contact_id WHERE c.site_id = :site_id;
+
+-- name: start_welcome!
+INSERT INTO contact_welcome (contact_id, state, send_error, token_hash, token_expires_at, sent_at, updated_at)
+VALUES (:contact_id, 'pending', NULL, :token_hash, :token_expires_at, :now, :now)
+ON CONFLICT (contact_id) DO UPDATE
+SET state = 'pending', send_error = NULL, token_hash = excluded.token_hash,
+    token_expires_at = excluded.token_expires_at, sent_at = excluded.sent_at, confirmed_at = NULL,
+    updated_at = excluded.updated_at;
+
+-- name: set_welcome_token!
+-- The token of the text being sent now; the one of an earlier text stops working.
+UPDATE contact_welcome SET token_hash = :token_hash, token_expires_at = :token_expires_at, updated_at = :now
+WHERE contact_id = :contact_id AND state != 'confirmed';
+
+-- name: welcome_by_token^
+SELECT * FROM contact_welcome WHERE token_hash = :token_hash AND token_expires_at > :now;
+
+-- name: confirm_welcome!
+UPDATE contact_welcome SET state = 'confirmed', confirmed_at = :now, send_error = NULL, updated_at = :now
+WHERE contact_id = :contact_id AND state != 'confirmed';
+
+-- name: welcome_send_failed!
+UPDATE contact_welcome SET state = 'send_error', send_error = :reason, updated_at = :now
+WHERE contact_id = :contact_id AND state = 'pending';
+
+-- name: insert_oauth_client!
+INSERT INTO oauth_clients (id, name, secret_hash, dealer_id, created_at)
+VALUES (:id, :name, :secret_hash, :dealer_id, :created_at);
+
+-- name: get_oauth_client^
+SELECT * FROM oauth_clients WHERE id = :id AND revoked_at IS NULL;
+
+-- name: list_oauth_clients
+SELECT * FROM oauth_clients ORDER BY created_at, id;
+
+-- name: revoke_oauth_client!
+UPDATE oauth_clients SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL;
+
+-- name: delete_client_tokens!
+DELETE FROM oauth_tokens WHERE client_id = :client_id;
+
+-- name: delete_expired_tokens!
+DELETE FROM oauth_tokens WHERE expires_at <= :now;
+
+-- name: insert_oauth_token!
+INSERT INTO oauth_tokens (token_hash, client_id, dealer_id, issued_at, expires_at)
+VALUES (:token_hash, :client_id, :dealer_id, :issued_at, :expires_at);
+
+-- name: get_oauth_token^
+-- The grant behind a token, with whether its client (when stored here) was revoked since.
+SELECT t.*, c.id IS NOT NULL AS stored_client, c.revoked_at AS client_revoked_at
+FROM oauth_tokens t LEFT JOIN oauth_clients c ON c.id = t.client_id
+WHERE t.token_hash = :token_hash;
+
+-- name: forget_dispatch_recipient!
+-- A deleted contact's replies no longer count as answers to a Dispatch SMS.
+DELETE FROM dispatch_recipients WHERE contact_id = :contact_id;
+
+-- The operator console: recent verifications, one alarm's or dispatch's rows, failures
+
+-- name: verifications_since
+-- Verifications that wait for an answer, opened at or after :since, newest first.
+SELECT v.*, trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
+FROM verifications v LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE v.created_at >= :since AND v.require_response
+ORDER BY v.created_at DESC, v.id DESC
+LIMIT :limit;
+
+-- name: recipients_of_verifications
+SELECT * FROM verification_recipients WHERE verification_id = ANY (CAST(:ids AS text[]))
+ORDER BY verification_id, contact_id, channel;
+
+-- name: verification_log
+SELECT * FROM event_log WHERE site_id = :site_id AND verification_id = :verification_id ORDER BY id LIMIT :limit;
+
+-- name: dispatch_log
+SELECT * FROM event_log WHERE site_id = :site_id AND details ->> 'dispatch_id' = :dispatch_id
+ORDER BY id LIMIT :limit;
+
+-- name: get_dispatch^
+SELECT * FROM dispatches WHERE id = :id;
+
+-- name: dispatch_recipients
+SELECT contact_id, phone FROM dispatch_recipients WHERE dispatch_id = :dispatch_id ORDER BY contact_id;
+
+-- name: send_failures_since
+-- Texts given up or reported undelivered since :since, by the carrier's error code.
+SELECT coalesce(error_code, '') AS error_code, count(*) AS n FROM outbound_messages
+WHERE status IN ('failed', 'undelivered') AND updated_at >= :since AND channel = 'sms'
+GROUP BY coalesce(error_code, '');
+
+-- name: last_failed_texts
+-- Each contact of the site's newest text that failed or was undelivered.
+SELECT o.* FROM contacts c
+JOIN outbound_messages o ON o.id = (SELECT max(id) FROM outbound_messages
+                                   WHERE contact_id = c.id AND status IN ('failed', 'undelivered')
+                                     AND channel = 'sms')
+WHERE c.site_id = :site_id;
+
+-- gateway trace: what happened to a number, a verification, a site's last alarm
+
+-- name: outbound_texts_to_phone
+-- The newest :limit texts to the number, oldest first.
+SELECT * FROM (SELECT * FROM outbound_messages WHERE to_phone = :phone AND channel = 'sms'
+               ORDER BY id DESC LIMIT :limit) newest
+ORDER BY id;
+
+-- name: outbound_of_verification
+SELECT * FROM outbound_messages WHERE verification_id = :verification_id ORDER BY id LIMIT :limit;
+
+-- name: carrier_reports_of_outbound
+-- Every report the carrier sent on these messages, oldest first (by arrival, then by how far it went:
+-- PostgreSQL keeps no insertion order, so a tie sorts by the status's place in a report's life).
+SELECT o.id AS outbound_id, d.status, d.error_code, d.received_at
+FROM outbound_messages o
+JOIN delivery_statuses d ON d.carrier = o.carrier AND d.carrier_message_id = o.carrier_message_id
+WHERE o.id = ANY (CAST(:ids AS bigint[]))
+ORDER BY o.id, d.received_at,
+         array_position(ARRAY['accepted', 'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed',
+                              'read'], d.status), d.status;
+
+-- name: inbound_texts_from_phone
+SELECT * FROM (SELECT * FROM inbound_messages WHERE from_phone = :phone ORDER BY id DESC LIMIT :limit) newest
+ORDER BY id;
+
+-- name: verifications_for_phone
+SELECT v.*, trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
+FROM verifications v LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE v.id IN (SELECT verification_id FROM verification_recipients WHERE phone = :phone AND channel = 'sms')
+ORDER BY v.created_at DESC, v.id DESC
+LIMIT :limit;
+
+-- name: site_verifications
+SELECT v.*, trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
+FROM verifications v LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE v.site_id = :site_id
+ORDER BY v.created_at DESC, v.id DESC
+LIMIT :limit;
+
+-- name: phone_log
+SELECT * FROM (SELECT * FROM event_log WHERE phone = :phone ORDER BY id DESC LIMIT :limit) newest ORDER BY id;
+
+-- name: alarm_log
+SELECT * FROM event_log WHERE site_id = :site_id AND event_id = :event_id ORDER BY id LIMIT :limit;
+
+-- name: get_last_alarm_event^
+SELECT * FROM alarm_events WHERE site_id = :site_id ORDER BY received_at DESC, id DESC LIMIT 1;
+
+-- Recovery from the carrier: the inbound texts recorded, the verifications a late text could have answered
+
+-- name: newest_inbound_at^
+SELECT max(received_at) AS received_at FROM inbound_messages WHERE carrier = :carrier AND to_phone = :to_phone;
+
+-- name: seen_inbound
+SELECT carrier_message_id FROM inbound_messages
+WHERE carrier = :carrier AND carrier_message_id = ANY (CAST(:ids AS text[]));
+
+-- name: verifications_open_at
+-- Whatever became of them since: a text that came late is judged by what was open when it was sent.
+SELECT v.*, r.contact_id AS recipient_contact_id,
+       trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name
+FROM verifications v
+JOIN verification_recipients r ON r.verification_id = v.id
+LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE r.phone = :phone AND r.channel = 'sms' AND v.require_response
+  AND v.created_at <= :at AND v.timeout_at > :at
+ORDER BY v.created_at DESC, v.id DESC;
+
+-- name: insert_loopback_inbound^
+INSERT INTO loopback_inbound (message_id, from_phone, to_phone, body, received_at)
+VALUES (:message_id, :from_phone, :to_phone, :body, :received_at)
+ON CONFLICT (message_id) DO NOTHING
+RETURNING id;
+
+-- name: loopback_inbound
+SELECT * FROM loopback_inbound WHERE to_phone = :to_phone AND received_at >= :since
+ORDER BY received_at, id
+LIMIT :limit;
