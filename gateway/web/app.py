@@ -88,10 +88,6 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     sender.give_up_hooks[WELCOME_KIND] = app[WELCOME].send_failed
     sender.compose_hooks[WELCOME_KIND] = app[WELCOME].compose
 
-    app.add_routes(health.routes)
-    app.add_routes(ext_api.routes)
-    app.add_routes(verifications_api.routes)
-    app.add_routes(response_pages.routes)
     app[RESPONSE_LINKS] = ResponseLinks(store, keywords, clock, metrics)
     app[VERIFICATIONS] = VerificationService(store, keywords, clock, metrics, sender, config.verifications,
                                              config.carrier.from_number)
@@ -99,13 +95,26 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     lookups = (PhoneLookups(store, carrier, clock, config.carrier.twilio.lookup_cache_days)
                if lookup_on_create(config) else None)
     app[SITES] = SiteService(store, clock, config.phone.default_region, metrics=metrics, lookups=lookups)
-    for surface in (oauth, partner_api, welcome, openapi):
+    if config.webhooks:
+        app[WEBHOOKS] = WebhookDispatcher(store, clock, metrics, config.webhooks, resolve=config.resolve,
+                                          poll_seconds=config.outbox.poll_seconds)
+    _mount(app, carrier)
+    _resources(app, run_loops=run_loops, canary=canary is not None, webhooks=bool(config.webhooks))
+    return app
+
+
+def _mount(app: web.Application, carrier) -> None:
+    """Every HTTP surface, and the carrier's own webhooks under ``/carriers/<name>/``."""
+    for surface in (health, ext_api, verifications_api, response_pages, oauth, partner_api, welcome, openapi):
         app.add_routes(surface.routes)
     console.setup(app)
     carrier_app = web.Application()
     carrier_app.add_routes(carrier.routes())
     app.add_subapp(f"/carriers/{carrier.name}/", carrier_app)
 
+
+def _resources(app: web.Application, *, run_loops: bool, canary: bool, webhooks: bool) -> None:
+    """What the application opens and closes, in order, and the loops it runs (``run_loops=False``: tests)."""
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_operator_key)
     app.cleanup_ctx.append(_carrier)
@@ -114,13 +123,10 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     if run_loops:
         app.cleanup_ctx.append(_sender_loop)
         app.cleanup_ctx.append(_expiry_loop)
-        if canary is not None:
+        if canary:
             app.cleanup_ctx.append(_canary_loop)
-    if config.webhooks:
-        app[WEBHOOKS] = WebhookDispatcher(store, clock, metrics, config.webhooks, resolve=config.resolve,
-                                          poll_seconds=config.outbox.poll_seconds)
+    if webhooks:
         app.cleanup_ctx.append(functools.partial(_webhook_loop, run_loop=run_loops))
-    return app
 
 
 async def _store(app: web.Application) -> AsyncIterator[None]:
