@@ -15,3 +15,4 @@ WELCOME_SENT = "WELCOMESENT"  # a welcome text with the confirmation link was qu
 WELCOME_CONFIRMED = "WELCOMECONF"  # the contact pressed Confirm on the welcome page
 LATE_REPLY = "SMSLATE"  # a text recovered from the carrier answered a verification that timed out before it was seen
 CANARY_MISSED = "CANARYMISS"  # the canary text did not come back as an inbound text within canary.timeout_seconds
+WHICH_ALARM = "SMSWHICH"  # a reply to one of several open alarms named none of them: asked which, nothing changed

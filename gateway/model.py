@@ -214,6 +214,19 @@ class Notification(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
 
 
+class ReplyRef(msgspec.Struct, frozen=True, kw_only=True):
+    """A reply reference given to a phone with a verification text (gateway/core/reply_refs.py): the store holds
+    it until ``held_until``, and refuses the decision when another alarm took the number meanwhile."""
+
+    phone: str
+    ref: int
+    alarm_key: str
+    verification_id: str
+    site_id: str
+    created_at: datetime
+    held_until: datetime
+
+
 class Decision(msgspec.Struct, kw_only=True):
     """What the pipeline decided: everything to write, in one transaction, and what to answer."""
 
@@ -228,6 +241,7 @@ class Decision(msgspec.Struct, kw_only=True):
     site_tests: list[SiteTest] = msgspec.field(default_factory=list)
     notifications: list[Notification] = msgspec.field(default_factory=list)
     dispatches: list[Dispatch] = msgspec.field(default_factory=list)
+    reply_refs: list[ReplyRef] = msgspec.field(default_factory=list)
 
 
 # Twilio: delivery status, opt-outs, lookups

@@ -9,7 +9,9 @@ from typing import Any
 
 from gateway.config.yamlsource import Checker, InvalidFile, Path_, Problem, YamlSyntaxError, dotted, load_yaml, type_name
 from gateway.core.keywords import OUTCOMES, AutoProcess, CatchAll, DispatchTemplate, Keyword, KeywordTable, fold
-from gateway.core.templates import ALERT_PLACEHOLDERS, DISPATCH_PLACEHOLDERS, REPLY_PLACEHOLDERS, unknown_placeholders
+from gateway.core.templates import (
+    ALERT_PLACEHOLDERS, ANSWER_PLACEHOLDERS, DISPATCH_PLACEHOLDERS, REF_PLACEHOLDERS, REPLY_PLACEHOLDERS, unknown_placeholders,
+)
 
 CODE = re.compile(r"[A-Za-z0-9_]{1,16}")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -107,7 +109,7 @@ class _Reader:
         if "triggers" in m and not triggers and not isinstance(m["triggers"], str) and not m["triggers"]:
             c.add((*path, "triggers"), "at least one alarm event code is required")
         template = c.string(m, path, "template")
-        self._template((*path, "template"), template, ALERT_PLACEHOLDERS)
+        self._template((*path, "template"), template, ALERT_PLACEHOLDERS | REF_PLACEHOLDERS)
         timeout = c.integer(m, path, "timeout_seconds", 300, 10, 86400)
         at = (*path, "codes")
         codes = (c.mapping(m["codes"], at, _PROCESS_CODES, ()) or {}) if "codes" in m else {}
@@ -138,7 +140,7 @@ class _Reader:
             else:
                 seen[folded] = where
         reply = c.string(m, path, "reply", nullable=True)
-        self._template((*path, "reply"), reply, ALERT_PLACEHOLDERS)
+        self._template((*path, "reply"), reply, ALERT_PLACEHOLDERS | ANSWER_PLACEHOLDERS)
         outcome = c.string(m, path, "outcome", "none")
         if outcome not in OUTCOMES:
             c.add((*path, "outcome"), f"{outcome!r} is not one of {', '.join(OUTCOMES)}")

@@ -186,6 +186,10 @@ class Verifications(Section):
     default_timeout_seconds: Positive = 300
     process: str | None = None  # the keywords.yaml auto process whose keywords and codes API verifications use
     already_answered: str = "The alarm at {site_name} was already {response} by {responder}."
+    # A contact with several open alarms (see "Several open alarms" in the README): a reference none holds ...
+    unknown_reference: str = "No open alarm has the reference {ref}. Nothing was changed.{open}"
+    # ... and a bare YES/NO after the newest alarm texted to the contact timed out (it may mean that one).
+    newest_closed: str = "Alarm {ref} ({alarm}) is no longer open. Nothing was changed.{open}"
 
 
 class Console(Section):

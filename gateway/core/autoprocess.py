@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway import codes
 from gateway.core.keywords import AutoProcess, KeywordTable
+from gateway.core.reply_refs import HOLD_AFTER_TIMEOUT, HeldRef, choose_ref, others_open, ref_value, with_ref
 from gateway.model import (
     PRIORITY_VERIFICATION,
     AlarmEvent,
@@ -17,6 +18,7 @@ from gateway.model import (
     LogEntry,
     OutboundMessage,
     Recipient,
+    ReplyRef,
     Site,
     Verification,
 )
@@ -66,8 +68,12 @@ def alert_values(
 def decide_alarm(
     alarm: AlarmEvent, site: Site, contacts: Sequence[Contact], table: KeywordTable, *,
     now: datetime, from_phone: str, new_id: Callable[[], str] = new_verification_id, trace_id: str | None = None,
+    held: Mapping[str, Sequence[HeldRef]] | None = None,
 ) -> Decision:
-    """Every auto process triggered by ``alarm``: a verification each, a text per auto-notify contact."""
+    """Every auto process triggered by ``alarm``: a verification each, a text per auto-notify contact.
+
+    ``held``: the reply references each recipient's phone holds; each text gets the alarm's reference for its
+    phone, shown when that phone has another alarm open."""
     decision = Decision(alarm=alarm)
     base = dict(at=now, site_id=site.id, event_id=alarm.id, trace_id=trace_id)
     decision.log.append(LogEntry(code=alarm.event_code, comment=alarm.text,
@@ -84,6 +90,8 @@ def decide_alarm(
     recipients = [c for c in contacts if c.auto_notify and c.phone]
     # The guide's "email" box: an auto-notify contact with it also gets the verification by email.
     emailed = [c for c in contacts if c.auto_notify and c.email_notify and c.email]
+    refs = {c.phone: choose_ref((held or {}).get(c.phone, ()), alarm.id, now) for c in recipients}
+    shown = {phone: ref for phone, ref in refs.items() if others_open((held or {}).get(phone, ()), alarm.id, now)}
     for process in processes:
         if not recipients and not emailed:
             decision.log.append(LogEntry(code=codes.NO_RECIPIENT, details={"process": process.name},
@@ -96,10 +104,14 @@ def decide_alarm(
             + tuple(Recipient(contact_id=c.id, phone=None, email=c.email, channel="email") for c in emailed),
         )
         decision.opened.append(verification)
+        decision.reply_refs.extend(ReplyRef(
+            phone=phone, ref=ref, alarm_key=alarm.id, verification_id=verification.id, site_id=site.id,
+            created_at=now, held_until=verification.timeout_at + HOLD_AFTER_TIMEOUT) for phone, ref in refs.items())
         for contact, channel in [(c, "sms") for c in recipients] + [(c, "email") for c in emailed]:
-            text = render(process.template, alert_values(
+            ref = shown.get(contact.phone) if channel == "sms" else None  # a link answers an email, not a word
+            text = with_ref(render(process.template, {**alert_values(
                 site=site, alarm=alarm, contact=contact, process=process,
-                central_station=table.central_station, now=now))
+                central_station=table.central_station, now=now), "ref": ref_value(ref)}), process.template, process, ref)
             decision.outbound.append(OutboundMessage(
                 to_phone=contact.phone if channel == "sms" else "", from_phone=from_phone, body=text,
                 kind="verification", priority=PRIORITY_VERIFICATION, site_id=site.id, contact_id=contact.id,

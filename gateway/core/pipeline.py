@@ -20,7 +20,7 @@ Last, the number's reply budget may silence the answer; a late text's rows say i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import msgspec
@@ -37,7 +37,9 @@ from gateway.model import (
     VerificationResponse,
 )
 from gateway.core.pin import PinCheck
-from gateway.core.templates import render
+from gateway.core.reply_refs import HeldRef, alarm_key, answered_value, ref_value
+from gateway.core.reply_target import Target, aim, still_open, which_alarm
+from gateway.core.templates import placeholders, render
 
 OUTCOME_RESPONSES = {"confirm": "confirmed", "cancel": "cancelled"}
 DEFAULT_RESPONSE_CODE = "SMSReply"
@@ -55,6 +57,7 @@ class Sender:
     dispatches: Sequence[Dispatch] = ()  # reply window open, newest first
     # A text recovered late: the verifications it could have answered when the carrier took it, newest first.
     open_when_sent: Sequence[tuple[Verification, int]] = ()
+    refs: Sequence[HeldRef] = ()  # the reply references the number holds (read only when a verification is open)
 
 
 @dataclass(frozen=True)
@@ -74,19 +77,26 @@ def decide_inbound(msg: InboundMessage, sender: Sender, text: Text, table: Keywo
     base = dict(at=now, phone=msg.from_phone, trace_id=trace_id)
     loaded = sender.access.state or InterfaceState(phone=msg.from_phone)
     state = loaded
+    target = aim(sender.open, sender.refs, text.words, table, now)  # "YES 2": alarm 2 first, "YES" the words
+    sender, text = replace(sender, open=target.open), replace(text, words=target.words)
     answered = bool(sender.open) and sender.open[0][0].status == "responded"
-    keyword = None if answered else _keyword(sender, text, table)
-    interfaced = keyword is None and claims(text.words, text.pin, sender.access, now,
-                                            verification_open=bool(sender.open))
+    keyword = None if answered or target.problem else _keyword(sender, text, table)
+    interfaced = keyword is None and not target.problem and claims(text.words, text.pin, sender.access, now,
+                                                                   verification_open=bool(sender.open))
     overdue = next(((v, c) for v, c in sender.open_when_sent if v.timeout_at <= now), None)
-    if keyword is not None:
-        _answer_verification(decision, sender, text, table, base, keyword)
+    if target.problem:
+        entry, reply = which_alarm(target, sender.refs, table, verifications, sender.sites,
+                                   sender.alarms, text.stored, base)
+        decision.log.append(entry)
+        decision.replies.append(reply)
+    elif keyword is not None:
+        _answer_verification(decision, sender, text, table, base, keyword, target)
     elif interfaced:
         state = decide_interface(decision, text.words, text.pin, sender.access, interface, now, base)
     elif answered:
         _already_answered(decision, sender, text, table, verifications.already_answered, base)
     elif sender.open:
-        _answer_verification(decision, sender, text, table, base, None)
+        _answer_verification(decision, sender, text, table, base, None, target)
     elif overdue is not None and msg.carrier_received_at is not None:
         _late_answer(decision, overdue, text, table, base)
     elif sender.dispatches:
@@ -155,9 +165,14 @@ def _already_answered(decision: Decision, sender: Sender, text: Text, table: Key
         contact_id=contact_id, verification_id=verification.id, event_id=verification.event_id, comment=text.stored,
         details={"already": verification.response, "by": verification.responded_by}, **base))
     site = sender.sites.get(verification.site_id)
+    key = alarm_key(verification)
+    ref = next((h.ref for h in sender.refs if h.alarm_key == key), None)
+    hint = still_open(sender.refs, sender.open, table, sender.sites, sender.alarms, base["at"], but=key)
+    named = answered_value(ref if hint else None, site, sender.alarms.get(verification.event_id or ""))
     decision.replies.append(render(template, {
         "site_name": site.name if site else "", "response": verification.response or "answered",
-        "responder": verification.responder_name or "another contact"}))
+        "responder": verification.responder_name or "another contact", "answered": named})
+        + ("" if "answered" in placeholders(template) else named) + hint)
 
 
 def record_response(decision: Decision, verification: Verification, contact_id: int, response: str,
@@ -177,7 +192,7 @@ def record_response(decision: Decision, verification: Verification, contact_id: 
 
 
 def _answer_verification(decision: Decision, sender: Sender, text: Text, table: KeywordTable, base: dict,
-                         keyword: Keyword | None) -> None:
+                         keyword: Keyword | None, target: Target) -> None:
     verification, contact_id = sender.open[0]
     contact = next((c for c in sender.contacts if c.id == contact_id), sender.contacts[0])
     process = table.process(verification.process)
@@ -185,6 +200,8 @@ def _answer_verification(decision: Decision, sender: Sender, text: Text, table: 
                event_id=verification.event_id, **base)
     pin_code = process.pin_response_code if process else DEFAULT_RESPONSE_CODE
     slot = slot_details(contact)  # so the automation platform files the answer under the contact's slot
+    if target.ref is not None:  # one of several open alarms: which one, and how the reply named it
+        slot = {**slot, "ref": target.ref, "chosen_by": target.chosen_by}
     if keyword is None:
         code = pin_code if text.pin.authenticated else (process.response_code if process else DEFAULT_RESPONSE_CODE)
         decision.log.append(LogEntry(code=code, comment=text.stored, details=slot or None, **row))
@@ -207,7 +224,10 @@ def _answer_verification(decision: Decision, sender: Sender, text: Text, table: 
                     details={"keyword": keyword.word, "outcome": keyword.outcome, **slot}))
     if keyword.reply:
         site = sender.sites.get(verification.site_id)
-        values = alert_values(site=site, alarm=sender.alarms.get(verification.event_id or ""), contact=contact,
-                              process=process, central_station=table.central_station,
-                              now=base["at"]) if site else {}
-        decision.replies.append(render(keyword.reply, values))
+        alarm = sender.alarms.get(verification.event_id or "")
+        values = alert_values(site=site, alarm=alarm, contact=contact, process=process,
+                              central_station=table.central_station, now=base["at"]) if site else {}
+        named = answered_value(target.ref, site, alarm)
+        reply = render(keyword.reply, {**values, "ref": ref_value(target.ref), "answered": named})
+        # Several alarms open: the reply names the one it answered, worded by the station or else added here.
+        decision.replies.append(reply if placeholders(keyword.reply) & {"ref", "answered"} else reply + named)

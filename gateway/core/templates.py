@@ -18,6 +18,11 @@ ALERT_PLACEHOLDERS: frozenset[str] = frozenset({
 DISPATCH_PLACEHOLDERS: frozenset[str] = ALERT_PLACEHOLDERS
 """Placeholders of a dispatch template, besides the names in its own ``variables`` list."""
 
+REF_PLACEHOLDERS: frozenset[str] = frozenset({"ref"})
+"""Besides ALERT_PLACEHOLDERS in a verification text: the reply reference while several alarms are open."""
+
+ANSWER_PLACEHOLDERS: frozenset[str] = frozenset({"ref", "answered"})
+"""Besides ALERT_PLACEHOLDERS in a keyword reply: the reference, and the site and alarm the reply answered."""
 REPLY_PLACEHOLDERS: frozenset[str] = frozenset({"central_station"})
 """Placeholders of the catch-all replies (unknown sender, known sender)."""
 

@@ -150,8 +150,7 @@ class InboundService:
         if not view.contacts:
             return Sender(access=Access(state=view.state))
         return Sender(contacts=view.contacts, open=view.open,
-                      sites={view.site.id: view.site} if view.site else {},
-                      alarms={view.alarm.id: view.alarm} if view.alarm else {}, dispatches=view.dispatches,
+                      sites=view.sites, alarms=view.alarms, refs=view.refs, dispatches=view.dispatches,
                       access=await self._access(view.contacts, view.state, words, now),
                       open_when_sent=await self.store.verifications_open_at(phone, sent_at) if sent_at else ())
 

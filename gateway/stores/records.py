@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from gateway.core.reply_refs import HeldRef
 from gateway.model import (
     AlarmEvent, Contact, Dispatch, InterfaceState, LogEntry, LogRow, Recipient, Site, SiteGroup, Verification,
 )
@@ -29,6 +30,9 @@ class InboundView(msgspec.Struct, frozen=True, kw_only=True):
     site: Site | None  # of the newest open verification
     alarm: AlarmEvent | None  # of the newest open verification
     dispatches: list[Dispatch] = []  # whose reply window is open, newest first
+    sites: dict[str, Site] = {}  # of every open verification
+    alarms: dict[str, AlarmEvent] = {}  # of every open verification
+    refs: list[HeldRef] = []  # the reply references the number holds (read only when a verification is open)
 
 
 class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -286,3 +290,12 @@ def welcome_from_row(r: Mapping[str, Any]) -> Welcome:
 def oauth_client_from_row(r: Mapping[str, Any]) -> OAuthClient:
     return OAuthClient(client_id=r["id"], dealer_id=r["dealer_id"], secret_hash=r["secret_hash"], name=r["name"],
                        created_at=r["created_at"])
+
+
+def held_ref_from_row(r: Mapping[str, Any]) -> HeldRef:
+    """A ``reply_refs_for_phone`` row."""
+    alarm = None if r["alarm_id"] is None else AlarmEvent(
+        id=r["alarm_id"], site_id=r["alarm_site_id"], event_code=r["alarm_event_code"], zone=r["alarm_zone"],
+        text=r["alarm_text"], received_at=r["alarm_received_at"])
+    return HeldRef(ref=r["ref"], alarm_key=r["alarm_key"], verification_id=r["verification_id"], status=r["status"],
+                   created_at=r["created_at"], timeout_at=r["timeout_at"], site_name=r["site_name"], alarm=alarm)

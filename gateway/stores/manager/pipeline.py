@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from gateway.errors import StaleDecision
+from gateway.core.reply_refs import HeldRef
 from gateway.model import Decision, OutboundMessage
 from gateway.stores.connector import Body, Op
 from gateway.stores.manager.base import (
     StoreBase, interface_state_row, outbound_row, write_log, write_notifications,
 )
 from gateway.stores.records import (
-    CommitResult, InboundView, contact_from_row, dispatch_from_row, interface_state_from_row, site_and_alarm_of,
-    verification_from_row,
+    CommitResult, InboundView, contact_from_row, dispatch_from_row, held_ref_from_row, interface_state_from_row,
+    site_and_alarm_of, verification_from_row,
 )
 
 
@@ -22,6 +25,10 @@ class PipelineStore(StoreBase):
         """The contacts with this number, its interface state and the verifications it may answer."""
         # One body: on SQLite one hop to the reader's thread for the four reads every inbound text needs.
         return await self.db.read(_inbound_view, phone, now)
+
+    async def reply_refs(self, phones: list[str], now: datetime) -> dict[str, list[HeldRef]]:
+        """The reply references each of ``phones`` holds at ``now`` (gateway/core/reply_refs.py)."""
+        return await self.db.read(_reply_refs, phones, now)
 
     async def commit(self, decision: Decision) -> CommitResult:
         """Write everything ``decision`` holds in one transaction.
@@ -37,16 +44,29 @@ class PipelineStore(StoreBase):
 def _inbound_view(phone: str, now: datetime) -> Body[InboundView]:
     contacts = [contact_from_row(r) for r in (yield Op("contacts_by_phone", {"phone": phone}))]
     state = yield Op("get_interface_state", {"phone": phone})
-    open_, dispatches, site, alarm = [], [], None, None
+    open_, dispatches, site, alarm, sites, alarms, refs = [], [], None, None, {}, {}, []
     if contacts:
         rows = yield Op("open_verifications_for_phone", {"phone": phone, "now": now})
         open_ = [(verification_from_row(r), r["recipient_contact_id"]) for r in rows]
-        if rows:
-            site, alarm = site_and_alarm_of(rows[0])  # of the newest
+        for row in reversed(rows):  # the newest's last: it wins where two rows name one site
+            site, alarm = site_and_alarm_of(row)
+            sites[site.id] = site
+            if alarm is not None:
+                alarms[alarm.id] = alarm
+        if rows:  # only a number with an open verification pays this read
+            refs = [held_ref_from_row(r) for r in (yield Op("reply_refs_for_phone", {"phone": phone, "now": now}))]
         dispatches = [dispatch_from_row(r)
                       for r in (yield Op("open_dispatches_for_phone", {"phone": phone, "now": now}))]
     return InboundView(contacts=contacts, state=interface_state_from_row(state) if state else None,
-                       open=open_, site=site, alarm=alarm, dispatches=dispatches)
+                       open=open_, site=site, alarm=alarm, dispatches=dispatches, sites=sites, alarms=alarms,
+                       refs=refs)
+
+
+def _reply_refs(phones: list[str], now: datetime) -> Body[dict[str, list[HeldRef]]]:
+    held = {}
+    for phone in dict.fromkeys(phones):
+        held[phone] = [held_ref_from_row(r) for r in (yield Op("reply_refs_for_phone", {"phone": phone, "now": now}))]
+    return held
 
 
 def _commit(decision: Decision, now: datetime) -> Body[CommitResult]:
@@ -72,6 +92,10 @@ def _commit(decision: Decision, now: datetime) -> Body[CommitResult]:
             yield Op("insert_recipients", [
                 {"verification_id": v.id, "contact_id": r.contact_id, "phone": r.phone, "email": r.email,
                  "channel": r.channel, "status": r.status, "error": r.error} for r in v.recipients])
+    for ref in decision.reply_refs:
+        if (yield Op("hold_reply_ref", msgspec.structs.asdict(ref))) is None:
+            # Another alarm took this number for the phone since the decision read it: decide again.
+            raise StaleDecision(f"reply reference {ref.ref} of {ref.phone} is taken", verification_id=ref.verification_id)
     for d in decision.dispatches:
         yield Op("insert_dispatch", {"id": d.id, "site_id": d.site_id, "template": d.template, "code": d.code,
                                      "created_at": d.created_at, "reply_until": d.reply_until})

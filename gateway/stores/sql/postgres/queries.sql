@@ -638,3 +638,32 @@ RETURNING id;
 SELECT * FROM loopback_inbound WHERE to_phone = :to_phone AND received_at >= :since
 ORDER BY received_at, id
 LIMIT :limit;
+
+-- name: reply_refs_for_phone
+-- The reply references a phone holds, each with the state of the verification it came with, and the site and
+-- alarm it names (a reply may name an alarm that closed since).
+SELECT rr.ref, rr.alarm_key, rr.verification_id, rr.created_at, v.status, v.timeout_at, s.name AS site_name,
+       a.id AS alarm_id, a.site_id AS alarm_site_id, a.event_code AS alarm_event_code, a.zone AS alarm_zone,
+       a.text AS alarm_text, a.received_at AS alarm_received_at
+FROM reply_refs rr
+JOIN verifications v ON v.id = rr.verification_id
+JOIN sites s ON s.id = rr.site_id
+LEFT JOIN alarm_events a ON a.id = rr.alarm_key
+WHERE rr.phone = :phone AND rr.held_until > :now
+ORDER BY rr.ref;
+
+-- name: hold_reply_ref^
+-- Hold a reference for a phone: a free one, the same alarm's again (another process of it: held as long as the
+-- longest), or one whose hold ran out. No row back: another alarm holds it (two alarms decided at once).
+INSERT INTO reply_refs (phone, ref, alarm_key, verification_id, site_id, created_at, held_until)
+VALUES (:phone, :ref, :alarm_key, :verification_id, :site_id, :created_at, :held_until)
+ON CONFLICT (phone, ref) DO UPDATE SET
+    verification_id = CASE WHEN reply_refs.alarm_key = excluded.alarm_key THEN reply_refs.verification_id
+                           ELSE excluded.verification_id END,
+    created_at = CASE WHEN reply_refs.alarm_key = excluded.alarm_key THEN reply_refs.created_at
+                      ELSE excluded.created_at END,
+    held_until = CASE WHEN reply_refs.alarm_key = excluded.alarm_key
+                      THEN GREATEST(reply_refs.held_until, excluded.held_until) ELSE excluded.held_until END,
+    alarm_key = excluded.alarm_key, site_id = excluded.site_id
+WHERE reply_refs.alarm_key = excluded.alarm_key OR reply_refs.held_until <= excluded.created_at
+RETURNING ref;
