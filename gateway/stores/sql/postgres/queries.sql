@@ -658,8 +658,9 @@ ORDER BY rr.ref;
 INSERT INTO reply_refs (phone, ref, alarm_key, verification_id, site_id, created_at, held_until)
 VALUES (:phone, :ref, :alarm_key, :verification_id, :site_id, :created_at, :held_until)
 ON CONFLICT (phone, ref) DO UPDATE SET
-    verification_id = CASE WHEN reply_refs.alarm_key = excluded.alarm_key THEN reply_refs.verification_id
-                           ELSE excluded.verification_id END,
+    -- the alarm's longest-lived verification stands for it (its processes are answered together)
+    verification_id = CASE WHEN reply_refs.alarm_key = excluded.alarm_key AND reply_refs.held_until >= excluded.held_until
+                           THEN reply_refs.verification_id ELSE excluded.verification_id END,
     created_at = CASE WHEN reply_refs.alarm_key = excluded.alarm_key THEN reply_refs.created_at
                       ELSE excluded.created_at END,
     held_until = CASE WHEN reply_refs.alarm_key = excluded.alarm_key
