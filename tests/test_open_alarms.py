@@ -59,7 +59,7 @@ async def test_two_sites_the_second_text_carries_its_reference_and_a_bare_yes_na
     answer = await text(client, PHONE, "yes")
     assert answer["replies"] == ["Thank you John. Alarm at Warehouse CONFIRMED. Police are being requested."
                                  " (alarm 2: Warehouse, BA zone 1, Door)"]
-    assert await status(store, wh) == "confirmed" and await status(store, main) == None
+    assert await status(store, wh) == "confirmed" and await status(store, main) is None
     row = (await event_log(client, auth, warehouse.id))[-1]
     assert (row["code"], row["verification_id"], row["contact_id"]) == (
         "SMSYES", wh["verifications"][0]["verification_id"], john_at_warehouse.id)
@@ -81,7 +81,7 @@ async def test_two_alarms_on_one_site_a_reference_answers_the_older_one(client, 
     assert (await bodies(client))[1].endswith("Another alarm is open: reply YES 2 or NO 2 for this one.")
     answer = await text(client, PHONE, "Yes #1")
     assert answer["replies"] == [CONFIRMED_MAIN + " (alarm 1: Main Office, BA zone 3, Motion, hallway)"]
-    assert await status(store, first) == "confirmed" and await status(store, second) == None
+    assert await status(store, first) == "confirmed" and await status(store, second) is None
     # With alarm 1 answered, alarm 2 is the only one open: a bare NO answers it, no reference needed.
     answer = await text(client, PHONE, "no")
     assert answer["replies"] == ["Thank you John. Alarm at Main Office CANCELLED. No dispatch will be made."]
@@ -96,7 +96,7 @@ async def test_a_wrong_reference_is_told_what_is_open_and_changes_nothing(
     assert answer["replies"] == [
         "No open alarm has the reference 7. Nothing was changed. Still open: reply YES 1 or NO 1 for Main Office, "
         "BA zone 3, Motion, hallway; YES 2 or SAFE 2 for Warehouse, FA zone 2, Smoke."]
-    assert await status(store, main) == None and await status(store, wh) == None
+    assert await status(store, main) is None and await status(store, wh) is None
     row = (await event_log(client, auth))[-1]
     assert (row["code"], row["comment"], row["verification_id"]) == ("SMSWHICH", "YES 7", None)
     assert row["details"] == {"reason": "unknown_ref", "ref": 7, "open_refs": [1, 2]}
@@ -129,7 +129,7 @@ async def test_the_newest_times_out_between_the_text_and_a_bare_reply_nothing_is
     assert answer["replies"] == [
         "Alarm 2 (Warehouse, FA zone 2, Smoke) is no longer open. Nothing was changed. Still open: reply YES 1 or "
         "NO 1 for Main Office, BA zone 3, Motion, hallway."]
-    assert await status(store, main) == None
+    assert await status(store, main) is None
     row = (await event_log(client, auth, site.id))[-1]
     assert row["code"] == "SMSWHICH" and row["details"]["reason"] == "newest_closed"
     answer = await text(client, PHONE, "YES 1")
@@ -149,7 +149,7 @@ async def test_the_newest_answered_by_another_contact_between_the_text_and_the_r
     assert answer["replies"] == [
         "The alarm at Warehouse was already cancelled by Jane Roe. (alarm 2: Warehouse, BA zone 1, Door) "
         "Still open: reply YES 1 or NO 1 for Main Office, BA zone 3, Motion, hallway."]
-    assert await status(store, wh) == "cancelled" and await status(store, main) == None
+    assert await status(store, wh) == "cancelled" and await status(store, main) is None
     assert jane.id != john_at_warehouse.id
 
 
@@ -162,7 +162,7 @@ async def test_a_reference_with_the_pin_answers_that_alarm_and_logs_the_pin_resp
     answer = await text(client, PHONE, f"NO 1 {PIN}")
     assert answer["replies"] == ["Thank you John. Alarm at Main Office CANCELLED. No dispatch will be made."
                                  " (alarm 1: Main Office, BA zone 3, Motion, hallway)"]
-    assert await status(store, main) == "cancelled" and await status(store, wh) == None
+    assert await status(store, main) == "cancelled" and await status(store, wh) is None
     rows = [r for r in await event_log(client, auth, site.id) if r["code"] in ("SMSNO", "SMSPINReply")]
     assert [(r["code"], r["comment"], r["details"]["ref"]) for r in rows] == [("SMSNO", "NO 1 ****", 1),
                                                                               ("SMSPINReply", "NO 1 ****", 1)]

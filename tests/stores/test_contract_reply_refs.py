@@ -3,8 +3,6 @@ free again once their hold ran out; the inbound view carries them with every ope
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from gateway.core.reply_refs import HOLD_AFTER_TIMEOUT
