@@ -208,3 +208,17 @@ def test_recovery_windows_are_bounded():
     assert problems("carrier: {loopback: {recover_inbound_minutes: 1441}}\n") == [
         "g.yaml:1: carrier.loopback.recover_inbound_minutes: expected int <= 1440"]
     assert parse_config("carrier: {loopback: {recover_inbound_minutes: 0}}\n").carrier.loopback.recover_inbound_minutes == 0
+
+
+def test_the_verifications_answers_are_checked_for_their_placeholders():
+    text = """\
+verifications:
+  already_answered: "{site_name} was {response}{answered}"
+  unknown_reference: "No {ref} here.{open} {pin}"
+  newest_closed: "Alarm {ref} ({alarm}) closed{open"
+"""
+    assert problems(text) == [
+        "g.yaml:3: verifications.unknown_reference: unknown placeholder(s) pin; use alarm, open, ref, site_name",
+        "g.yaml:4: verifications.newest_closed: malformed template: expected '}' before end of string "
+        "(write {{ and }} for literal braces)",
+    ]

@@ -114,7 +114,8 @@ def test_every_problem_is_reported_with_line_and_key():
         "bad.yaml:2: colour: unknown key (allowed: central_station, auto_processes, dispatch_templates, "
         "unknown_sender, known_sender)",
         "bad.yaml:5: auto_processes[0].triggers[1]: 'B A' is not valid: an event code is 1 to 16 letters, digits or _",
-        f"bad.yaml:6: auto_processes[0].template: unknown placeholder {{site}} (allowed: {ALERT})",
+        f"bad.yaml:6: auto_processes[0].template: unknown placeholder {{site}} "
+        f"(allowed: {ALERT.replace('last_name, ', 'last_name, ref, ')})",
         "bad.yaml:7: auto_processes[0].timeout_seconds: 5 is out of range 10..86400",
         "bad.yaml:8: auto_processes[0].codes: missing required key 'expired'",
         "bad.yaml:13: auto_processes[0].keywords[0].outcome: 'maybe' is not one of confirm, cancel, help, none",
@@ -172,3 +173,25 @@ def test_documented_example_loads():
     text = (ROOT / "README.md").read_text().split("#### Example")[1].split("```yaml\n")[1].split("```")[0]
     table = parse_keyword_table(text, "README.md")
     assert table.process("burglary-verification").match("no.").code == "SMSNO"
+
+
+def test_the_reference_placeholders_are_for_verification_texts_and_keyword_replies_only():
+    text = """\
+auto_processes:
+  - name: burglary
+    triggers: [BA]
+    template: "ALARM at {site_name}. Reply YES{ref} or NO{ref}."
+    timeout_seconds: 300
+    codes: {sent: SMSSENT, response: SMSReply, pin_response: SMSPINReply, expired: SMSTIMEOUT}
+    keywords:
+      - {keyword: "YES", code: SMSYES, outcome: confirm, reply: "Confirmed{answered}. Ref{ref}."}
+"""
+    assert parse_keyword_table(text).process("burglary").keywords[0].reply == "Confirmed{answered}. Ref{ref}."
+    with pytest.raises(KeywordFileError) as caught:
+        parse_keyword_table(text.replace("NO{ref}", "NO{answered}") + """\
+dispatch_templates:
+  - {name: police, code: SMSDISP, text: "Police sent{ref}"}
+""", "k.yaml")
+    assert [str(p).split(" (allowed")[0] for p in caught.value.problems] == [
+        "k.yaml:4: auto_processes[0].template: unknown placeholder {answered}",  # the text answers nothing yet
+        "k.yaml:10: dispatch_templates[0].text: unknown placeholder {ref}"]  # a dispatch holds no reference

@@ -98,6 +98,8 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
         bad(("outbox", "backoff_base_seconds"), "must not exceed backoff_max_seconds")
     _check_email(config.email, bad)
     _check_welcome(config.welcome, bad)
+    for key, allowed in VERIFICATION_TEXT_PLACEHOLDERS.items():
+        _check_text(("verifications", key), getattr(config.verifications, key), allowed, bad)
     seen_urls = set()
     for i, hook in enumerate(config.webhooks):
         if url_parts(hook.url).scheme not in ("http", "https"):
@@ -173,13 +175,27 @@ def _check_welcome(welcome: Welcome, bad) -> None:
         bad(("welcome", "logo_url"), f"{welcome.logo_url!r} is not an http(s):// or data: URL")
     if welcome.video_url is not None and url_parts(welcome.video_url).scheme not in ("https", "http"):
         bad(("welcome", "video_url"), f"{welcome.video_url!r} is not an http:// or https:// URL")
-    try:
-        names = placeholders(welcome.text)
-    except ValueError as exc:
-        bad(("welcome", "text"), str(exc))
-        return
-    if unknown := names - WELCOME_TEXT_PLACEHOLDERS:
-        bad(("welcome", "text"), f"unknown placeholder(s) {', '.join(sorted(unknown))}; "
-                                 f"use {', '.join(sorted(WELCOME_TEXT_PLACEHOLDERS))}")
-    elif "link" not in names:
+    names = _check_text(("welcome", "text"), welcome.text, WELCOME_TEXT_PLACEHOLDERS, bad)
+    if names is not None and "link" not in names:
         bad(("welcome", "text"), "the text must contain {link}, the confirmation page's address")
+
+
+# The answers the pipeline words from ``verifications`` (README "Several open alarms for one contact").
+_WHICH = frozenset({"ref", "alarm", "site_name", "open"})
+VERIFICATION_TEXT_PLACEHOLDERS = {
+    "already_answered": frozenset({"site_name", "response", "responder", "answered"}),
+    "unknown_reference": _WHICH, "newest_closed": _WHICH,
+}
+
+
+def _check_text(path: Path_, text: str, allowed: frozenset[str], bad) -> set[str] | None:
+    """The placeholders of ``text``; None (and a problem) when it is malformed or names one not ``allowed``."""
+    try:
+        names = placeholders(text)
+    except ValueError as exc:
+        bad(path, str(exc))
+        return None
+    if unknown := names - allowed:
+        bad(path, f"unknown placeholder(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(allowed))}")
+        return None
+    return names
