@@ -191,7 +191,7 @@ async def test_two_alarms_decided_at_once_never_share_a_reference(client, auth, 
 
     await post_alarm(client, auth, site.id, "BA", event_id="evt_a")
     monkeypatch.setattr(store, "reply_refs", stale_once)
-    with caplog.at_level("INFO", logger="gateway.services.alarms"):
+    with caplog.at_level("INFO", logger="gateway.services.fresh"):
         await post_alarm(client, auth, warehouse.id, "BA", event_id="evt_b")
     assert len(reads) == 2 and "reply reference 1 of +15550123456 is taken; deciding again" in caplog.text
     held = (await real([PHONE], store.clock.now()))[PHONE]
@@ -199,3 +199,30 @@ async def test_two_alarms_decided_at_once_never_share_a_reference(client, auth, 
     first, second = await bodies(client)
     assert "Another alarm" not in first and second.endswith("reply YES 2 or NO 2 for this one.")
     assert codes(await event_log(client, auth, warehouse.id)) == ["BA", "SMSSENT"]  # one decision stood, once
+
+
+async def test_a_verification_of_the_api_takes_a_reference_too(client, auth, store, site, contact, warehouse,
+                                                              john_at_warehouse, clock):
+    main = await post_alarm(client, auth, site.id, "BA", zone="3", text="Motion, hallway")
+    clock.advance(5)
+    resp = await client.post("/ext/v1/verifications", headers=auth, json={
+        "site_id": warehouse.id, "contacts": [john_at_warehouse.id], "method": "sms",
+        "message": "Please check the warehouse door. Reply YES or NO."})
+    assert resp.status == 200, await resp.text()
+    api = (await resp.json())["data"]
+    first, second = await bodies(client)
+    assert second == ("Please check the warehouse door. Reply YES or NO. Another alarm is open: reply YES 2 or NO 2 "
+                      "for this one.")
+    answer = await text(client, PHONE, "yes 1")
+    assert answer["replies"] == [CONFIRMED_MAIN + " (alarm 1: Main Office, BA zone 3, Motion, hallway)"]
+    assert await status(store, main) == "confirmed"
+    assert (await store.get_verification(api["verification_id"])).response is None
+    # A verification of the API about an alarm the phone holds takes that alarm's reference.
+    resp = await client.post(f"/ext/v1/events/{main['event_id']}/verifications", headers=auth,
+                             json={"contacts": [contact.id], "method": "sms", "message": "Is all well?"})
+    assert resp.status == 200
+    again = (await resp.json())["data"]
+    assert (await bodies(client))[-1] == "Is all well? Another alarm is open: reply YES 1 or NO 1 for this one."
+    await text(client, PHONE, "no 1")
+    assert (await store.get_verification(again["verification_id"])).response == "cancelled"
+    assert (await store.get_verification(api["verification_id"])).response is None

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway import codes
 from gateway.core.keywords import AutoProcess, KeywordTable
-from gateway.core.reply_refs import HOLD_AFTER_TIMEOUT, HeldRef, choose_ref, others_open, ref_value, with_ref
+from gateway.core.reply_refs import HeldRef, give_refs, ref_value, with_ref
 from gateway.model import (
     PRIORITY_VERIFICATION,
     AlarmEvent,
@@ -18,7 +18,6 @@ from gateway.model import (
     LogEntry,
     OutboundMessage,
     Recipient,
-    ReplyRef,
     Site,
     Verification,
 )
@@ -90,8 +89,6 @@ def decide_alarm(
     recipients = [c for c in contacts if c.auto_notify and c.phone]
     # The guide's "email" box: an auto-notify contact with it also gets the verification by email.
     emailed = [c for c in contacts if c.auto_notify and c.email_notify and c.email]
-    refs = {c.phone: choose_ref((held or {}).get(c.phone, ()), alarm.id, now) for c in recipients}
-    shown = {phone: ref for phone, ref in refs.items() if others_open((held or {}).get(phone, ()), alarm.id, now)}
     for process in processes:
         if not recipients and not emailed:
             decision.log.append(LogEntry(code=codes.NO_RECIPIENT, details={"process": process.name},
@@ -104,9 +101,8 @@ def decide_alarm(
             + tuple(Recipient(contact_id=c.id, phone=None, email=c.email, channel="email") for c in emailed),
         )
         decision.opened.append(verification)
-        decision.reply_refs.extend(ReplyRef(
-            phone=phone, ref=ref, alarm_key=alarm.id, verification_id=verification.id, site_id=site.id,
-            created_at=now, held_until=verification.timeout_at + HOLD_AFTER_TIMEOUT) for phone, ref in refs.items())
+        hold, shown = give_refs(held, [c.phone for c in recipients], verification, now)
+        decision.reply_refs.extend(hold)
         for contact, channel in [(c, "sms") for c in recipients] + [(c, "email") for c in emailed]:
             ref = shown.get(contact.phone) if channel == "sms" else None  # a link answers an email, not a word
             text = with_ref(render(process.template, {**alert_values(

@@ -11,13 +11,13 @@ a newer alarm that took the number.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gateway.core.keywords import AutoProcess, Keyword, fold
 from gateway.core.templates import placeholders
-from gateway.model import AlarmEvent, Site, Verification
+from gateway.model import AlarmEvent, ReplyRef, Site, Verification
 
 HOLD_AFTER_TIMEOUT = timedelta(hours=1)
 MAX_REF = 999  # at most 3 digits: a 4-digit number could be a PIN, and is masked as one
@@ -63,6 +63,18 @@ def others_open(held: Sequence[HeldRef], key: str, now: datetime) -> bool:
     """Whether the phone has another alarm than ``key`` waiting for an answer (an expired or answered one does
     not count)."""
     return any(h.alarm_key != key and h.open_at(now) for h in held)
+
+
+def give_refs(held: Mapping[str, Sequence[HeldRef]] | None, phones: Sequence[str], verification: Verification,
+              now: datetime) -> tuple[list[ReplyRef], dict[str, int]]:
+    """The references ``verification``'s texts to ``phones`` take, for the store to hold, and those to show (a
+    phone with another alarm open)."""
+    held, key = held or {}, alarm_key(verification)
+    refs = {phone: choose_ref(held.get(phone, ()), key, now) for phone in dict.fromkeys(phones)}
+    hold = [ReplyRef(phone=phone, ref=ref, alarm_key=key, verification_id=verification.id,
+                     site_id=verification.site_id, created_at=now,
+                     held_until=verification.timeout_at + HOLD_AFTER_TIMEOUT) for phone, ref in refs.items()]
+    return hold, {phone: ref for phone, ref in refs.items() if others_open(held.get(phone, ()), key, now)}
 
 
 def confirm_cancel(process: AutoProcess | None) -> tuple[str, str] | None:

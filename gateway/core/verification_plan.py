@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +16,7 @@ from gateway import codes
 from gateway.core.autoprocess import alert_values, new_verification_id, slot_details
 from gateway.errors import DeliveryFailed, InvalidContact, ValidationFailed
 from gateway.core.keywords import AutoProcess, DispatchTemplate, KeywordTable
+from gateway.core.reply_refs import HeldRef, give_refs, ref_value, with_ref
 from gateway.model import (
     PRIORITY_DISPATCH, PRIORITY_VERIFICATION, AlarmEvent, Contact, Decision, Dispatch, LogEntry, OutboundMessage,
     Recipient, Site, Verification,
@@ -88,8 +89,10 @@ def _recipients(request: Request, opted_out: set[str]) -> list[Recipient]:
 
 
 def plan_verification(request: Request, process: AutoProcess, table: KeywordTable, *, now: datetime,
-                      from_phone: str, opted_out: set[str], trace_id: str | None = None) -> Decision:
-    """A verification to ``request.contacts``: its texts and emails, the rows logging them."""
+                      from_phone: str, opted_out: set[str], trace_id: str | None = None,
+                      held: Mapping[str, Sequence[HeldRef]] | None = None) -> Decision:
+    """A verification to ``request.contacts``: its texts and emails, the rows logging them. ``held``: the reply
+    references the phones hold; an answerable text takes its own (gateway/core/reply_refs.py)."""
     recipients = _recipients(request, opted_out)
     reachable = [r for r in recipients if r.status != "failed"]
     if not reachable:
@@ -102,6 +105,10 @@ def plan_verification(request: Request, process: AutoProcess, table: KeywordTabl
         status="pending", created_at=now, timeout_at=timeout_at, recipients=tuple(recipients),
         method=request.method, require_response=request.require_response, message=request.message)
     decision = Decision(opened=[verification])
+    shown: dict[str, int] = {}
+    if request.require_response:  # a notice is answered by nothing
+        hold, shown = give_refs(held, [r.phone for r in reachable if r.channel == "sms"], verification, now)
+        decision.reply_refs.extend(hold)
     base = dict(at=now, site_id=request.site.id, event_id=request.event_id, verification_id=verification.id,
                 trace_id=trace_id)
     by_id = {c.id: c for c in request.contacts}
@@ -111,9 +118,11 @@ def plan_verification(request: Request, process: AutoProcess, table: KeywordTabl
             decision.log.append(LogEntry(code=codes.SEND_FAILED, contact_id=contact.id, phone=r.phone,
                                          comment=f"{r.channel} to {contact.name}: {r.error}", **base))
             continue
-        text = request.message or render(process.template, alert_values(
+        ref = shown.get(r.phone) if r.channel == "sms" else None
+        text = request.message or render(process.template, {**alert_values(
             site=request.site, alarm=request.alarm, contact=contact, process=process,
-            central_station=table.central_station, now=now))
+            central_station=table.central_station, now=now), "ref": ref_value(ref)})
+        text = with_ref(text, "" if request.message else process.template, process, ref)
         expires = timeout_at if request.require_response else None
         if r.channel == "sms":
             decision.outbound.append(OutboundMessage(

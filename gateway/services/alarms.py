@@ -12,14 +12,12 @@ from gateway.core.autoprocess import decide_alarm
 from gateway.clock import Clock
 from gateway.core.keywords import KeywordTable
 from gateway.daemon.metrics import Metrics
-from gateway.errors import StaleDecision
+from gateway.services.fresh import commit_fresh
 from gateway.model import AlarmEvent, Verification
 from gateway.services.sites import find_site
 from gateway.stores import Store
 
 log = logging.getLogger(__name__)
-
-STALE_RETRIES = 3
 
 
 class AlarmResult(msgspec.Struct, frozen=True):
@@ -50,18 +48,13 @@ class AlarmService:
                            event_code=event_code.strip().upper(), zone=zone, text=text, received_at=self.clock.now())
         contacts = await self.store.list_contacts(site.id)
         phones = [c.phone for c in contacts if c.auto_notify and c.phone]
-        for attempt in range(STALE_RETRIES):
+
+        async def decide():
             # The reply references the contacts' phones hold: a second open alarm's text says which it is.
             held = await self.store.reply_refs(phones, alarm.received_at) if phones else {}
-            decision = decide_alarm(alarm, site, contacts, self.table(), now=alarm.received_at,
-                                    from_phone=self.from_phone, trace_id=trace_id, held=held)
-            try:
-                result = await self.store.commit(decision)
-                break
-            except StaleDecision as exc:  # another alarm for one of these phones took a reference meanwhile
-                if attempt == STALE_RETRIES - 1:
-                    raise
-                log.info("alarm %s: %s; deciding again", alarm.id, exc.message)
+            return decide_alarm(alarm, site, contacts, self.table(), now=alarm.received_at,
+                                from_phone=self.from_phone, trace_id=trace_id, held=held)
+        decision, result = await commit_fresh(self.store, decide, f"alarm {alarm.id}")
         if result.duplicate:
             log.info("trace=%s alarm %s for site %s: duplicate, ignored", trace_id, alarm.id, site.id)
             return AlarmResult(alarm.id, True, [], [])

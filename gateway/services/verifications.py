@@ -12,6 +12,7 @@ from gateway.core.keywords import KeywordTable
 from gateway.daemon.metrics import Metrics
 from gateway.model import Contact, Verification
 from gateway.loops.sender import OutboxSender
+from gateway.services.fresh import commit_fresh
 from gateway.services.sites import find_site
 from gateway.core.plain_text import clean, identifier
 from gateway.stores import Store
@@ -62,10 +63,15 @@ class VerificationService:
         chosen = choose_contacts(contacts, await self.store.list_contacts(site.id))
         request = Request(site=site, contacts=chosen, method=method, message=message, subject=subject,
                           timeout_seconds=timeout, require_response=require_response, event_id=event_id, alarm=alarm)
-        decision = plan_verification(request, self._process(), self.table(), now=self.clock.now(),
-                                     from_phone=self.from_phone, opted_out=await self._opted_out(chosen),
-                                     trace_id=trace_id)
-        await self.store.commit(decision)
+        opted_out = await self._opted_out(chosen)
+        phones = [c.phone for c in chosen if c.phone and method == "sms" and require_response]
+
+        async def plan():
+            now = self.clock.now()
+            held = await self.store.reply_refs(phones, now) if phones else {}  # what the phones' texts answer by
+            return plan_verification(request, self._process(), self.table(), now=now, from_phone=self.from_phone,
+                                     opted_out=opted_out, trace_id=trace_id, held=held)
+        decision, _ = await commit_fresh(self.store, plan, f"verification for site {site.id}")
         self.metrics.logged(decision.log)
         return await self._after_sends(decision.opened[0].id)
 

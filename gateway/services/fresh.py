@@ -1,0 +1,29 @@
+"""Deciding again when the store refuses a decision made on a state that changed before its commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from gateway.errors import StaleDecision
+from gateway.model import Decision
+from gateway.stores import CommitResult, Store
+
+log = logging.getLogger(__name__)
+
+STALE_RETRIES = 3
+
+
+async def commit_fresh(store: Store, decide: Callable[[], Awaitable[Decision]],
+                       what: str) -> tuple[Decision, CommitResult]:
+    """``decide()`` (which reads what it needs) and commit; when the store finds the state changed meanwhile
+    (:class:`StaleDecision`: another alarm took a phone's reply reference), decide again from a fresh read."""
+    for attempt in range(STALE_RETRIES):
+        decision = await decide()
+        try:
+            return decision, await store.commit(decision)
+        except StaleDecision as exc:
+            if attempt == STALE_RETRIES - 1:
+                raise
+            log.info("%s: %s; deciding again", what, exc.message)
+    raise AssertionError("unreachable")
