@@ -10,7 +10,7 @@ import pytest
 from gateway.errors import GatewayError
 from gateway.model import (
     AlarmEvent, Contact, Decision, DeliveryReport, Dispatch, InboundMessage, InterfaceState, LogEntry, Notification,
-    OutboundMessage, PhoneLookup, SiteGroup,
+    OutboundMessage, PhoneLookup, ReplyRef, SiteGroup,
 )
 from gateway.stores import OAuthClient, open_store
 from gateway.stores.copy import copy_store
@@ -37,8 +37,10 @@ async def populate(store, clock) -> None:
     v = verification(site, [john], clock, event_id="evt_1")
     await store.commit(Decision(
         alarm=AlarmEvent(id="evt_1", site_id=site.id, event_code="BA", zone="3", received_at=clock.now()),
-        opened=[v], outbound=[text_for(v, john)], log=[LogEntry(code="BA", at=clock.now(), site_id=site.id,
-                                                                details={"zone": "3"})],
+        opened=[v], outbound=[text_for(v, john)],
+        reply_refs=[ReplyRef(phone=PHONE, ref=1, alarm_key="evt_1", verification_id=v.id, site_id=site.id,
+                             created_at=clock.now(), held_until=v.timeout_at)],
+        log=[LogEntry(code="BA", at=clock.now(), site_id=site.id, details={"zone": "3"})],
         dispatches=[Dispatch(id="dsp_1", site_id=site.id, template="fire", code="SMSDISP", created_at=clock.now(),
                              reply_until=clock.now() + timedelta(minutes=10), recipients=((john.id, PHONE),))],
         notifications=[Notification(event_type="verification.sent", at=clock.now(), data={"verification_id": v.id})]))
