@@ -77,9 +77,11 @@ def decide_interface(decision: Decision, words: str, pin: PinCheck, access: Acce
     if state.locked_until:
         decision.replies.append(LOCKED_OUT)  # no PIN is checked while locked out
         return state
-    if verb == "HELP" and pin is PinCheck.ABSENT:
+    if verb == "HELP" and pin is PinCheck.ABSENT:  # answered without a PIN, but inside a session still one of it
         decision.replies.append(help_text(contact if contact and contact.pin_hash else None, args))
-        decision.log.append(LogEntry(code=config.codes.help, **who))
+        row = LogEntry(code=config.codes.help, **who)
+        duress = state.session_duress and session_open(access, now)
+        decision.log.append(replace_details(row, {"duress": True}) if duress else row)
         return state
     authenticated = session_open(access, now)
     if pin is PinCheck.SHED:  # nothing was checked, so nothing counts against the number: it may send it again
