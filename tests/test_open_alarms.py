@@ -150,6 +150,10 @@ async def test_the_newest_answered_by_another_contact_between_the_text_and_the_r
         "The alarm at Warehouse was already cancelled by Jane Roe. (alarm 2: Warehouse, BA zone 1, Door) "
         "Still open: reply YES 1 or NO 1 for Main Office, BA zone 3, Motion, hallway."]
     assert await status(store, wh) == "cancelled" and await status(store, main) is None
+    # Naming it changes nothing either: alarm 2 was answered; alarm 1 still waits.
+    answer = await text(client, PHONE, "YES 2")
+    assert answer["replies"][0].startswith("The alarm at Warehouse was already cancelled by Jane Roe.")
+    assert await status(store, wh) == "cancelled" and await status(store, main) is None
     assert jane.id != john_at_warehouse.id
 
 

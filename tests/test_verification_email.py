@@ -123,3 +123,18 @@ async def test_mail_server_refusal_fails_the_recipient(aiohttp_client, config, c
         got = (await (await client.get(f"/ext/v1/verifications/{data['verification_id']}", headers=auth)).json())
         assert got["data"]["status"] == "failed" and got["data"]["sent_to"][0]["status"] == "failed"
         assert "550" in got["data"]["sent_to"][0]["error"] or "no such user" in got["data"]["sent_to"][0]["error"]
+
+
+async def test_with_two_alarms_open_the_emails_links_answer_their_own_and_carry_no_reference(mailing, smtp, clock):
+    client, auth, site, anna = mailing
+    first = await post_alarm(client, auth, site.id, "BA", zone="3", text="Motion")
+    clock.advance(5)
+    second = await post_alarm(client, auth, site.id, "BG", zone="7", text="Glass")
+    await deliver(client)
+    assert len(smtp.messages) == 2
+    assert all("Another alarm" not in m.get_body(("plain",)).get_content() for m in smtp.messages)
+    path = links(smtp.messages[0])["cancel"].split("127.0.0.1", 1)[1].split("/", 1)[1]  # the first alarm's
+    assert (await client.post("/" + path)).status == 200
+    store = client.app[STORE]
+    assert (await store.get_verification(first["verifications"][0]["verification_id"])).response == "cancelled"
+    assert (await store.get_verification(second["verifications"][0]["verification_id"])).response is None
