@@ -1,6 +1,7 @@
 -- Reply references: the number a phone with several open alarms answers one of them by ("YES 2"). One
 -- reference per phone and alarm (its processes share it), held until an hour after its verification's
--- timeout; the primary key keeps two alarms decided at once from taking the same number.
+-- timeout; the primary key keeps two alarms decided at once from taking the same number. Rows are
+-- taken over once their hold ran out, never deleted: a phone has as many as it ever held at once.
 CREATE TABLE reply_refs (
     phone           TEXT NOT NULL,
     ref             INTEGER NOT NULL,
