@@ -77,14 +77,21 @@ def decide_inbound(msg: InboundMessage, sender: Sender, text: Text, table: Keywo
     base = dict(at=now, phone=msg.from_phone, trace_id=trace_id)
     loaded = sender.access.state or InterfaceState(phone=msg.from_phone)
     state = loaded
-    target = aim(sender.open, sender.refs, text.words, table, now)  # "YES 2": alarm 2 first, "YES" the words
+    sent = msg.carrier_received_at  # a late text knew only the alarms texted before it
+    refs = [h for h in sender.refs if h.created_at <= sent] if sent is not None else sender.refs
+    target = aim(sender.open, refs, text.words, table, now)  # "YES 2": alarm 2 first, "YES" the words
     sender, text = replace(sender, open=target.open), replace(text, words=target.words)
     answered = bool(sender.open) and sender.open[0][0].status == "responded"
     keyword = None if answered or target.problem else _keyword(sender, text, table)
     interfaced = keyword is None and not target.problem and claims(text.words, text.pin, sender.access, now,
                                                                    verification_open=bool(sender.open))
     overdue = next(((v, c) for v, c in sender.open_when_sent if v.timeout_at <= now), None)
-    if target.problem:
+    if target.closed is not None and msg.carrier_received_at is not None:  # late, naming one timed out since
+        overdue = next(((v, c) for v, c in sender.open_when_sent
+                        if alarm_key(v) == target.closed.alarm_key and v.timeout_at <= now), None)
+    if target.problem and overdue is not None and msg.carrier_received_at is not None:
+        _late_answer(decision, overdue, text, table, base)  # as any answer seen after its alarm's timeout
+    elif target.problem:
         entry, reply = which_alarm(target, sender.refs, table, verifications, sender.sites,
                                    sender.alarms, text.stored, base)
         decision.log.append(entry)

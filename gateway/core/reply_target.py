@@ -27,7 +27,7 @@ class Target:
     """The open verifications with the one the reply answers first; the words without the reference."""
 
     open: Sequence[tuple[Verification, int]]
-    words: str
+    words: str  # without the reference (a late answer's row names the keyword it matched)
     ref: int | None = None  # the answered alarm's reference, while it is not the contact's only open alarm
     chosen_by: str | None = None  # "ref" or "newest", when ``ref`` is set
     problem: str | None = None  # "unknown_ref" or "newest_closed": ask which, change nothing
@@ -61,7 +61,7 @@ def aim(open_: Sequence[tuple[Verification, int]], refs: Sequence[HeldRef], word
     rest, asked = split
     hold = held.get(asked)
     if hold is None or hold.alarm_key not in in_view:
-        return Target(open_, words, problem="unknown_ref", asked=asked, closed=hold)
+        return Target(open_, rest, problem="unknown_ref", asked=asked, closed=hold)
     chosen = [row for row in open_ if alarm_key(row[0]) == hold.alarm_key]
     target_process = table.process(chosen[0][0].process)
     if target_process is None or target_process.match(rest) is None:

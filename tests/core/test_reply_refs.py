@@ -7,6 +7,8 @@ import itertools
 from dataclasses import replace
 from datetime import timedelta
 
+from msgspec.structs import replace as struct_replace
+
 from gateway.config import Interface, Verifications
 from gateway.core.autoprocess import decide_alarm
 from gateway.core.interface import Access
@@ -184,3 +186,31 @@ def test_a_pin_after_the_reference_authenticates_the_answer():
     duress = decide("NO 1 4821", sender_with(NEWER, OLDER, refs=BOTH), PinCheck.DURESS)
     assert [(e.code, e.verification_id) for e in duress.log][-1] == ("DURESS", "ver_1")  # the alarm it answered
     assert duress.notifications[0].data["duress"] is True
+
+
+# A text recovered late from the carrier (the gateway missed it)
+
+def decide_late(body: str, sender: Sender, sent_at, now):
+    words, pin = split_pin(body)
+    msg = InboundMessage(carrier="loopback", carrier_message_id="SM1", from_phone=PHONE, to_phone=GATEWAY,
+                         body=masked(body, pin), received_at=now, carrier_received_at=sent_at)
+    return decide_inbound(msg, sender, Text(words=words, stored=msg.body, pin=PinCheck.ABSENT), TABLE, Interface(),
+                          Verifications())
+
+
+def test_a_late_text_naming_an_alarm_that_timed_out_before_it_was_seen_is_a_late_reply():
+    timed_out = struct_replace(NEWER, status="expired", timeout_at=NOW)  # alarm 2 timed out while the gateway was away
+    refs = [BOTH[0], held(2, "evt_2", minutes_ago=1, status="expired")]
+    sender = replace(sender_with(OLDER, refs=refs), open_when_sent=[(timed_out, 1), (OLDER, 1)])
+    for body in ("NO 2", "NO"):  # by its reference, or bare while it was the newest
+        decision = decide_late(body, sender, sent_at=NOW - timedelta(seconds=30), now=NOW + timedelta(seconds=30))
+        assert [(e.code, e.verification_id, e.details["keyword"]) for e in decision.log] == [
+            ("SMSLATE", "ver_2", "NO")], body
+        assert decision.responses == [] and decision.replies == []  # neither counted nor thanked
+
+
+def test_a_late_text_knows_only_the_alarms_texted_before_it():
+    later = held(2, "evt_2", status="expired")  # texted after the contact sent "NO", and timed out since
+    sender = replace(sender_with(OLDER, refs=[BOTH[0], later]), open_when_sent=[(OLDER, 1)])
+    decision = decide_late("NO", sender, sent_at=NOW - timedelta(minutes=1), now=NOW + timedelta(minutes=1))
+    assert [(r.verification_id, r.response) for r in decision.responses] == [("ver_1", "cancelled")]
