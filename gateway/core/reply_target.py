@@ -62,7 +62,9 @@ def aim(open_: Sequence[tuple[Verification, int]], refs: Sequence[HeldRef], word
     hold = held.get(asked)
     if hold is None or hold.alarm_key not in in_view:
         return Target(open_, rest, problem="unknown_ref", asked=asked, closed=hold)
-    chosen = [row for row in open_ if alarm_key(row[0]) == hold.alarm_key]
+    # the alarm's verifications, one still waiting first (a responded one first would say "already answered")
+    chosen = sorted((row for row in open_ if alarm_key(row[0]) == hold.alarm_key),
+                    key=lambda row: row[0].status == "responded")
     target_process = table.process(chosen[0][0].process)
     if target_process is None or target_process.match(rest) is None:
         return Target(open_, words)  # that alarm's process has no such keyword: an ordinary answer

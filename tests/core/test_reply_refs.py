@@ -214,3 +214,9 @@ def test_a_late_text_knows_only_the_alarms_texted_before_it():
     sender = replace(sender_with(OLDER, refs=[BOTH[0], later]), open_when_sent=[(OLDER, 1)])
     decision = decide_late("NO", sender, sent_at=NOW - timedelta(minutes=1), now=NOW + timedelta(minutes=1))
     assert [(r.verification_id, r.response) for r in decision.responses] == [("ver_1", "cancelled")]
+
+
+def test_a_reference_answers_the_alarms_verification_still_waiting_before_one_already_answered():
+    answered = struct_replace(OLDER, id="ver_9", status="responded", response="confirmed", created_at=NOW)
+    decision = decide("NO 1", sender_with(answered, NEWER, OLDER, refs=BOTH))  # ver_9: a newer one of alarm 1
+    assert [(r.verification_id, r.response) for r in decision.responses] == [("ver_1", "cancelled")]
