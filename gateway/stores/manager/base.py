@@ -56,6 +56,11 @@ class StoreBase:
         """Hold for the life of ``gateway serve``: one daemon per SQLite file, any number on PostgreSQL."""
         return self.db.daemon_lock()
 
+    def turns(self, keys: Sequence[str]) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held while this daemon reads, decides on and commits a text from ``keys`` (its number): another
+        daemon on the same database waits (PostgreSQL: an advisory lock per key; SQLite: nothing to wait for)."""
+        return self.db.turns(keys)
+
     async def migrate(self) -> list[str]:
         """Apply pending schema migrations, all in one transaction; the names applied.
 

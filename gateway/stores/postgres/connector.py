@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -54,6 +55,12 @@ def _jsonb(value: Any) -> str:
     text = msgspec.json.encode(value).decode()
     # jsonb refuses \u0000 as text does NUL: the same replacement character.
     return _ESCAPED_NUL.sub(r"\1\\ufffd", text) if "\\u0000" in text else text
+
+
+def turn_key(key: str) -> int:
+    """``key`` as the int4 of an advisory lock (the same on every daemon; a collision only makes two numbers
+    wait for each other)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big", signed=True)
 
 
 def _args(names: Sequence[str], params: Any) -> list[Any]:
@@ -185,6 +192,23 @@ class PostgresConnector(Connector):
     async def execute(self, query: str, /, **params: Any) -> Any:
         async with self._connection() as conn:  # one statement: its own transaction
             return await run(conn, Op(query, params))
+
+    @contextlib.asynccontextmanager
+    async def turns(self, keys: Sequence[str]) -> AsyncIterator[None]:
+        # A pooled connection of its own, which the text's reads and commit do not use: a transaction-level
+        # lock would keep one transaction open across the read, the argon2 checks and the commit. The locks
+        # go with the connection if the daemon dies; a connection that could not say unlock is closed.
+        async with self._connection() as conn:
+            try:
+                for key in sorted(set(keys)):
+                    await run(conn, Op("take_turn", {"key": turn_key(key)}))
+                yield
+            finally:
+                try:
+                    await run(conn, Op("end_turns"))
+                except BaseException:
+                    conn.terminate()
+                    raise
 
     async def listen(self, channel: str, heard: Callable[[str], None]) -> Callable[[], Awaitable[None]]:
         # A connection of its own: a pooled one goes back to the pool, and LISTEN would go with it. When it

@@ -9,6 +9,14 @@
 -- name: ping$
 SELECT 1;
 
+-- name: take_turn$
+-- A session-level lock (a two-int key: its own space, apart from the migration lock's bigint), held on a
+-- connection of its own across a text's read, decision and commit.
+SELECT pg_advisory_lock(1196887809, :key) IS NULL;
+
+-- name: end_turns$
+SELECT pg_advisory_unlock_all() IS NULL;
+
 -- name: server_version$
 SELECT 'PostgreSQL ' || current_setting('server_version');
 
