@@ -128,3 +128,48 @@ def wait_for(predicate: Callable[[], Any], what: str, seconds: float = 20.0) -> 
             return value
         time.sleep(0.05)
     raise AssertionError(f"not in {seconds:.0f} s: {what}")
+
+
+class Subscriber:
+    """A webhook subscriber on 127.0.0.1 in a thread of its own (the daemons are other processes): checks
+    every signature as the README says, keeps each delivery, answers ``status`` (200)."""
+
+    def __init__(self, folder: Path) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from tests.webhook_receiver import SECRET, verify
+
+        self.secret_file = folder / "webhook.secret"
+        self.secret_file.write_text(SECRET + "\n")
+        self.received: list[tuple[str, dict]] = []  # (X-Gateway-Event-Id, payload)
+        self.status = 200
+        subscriber = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                payload = verify(SECRET, self.headers["X-Gateway-Signature"], body, time.time())
+                subscriber.received.append((self.headers["X-Gateway-Event-Id"], payload))
+                self.send_response(subscriber.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/all"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def settings(self) -> list[dict]:
+        """The ``webhooks`` setting that subscribes to everything."""
+        return [{"url": self.url, "secret_file": str(self.secret_file), "timeout_seconds": 2}]
+
+    def events(self, event_type: str) -> list[dict]:
+        return [p["data"] for _, p in self.received if p["event_type"] == event_type]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
