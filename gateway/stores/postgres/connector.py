@@ -280,3 +280,9 @@ class PostgresConnector(Connector):
                 if identity:  # the next id follows the largest copied one
                     await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{identity}'), "
                                        f"coalesce(max({identity}), 0) + 1, false) FROM {table}")
+            # Copied rows are settled history to the readers that page by (tx, id) (migrations/0011_paging.sql),
+            # whatever transaction loaded them or their source recorded.
+            for table, column in (("event_log", "tx"), ("webhook_events", "tx"), ("loopback_messages", "tx"),
+                                  ("webhook_cursor", "last_tx")):
+                if table in tables:
+                    await conn.execute(f"UPDATE {table} SET {column} = 0 WHERE {column} <> 0")
