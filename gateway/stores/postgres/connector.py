@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hashlib
 import json
 import re
@@ -55,6 +56,11 @@ def _jsonb(value: Any) -> str:
     text = msgspec.json.encode(value).decode()
     # jsonb refuses \u0000 as text does NUL: the same replacement character.
     return _ESCAPED_NUL.sub(r"\1\\ufffd", text) if "\\u0000" in text else text
+
+
+# The turn (connector, task, connection) the current task holds: its store calls run on that connection.
+_TURN: contextvars.ContextVar[tuple[PostgresConnector, asyncio.Task | None, asyncpg.Connection] | None] = (
+    contextvars.ContextVar("gateway_postgres_turn", default=None))
 
 
 def turn_key(key: str) -> int:
@@ -155,11 +161,16 @@ class PostgresConnector(Connector):
         return StoreUnavailable(f"PostgreSQL at {self.description} does not answer: {reason}")
 
     @contextlib.asynccontextmanager
-    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+    async def _connection(self, *, pooled: bool = False) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; within a turn (:meth:`turns`), the turn's own, for the task that took it."""
         pool = self._pool
         if pool is None:
             raise StoreUnavailable("the store is not open")
+        held = _TURN.get()
         try:
+            if not pooled and held is not None and held[0] is self and held[1] is asyncio.current_task():
+                yield held[2]
+                return
             async with asyncio.timeout(ACQUIRE_SECONDS):  # not acquire(timeout=): that costs a task each time
                 conn = await pool.acquire()
             try:
@@ -195,15 +206,19 @@ class PostgresConnector(Connector):
 
     @contextlib.asynccontextmanager
     async def turns(self, keys: Sequence[str]) -> AsyncIterator[None]:
-        # A pooled connection of its own, which the text's reads and commit do not use: a transaction-level
-        # lock would keep one transaction open across the read, the argon2 checks and the commit. The locks
-        # go with the connection if the daemon dies; a connection that could not say unlock is closed.
-        async with self._connection() as conn:
+        # Session-level locks on one pooled connection, which the holder's reads and commit then use (one
+        # connection per text: a lock held on a second one would let texts waiting for their reads hold the
+        # whole pool). Not a transaction-level lock: that would keep one transaction open across the read,
+        # the argon2 checks and the commit. The locks go with the connection if the daemon dies; a
+        # connection that could not say unlock is closed.
+        async with self._connection(pooled=True) as conn:
+            token = _TURN.set((self, asyncio.current_task(), conn))
             try:
                 for key in sorted(set(keys)):
                     await run(conn, Op("take_turn", {"key": turn_key(key)}))
                 yield
             finally:
+                _TURN.reset(token)
                 try:
                     await run(conn, Op("end_turns"))
                 except BaseException:
