@@ -9,7 +9,6 @@ remembered waits its turn for argon2 (gateway/auth/admission.py): a known key id
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -50,19 +49,6 @@ async def create_key(store: Store, name: str, clock: Clock) -> str:
     return full
 
 
-def write_operator_key(path: Path) -> str:
-    """A fresh key for the local operator (``gateway event``), readable by the daemon's user only.
-
-    Like bitcoind's RPC cookie: it lives as long as the daemon and never enters the store.
-    """
-    full = f"{PREFIX}_{OPERATOR_KEY_ID}_{secrets.token_urlsafe(24)}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(full + "\n")
-    return full
-
-
 class KeyEntry(msgspec.Struct, forbid_unknown_fields=True):
     """One entry of ``api.keys_file``: ``{id, name, hash}``, as ``gateway api-key add --for-file`` prints it."""
 
@@ -81,6 +67,9 @@ class ApiKeyAuth:
                  clock: Clock | None = None, checks: CheckAdmission | None = None) -> None:
         self.store = store
         self.operator_key = operator_key
+        # True where several daemons share the database: the operator key is a stored key like the others,
+        # looked up (and revocable) by its id (gateway/auth/operator_key.py); else it is ``operator_key``.
+        self.operator_stored = False
         self.file_keys = file_keys or {}
         self.clock = clock or Clock()
         self.checks = checks or CheckAdmission(CredentialChecks(), self.clock)
@@ -107,7 +96,7 @@ class ApiKeyAuth:
             raise Unauthorized("The API key is not valid.")
         parts = split_key(token)
         stored = None
-        if parts and parts[0] != OPERATOR_KEY_ID:
+        if parts and (parts[0] != OPERATOR_KEY_ID or self.operator_stored):
             stored = self.file_keys.get(parts[0]) or await self.store.api_key_hash(parts[0])
         # Checked even when the id is unknown, so a guessed id costs the same time as a real one.
         caller = f"key:{parts[0]}" if stored else f"remote:{remote}"
@@ -129,7 +118,7 @@ class ApiKeyAuth:
         """A digest of key ``key_id`` as it stands now (its hash; the operator key itself), None when there
         is no such key (revoked, or out of ``api.keys_file``). Console sessions are signed over it, so
         revoking or replacing a key ends its sessions."""
-        if key_id == OPERATOR_KEY_ID:
+        if key_id == OPERATOR_KEY_ID and not self.operator_stored:
             current = self.operator_key
         else:
             current = self.file_keys.get(key_id) or await self.store.api_key_hash(key_id)

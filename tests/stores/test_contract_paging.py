@@ -98,3 +98,18 @@ async def test_the_loopback_outbox_waits_for_a_lower_id_still_in_a_transaction(s
     assert await store.loopback_messages(after=0, to_phone=None, limit=10) == []
     await tx.commit()
     assert [m["body"] for m in await store.loopback_messages(after=0, to_phone=None, limit=10)] == ["slow", "fast"]
+
+
+async def test_a_transaction_open_in_another_database_never_holds_the_reader(store, clock):
+    from tests.postgres import SERVER
+
+    elsewhere = await asyncpg.connect(SERVER)  # another application's database on the same server
+    try:
+        tx = elsewhere.transaction()
+        await tx.start()
+        await elsewhere.fetchval("SELECT pg_current_xact_id()")  # it writes: it holds a transaction id
+        await store.log([entry(clock, "mine")])
+        assert [r.comment for r in await store.event_log(site_id=None, after=0, limit=10)] == ["mine"]
+        await tx.rollback()
+    finally:
+        await elsewhere.close()

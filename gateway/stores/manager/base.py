@@ -36,6 +36,11 @@ class StoreBase:
         return self.db.engine
 
     @property
+    def shared(self) -> bool:
+        """True when several daemons may serve the database at once (PostgreSQL)."""
+        return not self.db.exclusive
+
+    @property
     def description(self) -> str:
         """The database URL as it may be printed (password masked)."""
         return self.db.description

@@ -215,7 +215,7 @@ VALUES (:at, :code, :site_id, :contact_id, :phone, :verification_id, :event_id, 
 -- row's (tx, id): a row committed late by a lower id is served later, never skipped (migration
 -- 0011_paging). A cursor that names no row pages by id alone.
 WITH cursor_row AS (SELECT coalesce((SELECT tx FROM event_log WHERE id = :after), -1) AS tx),
-     horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin)
+     horizon AS (SELECT paging_horizon() AS xmin)
 SELECT e.* FROM event_log e, cursor_row c, horizon h
 WHERE (e.tx, e.id) > (c.tx, :after) AND (c.tx >= 0 OR e.id > :after) AND e.tx < h.xmin
   AND (CAST(:site_id AS text) IS NULL OR e.site_id = :site_id)
@@ -224,6 +224,14 @@ LIMIT :limit;
 
 -- name: insert_api_key!
 INSERT INTO api_keys (id, name, key_hash, created_at) VALUES (:id, :name, :key_hash, :created_at);
+
+-- name: claim_api_key!
+-- A key under a fixed id (the operator key a PostgreSQL database's daemons share): made when there is
+-- none, or in place of a revoked one; 0 rows when a live one stands (another daemon's, made first).
+INSERT INTO api_keys (id, name, key_hash, created_at) VALUES (:id, :name, :key_hash, :created_at)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, key_hash = excluded.key_hash,
+                               created_at = excluded.created_at, revoked_at = NULL
+WHERE api_keys.revoked_at IS NOT NULL;
 
 -- name: get_api_key^
 SELECT * FROM api_keys WHERE id = :id AND revoked_at IS NULL;
@@ -242,7 +250,7 @@ RETURNING id;
 -- name: loopback_messages
 -- Paged as event_log_page is: never past a row whose transaction is still open.
 WITH cursor_row AS (SELECT coalesce((SELECT tx FROM loopback_messages WHERE id = :after), -1) AS tx),
-     horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin)
+     horizon AS (SELECT paging_horizon() AS xmin)
 SELECT m.* FROM loopback_messages m, cursor_row c, horizon h
 WHERE (m.tx, m.id) > (c.tx, :after) AND (c.tx >= 0 OR m.id > :after) AND m.tx < h.xmin
   AND (CAST(:to_phone AS text) IS NULL OR m.to_phone = :to_phone)
@@ -315,11 +323,11 @@ INSERT INTO webhook_events (event_type, data, created_at) VALUES (:event_type, :
 
 -- name: webhook_events_after_cursor
 -- The cursor's row stays locked until the fan-out commits: two daemons fan out one after the other.
--- Only events whose transaction ended before any still open began, in (tx, id) order (0011_paging).
+-- Only events whose transaction ended before any still open here began, in (tx, id) order (0011_paging).
 WITH c AS (SELECT last_tx, last_event_id FROM webhook_cursor WHERE id = 1 FOR UPDATE)
 SELECT e.* FROM webhook_events e, c
 WHERE (e.tx, e.id) > (c.last_tx, c.last_event_id)
-  AND e.tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+  AND e.tx < paging_horizon()
 ORDER BY e.tx, e.id LIMIT :limit;
 
 -- name: insert_webhook_deliveries*!
