@@ -67,9 +67,6 @@ class ApiKeyAuth:
                  clock: Clock | None = None, checks: CheckAdmission | None = None) -> None:
         self.store = store
         self.operator_key = operator_key
-        # True where several daemons share the database: the operator key is a stored key like the others,
-        # looked up (and revocable) by its id (gateway/auth/operator_key.py); else it is ``operator_key``.
-        self.operator_stored = False
         self.file_keys = file_keys or {}
         self.clock = clock or Clock()
         self.checks = checks or CheckAdmission(CredentialChecks(), self.clock)
@@ -96,7 +93,7 @@ class ApiKeyAuth:
             raise Unauthorized("The API key is not valid.")
         parts = split_key(token)
         stored = None
-        if parts and (parts[0] != OPERATOR_KEY_ID or self.operator_stored):
+        if parts and parts[0] != OPERATOR_KEY_ID:
             stored = self.file_keys.get(parts[0]) or await self.store.api_key_hash(parts[0])
         # Checked even when the id is unknown, so a guessed id costs the same time as a real one.
         caller = f"key:{parts[0]}" if stored else f"remote:{remote}"
@@ -118,7 +115,7 @@ class ApiKeyAuth:
         """A digest of key ``key_id`` as it stands now (its hash; the operator key itself), None when there
         is no such key (revoked, or out of ``api.keys_file``). Console sessions are signed over it, so
         revoking or replacing a key ends its sessions."""
-        if key_id == OPERATOR_KEY_ID and not self.operator_stored:
+        if key_id == OPERATOR_KEY_ID:
             current = self.operator_key
         else:
             current = self.file_keys.get(key_id) or await self.store.api_key_hash(key_id)

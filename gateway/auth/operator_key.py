@@ -1,20 +1,26 @@
-"""The local operator's key (``gateway event``, the console's first sign-in): ``gwk_operator_<secret>``.
+"""The local operator's key (``gateway event``, the console's first sign-in), in ``operator.key``.
 
-One daemon per SQLite file: the key lives as long as the daemon, in ``operator.key`` beside the file,
-and never enters the store (like bitcoind's RPC cookie). Several daemons share a PostgreSQL database,
-and a load balancer may hand ``gateway event`` to any of them: there the key is one for the whole
-database, stored as an argon2 hash under the id ``operator`` (every daemon accepts it), made by the
-first daemon that finds none. A daemon whose ``operator.key`` holds that key keeps using it; one that
-has no such file (another machine, another folder) accepts the key without knowing it and writes no
-file, so two daemons in one folder never overwrite each other's key. It lasts until
-``gateway api-key revoke operator``; the next daemon to start then makes a new one.
+One daemon per SQLite file: ``gwk_operator_<secret>`` lives as long as the daemon, in ``operator.key``
+beside the file, and never enters the store (like bitcoind's RPC cookie).
+
+Several daemons share a PostgreSQL database, and a load balancer may hand ``gateway event`` to any of
+them: there each daemon's folder (``./var``) holds a key ``gwk_operator-<id>_<secret>`` stored like any
+API key (argon2 hash, listed by ``gateway api-key list``), so every daemon accepts every folder's key.
+A daemon whose ``operator.key`` still holds a live stored key keeps it: two daemons started in one
+folder share one key (the file is locked while one decides) and never overwrite each other's. The key
+outlives the daemon, since another daemon of the folder may be using it; ``gateway api-key revoke
+operator-<id>`` retires it, and the next daemon to start in that folder makes a new one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import secrets
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 from gateway.auth.apikeys import OPERATOR_KEY_ID, PREFIX, split_key
@@ -24,13 +30,10 @@ from gateway.stores import Store
 
 log = logging.getLogger(__name__)
 
-def new_operator_key() -> str:
-    return f"{PREFIX}_{OPERATOR_KEY_ID}_{secrets.token_urlsafe(24)}"
-
 
 def write_operator_key(path: Path, key: str | None = None) -> str:
-    """Write ``key`` (a fresh one when None) to ``path``, readable by the daemon's user only; the key."""
-    full = key or new_operator_key()
+    """Write ``key`` (a fresh ``gwk_operator_...`` when None) to ``path``, readable by the daemon's user only."""
+    full = key or f"{PREFIX}_{OPERATOR_KEY_ID}_{secrets.token_urlsafe(24)}"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -38,28 +41,39 @@ def write_operator_key(path: Path, key: str | None = None) -> str:
     return full
 
 
-def _read(path: Path) -> str | None:
+@contextlib.contextmanager
+def _folder_lock(path: Path) -> Iterator[None]:
+    """Held while one daemon reads or makes the folder's key (a second one started at once waits)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        return path.read_text().strip() or None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+async def _still_stored(store: Store, path: Path) -> str | None:
+    try:
+        known = path.read_text().strip()
     except (OSError, UnicodeDecodeError):
         return None
+    parts = split_key(known)
+    if not parts or not parts[0].startswith(f"{OPERATOR_KEY_ID}-"):
+        return None
+    stored = await store.api_key_hash(parts[0])
+    return known if stored and await verify_secret_async(stored, parts[1]) else None
 
 
-async def shared_operator_key(store: Store, path: Path, clock: Clock) -> str | None:
-    """The database's operator key as this daemon knows it (from ``path``, or made now and written there);
-    None when another daemon made it and ``path`` does not hold it (the key is still accepted, by its hash)."""
-    known = _read(path)
-    stored = await store.api_key_hash(OPERATOR_KEY_ID)
-    if stored is not None:
-        parts = split_key(known) if known else None
-        if parts and parts[0] == OPERATOR_KEY_ID and await verify_secret_async(stored, parts[1]):
+async def stored_operator_key(store: Store, path: Path, clock: Clock) -> str:
+    """The key of this daemon's folder on a shared database: the one ``path`` holds while it is stored and
+    not revoked, else a new one, stored (hashed) and written to ``path``."""
+    with _folder_lock(path):  # blocking, briefly, and only at start
+        known = await _still_stored(store, path)
+        if known is not None:
             return known
-        log.info("operator key: made by another daemon of this database (stored hashed); %s is not it. Copy "
-                 "that daemon's operator.key here, or use a key of `gateway api-key add`", path)
-        return None
-    key = new_operator_key()
-    if not await store.claim_api_key(OPERATOR_KEY_ID, "operator (local)", hash_secret(split_key(key)[1]),
-                                     clock.now()):
-        log.info("operator key: another daemon of this database made it first; %s left as it is", path)
-        return None
-    return write_operator_key(path, key)
+        key_id, secret = f"{OPERATOR_KEY_ID}-{secrets.token_hex(6)}", secrets.token_urlsafe(24)
+        await store.add_api_key(key_id, f"operator key of {socket.gethostname()}:{path.resolve()}",
+                                hash_secret(secret), clock.now())
+        log.info("operator key %s made for %s", key_id, path)
+        return write_operator_key(path, f"{PREFIX}_{key_id}_{secret}")

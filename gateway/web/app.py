@@ -14,7 +14,7 @@ from aiohttp import web
 from gateway.auth.admission import CheckAdmission
 from gateway.services.alarms import AlarmService
 from gateway.auth.apikeys import ApiKeyAuth, load_keys_file
-from gateway.auth.operator_key import shared_operator_key, write_operator_key
+from gateway.auth.operator_key import stored_operator_key, write_operator_key
 from gateway.carriers import CarrierServices, create_carrier
 from gateway.clock import Clock
 from gateway.config import Config
@@ -138,9 +138,8 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
 
 async def _operator_key(app: web.Application) -> AsyncIterator[None]:
     path = operator_key_path(app[CONFIG])
-    if app[STORE].shared:  # one key for the database, kept (gateway/auth/operator_key.py)
-        app[API_KEYS].operator_stored = True
-        await shared_operator_key(app[STORE], path, app[CLOCK])
+    if app[STORE].shared:  # a stored key per folder, every daemon's to accept, kept (gateway/auth/operator_key.py)
+        await stored_operator_key(app[STORE], path, app[CLOCK])
         yield
         return
     app[API_KEYS].operator_key = write_operator_key(path)

@@ -27,15 +27,6 @@ async def test_api_keys_are_stored_by_hash_and_revoked_once(store, clock):
                                        "revoked_at": clock.now()}]
 
 
-async def test_a_claimed_key_id_is_taken_once_until_revoked(store, clock):
-    assert await store.claim_api_key("operator", "operator", "$argon2id$first", clock.now()) is True
-    assert await store.claim_api_key("operator", "operator", "$argon2id$second", clock.now()) is False
-    assert await store.api_key_hash("operator") == "$argon2id$first"
-    await store.revoke_api_key("operator", clock.now())
-    assert await store.claim_api_key("operator", "operator", "$argon2id$third", clock.now()) is True
-    assert await store.api_key_hash("operator") == "$argon2id$third"
-
-
 async def test_contacts_created_and_updated_refuse_a_duplicate_external_id(store, site, clock):
     a = await store.create_contact(Contact(id=0, site_id=site.id, first_name="A", last_name="A", phone=PHONE,
                                            external_contact_id="x1", created_at=clock.now()))

@@ -22,11 +22,6 @@ class PartnerStore(StoreBase):
     async def add_api_key(self, key_id: str, name: str, key_hash: str, now: datetime) -> None:
         await self.db.execute("insert_api_key", id=key_id, name=name, key_hash=key_hash, created_at=now)
 
-    async def claim_api_key(self, key_id: str, name: str, key_hash: str, now: datetime) -> bool:
-        """Store a key under ``key_id`` unless a live (not revoked) one stands there; True when stored.
-        Of several daemons claiming one id at once, one wins."""
-        return bool(await self.db.execute("claim_api_key", id=key_id, name=name, key_hash=key_hash, created_at=now))
-
     async def api_key_hash(self, key_id: str) -> str | None:
         """The argon2 hash of a key that is not revoked."""
         row = await self.db.fetch("get_api_key", id=key_id)

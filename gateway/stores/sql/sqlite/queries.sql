@@ -212,14 +212,6 @@ LIMIT :limit;
 -- name: insert_api_key!
 INSERT INTO api_keys (id, name, key_hash, created_at) VALUES (:id, :name, :key_hash, :created_at);
 
--- name: claim_api_key!
--- A key under a fixed id (the operator key a PostgreSQL database's daemons share): made when there is
--- none, or in place of a revoked one; 0 rows when a live one stands (another daemon's, made first).
-INSERT INTO api_keys (id, name, key_hash, created_at) VALUES (:id, :name, :key_hash, :created_at)
-ON CONFLICT (id) DO UPDATE SET name = excluded.name, key_hash = excluded.key_hash,
-                               created_at = excluded.created_at, revoked_at = NULL
-WHERE api_keys.revoked_at IS NOT NULL;
-
 -- name: get_api_key^
 SELECT * FROM api_keys WHERE id = :id AND revoked_at IS NULL;
 
