@@ -3,12 +3,12 @@
 The pipeline decides from a snapshot of the store and the decision is committed after. Two
 texts from one number deciding from the same snapshot would each count only the first wrong
 PIN, and parallel guesses would never reach the lockout. An in-process lock per number
-serialises those decisions within a daemon; ``across`` (the store's ``turns``: on PostgreSQL an
-advisory lock per number, on SQLite nothing, its one daemon being the only writer) then
-serialises them between daemons. The in-process lock is taken first, so a daemon asks the
-database for one turn per number at a time, never one per waiting text. (Two numbers
-answering one verification are settled in the store instead: the loser's commit is refused
-as stale and decided again.)
+serialises those decisions within a daemon; ``across`` (the store's ``turns``: on PostgreSQL a
+transaction-level advisory lock per number, whose transaction the text's reads and commit join;
+on SQLite nothing, its one daemon being the only writer) then serialises them between daemons.
+The in-process lock is taken first, so a daemon asks the database for one turn per number at a
+time, never one per waiting text. (Two numbers answering one verification are settled in the
+store instead: the loser's commit is refused as stale and decided again.)
 """
 
 from __future__ import annotations

@@ -120,7 +120,8 @@ class Connector(abc.ABC):
 
     def turns(self, keys: Sequence[str]) -> contextlib.AbstractAsyncContextManager[None]:
         """Held while one process decides on ``keys`` (a phone number): other processes on the same database
-        wait for it. Engines that serve one daemon need nothing (its in-process locks are enough)."""
+        wait for it; the holder's reads and transactions inside it may join one transaction that commits when
+        it ends (PostgreSQL). Engines that serve one daemon need nothing (its in-process locks are enough)."""
         return contextlib.nullcontext()
 
     async def listen(self, channel: str, heard: Callable[[str], None]) -> Callable[[], Awaitable[None]]:

@@ -63,7 +63,8 @@ class StoreBase:
 
     def turns(self, keys: Sequence[str]) -> contextlib.AbstractAsyncContextManager[None]:
         """Held while this daemon reads, decides on and commits a text from ``keys`` (its number): another
-        daemon on the same database waits (PostgreSQL: an advisory lock per key; SQLite: nothing to wait for)."""
+        daemon on the same database waits (PostgreSQL: an advisory lock per key, in a transaction that the store
+        calls inside join and that commits when the turn ends; SQLite: nothing to wait for)."""
         return self.db.turns(keys)
 
     async def migrate(self) -> list[str]:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
-import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -28,6 +26,7 @@ from aiosql.types import SQLOperationType as Kind
 
 from gateway.errors import ConfigurationError, StoreError, StoreUnavailable
 from gateway.stores.connector import Body, Connector, Conflict, Op, Script, T, load_queries, migration_sql
+from gateway.stores.postgres.turns import CURRENT as CURRENT_TURN, Turn, held
 
 QUERIES = load_queries("postgres", "asyncpg")
 CONNECT_SECONDS = 5.0  # a server that does not answer a new connection within this is down
@@ -56,17 +55,6 @@ def _jsonb(value: Any) -> str:
     text = msgspec.json.encode(value).decode()
     # jsonb refuses \u0000 as text does NUL: the same replacement character.
     return _ESCAPED_NUL.sub(r"\1\\ufffd", text) if "\\u0000" in text else text
-
-
-# The turn (connector, task, connection) the current task holds: its store calls run on that connection.
-_TURN: contextvars.ContextVar[tuple[PostgresConnector, asyncio.Task | None, asyncpg.Connection] | None] = (
-    contextvars.ContextVar("gateway_postgres_turn", default=None))
-
-
-def turn_key(key: str) -> int:
-    """``key`` as the int4 of an advisory lock (the same on every daemon; a collision only makes two numbers
-    wait for each other)."""
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big", signed=True)
 
 
 def _args(names: Sequence[str], params: Any) -> list[Any]:
@@ -166,10 +154,10 @@ class PostgresConnector(Connector):
         pool = self._pool
         if pool is None:
             raise StoreUnavailable("the store is not open")
-        held = _TURN.get()
+        turn = None if pooled else held(self)
         try:
-            if not pooled and held is not None and held[0] is self and held[1] is asyncio.current_task():
-                yield held[2]
+            if turn is not None:
+                yield turn.conn
                 return
             async with asyncio.timeout(ACQUIRE_SECONDS):  # not acquire(timeout=): that costs a task each time
                 conn = await pool.acquire()
@@ -187,6 +175,14 @@ class PostgresConnector(Connector):
             return await drive(conn, body(*args))
 
     async def transaction(self, body: Callable[..., Body[T]], *args: Any) -> T:
+        turn = held(self)
+        if turn is not None:  # inside the turn's transaction: it commits when the turn ends
+            async with self._connection() as conn:
+                try:
+                    return await drive(conn, body(*args))
+                except BaseException:
+                    await turn.restart()
+                    raise
         for attempt in range(RETRIES):
             try:
                 async with self._connection() as conn, conn.transaction():
@@ -206,21 +202,20 @@ class PostgresConnector(Connector):
 
     @contextlib.asynccontextmanager
     async def turns(self, keys: Sequence[str]) -> AsyncIterator[None]:
-        # Session-level locks on one pooled connection, which the holder's reads and commit then use (one
-        # connection per text: a lock held on a second one would let texts waiting for their reads hold the
-        # whole pool). Not a transaction-level lock: that would keep one transaction open across the read,
-        # the argon2 checks and the commit. The locks go with the connection if the daemon dies; a
-        # connection that could not say unlock is closed.
+        # A transaction-level advisory lock per key, whose transaction the holder's reads and commit join
+        # (gateway/stores/postgres/turns.py). A connection that could not end it is closed, locks and all.
         async with self._connection(pooled=True) as conn:
-            token = _TURN.set((self, asyncio.current_task(), conn))
+            turn = Turn(self, conn, QUERIES["take_turn"].sql, keys)
+            await turn.begin()
+            token = CURRENT_TURN.set(turn)
+            done = False
             try:
-                for key in sorted(set(keys)):
-                    await run(conn, Op("take_turn", {"key": turn_key(key)}))
                 yield
+                done = True
             finally:
-                _TURN.reset(token)
+                CURRENT_TURN.reset(token)
                 try:
-                    await run(conn, Op("end_turns"))
+                    await turn.end(commit=done)
                 except BaseException:
                     conn.terminate()
                     raise

@@ -10,12 +10,9 @@
 SELECT 1;
 
 -- name: take_turn$
--- A session-level lock (a two-int key: its own space, apart from the migration lock's bigint), held on a
--- connection of its own across a text's read, decision and commit.
-SELECT pg_advisory_lock(1196887809, :key) IS NULL;
-
--- name: end_turns$
-SELECT pg_advisory_unlock_all() IS NULL;
+-- A lock held until the transaction ends (a two-int key: its own space, apart from the migration lock's
+-- bigint), taken first in the transaction of a text's read, decision and commit (gateway/stores/postgres/turns.py).
+SELECT pg_advisory_xact_lock(1196887809, :key) IS NULL;
 
 -- name: server_version$
 SELECT 'PostgreSQL ' || current_setting('server_version');

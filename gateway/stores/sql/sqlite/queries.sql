@@ -12,9 +12,6 @@ SELECT 1;
 -- Not used: one daemon writes a SQLite file, and its in-process locks are enough (gateway/services/ordering.py).
 SELECT :key;
 
--- name: end_turns$
-SELECT 0;
-
 -- name: server_version$
 SELECT 'SQLite ' || sqlite_version();
 
