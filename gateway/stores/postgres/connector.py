@@ -24,7 +24,7 @@ import asyncpg
 import msgspec
 from aiosql.types import SQLOperationType as Kind
 
-from gateway.errors import ConfigurationError, StoreError, StoreUnavailable
+from gateway.errors import ConfigurationError, StaleDecision, StoreError, StoreUnavailable
 from gateway.stores.connector import Body, Connector, Conflict, Op, Script, T, load_queries, migration_sql
 from gateway.stores.postgres.turns import CURRENT as CURRENT_TURN, Turn, held
 
@@ -180,6 +180,9 @@ class PostgresConnector(Connector):
             async with self._connection() as conn:
                 try:
                     return await drive(conn, body(*args))
+                except RETRYABLE as exc:  # its reads are void too: the holder reads and decides again
+                    await turn.restart()
+                    raise StaleDecision(f"the commit was refused ({type(exc).__name__}); deciding again") from exc
                 except BaseException:
                     await turn.restart()
                     raise
