@@ -9,7 +9,6 @@ remembered waits its turn for argon2 (gateway/auth/admission.py): a known key id
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -47,19 +46,6 @@ def split_key(full_key: str) -> tuple[str, str] | None:
 async def create_key(store: Store, name: str, clock: Clock) -> str:
     key_id, secret, full = new_key()
     await store.add_api_key(key_id, name, hash_secret(secret), clock.now())
-    return full
-
-
-def write_operator_key(path: Path) -> str:
-    """A fresh key for the local operator (``gateway event``), readable by the daemon's user only.
-
-    Like bitcoind's RPC cookie: it lives as long as the daemon and never enters the store.
-    """
-    full = f"{PREFIX}_{OPERATOR_KEY_ID}_{secrets.token_urlsafe(24)}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(full + "\n")
     return full
 
 

@@ -60,7 +60,7 @@ class InboundService:
         self.default_region = default_region
         self.interface = interface
         self.verifications = verifications
-        self.locks = locks or KeyedLocks()
+        self.locks = locks or KeyedLocks(across=store.turns)
         self.checks = checks or CheckAdmission(CredentialChecks(), clock, metrics)
         self.canary = canary
 

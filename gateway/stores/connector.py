@@ -118,6 +118,12 @@ class Connector(abc.ABC):
         """Held by ``gateway serve`` for its life: refuses a second daemon where the engine allows one only."""
         return contextlib.nullcontext()
 
+    def turns(self, keys: Sequence[str]) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held while one process decides on ``keys`` (a phone number): other processes on the same database
+        wait for it; the holder's reads and transactions inside it may join one transaction that commits when
+        it ends (PostgreSQL). Engines that serve one daemon need nothing (its in-process locks are enough)."""
+        return contextlib.nullcontext()
+
     async def listen(self, channel: str, heard: Callable[[str], None]) -> Callable[[], Awaitable[None]]:
         """Call ``heard(payload)`` for each ``notify`` on ``channel`` that another process commits (a body
         yields ``Op("notify", {"channel": ..., "payload": ...})``); the coroutine function that stops it.

@@ -17,6 +17,7 @@ MIGRATIONS = (
     "0009_trace",
     "0010_recovery",
     "0011_reply_refs",
+    "0012_paging",
 )
 
 # Every table the migrations make but schema_migrations, parents before the tables that refer to them.

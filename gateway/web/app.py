@@ -13,7 +13,8 @@ from aiohttp import web
 
 from gateway.auth.admission import CheckAdmission
 from gateway.services.alarms import AlarmService
-from gateway.auth.apikeys import ApiKeyAuth, load_keys_file, write_operator_key
+from gateway.auth.apikeys import ApiKeyAuth, load_keys_file
+from gateway.auth.operator_key import stored_operator_key, write_operator_key
 from gateway.carriers import CarrierServices, create_carrier
 from gateway.clock import Clock
 from gateway.config import Config
@@ -137,6 +138,10 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
 
 async def _operator_key(app: web.Application) -> AsyncIterator[None]:
     path = operator_key_path(app[CONFIG])
+    if app[STORE].shared:  # a stored key per folder, every daemon's to accept, kept (gateway/auth/operator_key.py)
+        await stored_operator_key(app[STORE], path, app[CLOCK])
+        yield
+        return
     app[API_KEYS].operator_key = write_operator_key(path)
     yield
     with contextlib.suppress(OSError):

@@ -101,7 +101,9 @@ async def post_event(request: web.Request) -> web.Response:
 @operation(summary="Read the event log", tag="events", security=API_KEY,
            params=[Param("site_id", "query", Annotated[str, msgspec.Meta(max_length=64)],
                          "Only this site's rows; empty or absent: every site's"),
-                   Param("after", "query", Annotated[int, msgspec.Meta(ge=0, le=2**62)], "The previous page's next_after"),
+                   Param("after", "query", Annotated[int, msgspec.Meta(ge=0, le=2**62)],
+                         "The previous page's next_after: the rows committed after that row "
+                         "(on PostgreSQL their ids may come out of order; none is skipped)"),
                    Param("limit", "query", Annotated[int, msgspec.Meta(ge=1, le=1000)], "Rows per page (100)")],
            responses={200: (EventLogPage, "Rows oldest first")},
            errors={**KEY_ERRORS, 404: "No such site (code SITE_NOT_FOUND)", 422: "Invalid query parameter"})

@@ -36,6 +36,11 @@ class StoreBase:
         return self.db.engine
 
     @property
+    def shared(self) -> bool:
+        """True when several daemons may serve the database at once (PostgreSQL)."""
+        return not self.db.exclusive
+
+    @property
     def description(self) -> str:
         """The database URL as it may be printed (password masked)."""
         return self.db.description
@@ -55,6 +60,12 @@ class StoreBase:
     def daemon_lock(self) -> contextlib.AbstractContextManager[None]:
         """Hold for the life of ``gateway serve``: one daemon per SQLite file, any number on PostgreSQL."""
         return self.db.daemon_lock()
+
+    def turns(self, keys: Sequence[str]) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held while this daemon reads, decides on and commits a text from ``keys`` (its number): another
+        daemon on the same database waits (PostgreSQL: an advisory lock per key, in a transaction that the store
+        calls inside join and that commits when the turn ends; SQLite: nothing to wait for)."""
+        return self.db.turns(keys)
 
     async def migrate(self) -> list[str]:
         """Apply pending schema migrations, all in one transaction; the names applied.

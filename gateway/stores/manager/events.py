@@ -68,7 +68,8 @@ def _fan_out(now: datetime, subscribers_for: Callable[[str, datetime], Sequence[
                   for e in events for key in subscribers_for(e["event_type"], e["created_at"])]
     if deliveries:
         yield Op("insert_webhook_deliveries", deliveries)
-    yield Op("advance_webhook_cursor", {"last_event_id": events[-1]["id"]})
+    # PostgreSQL's cursor is the last event's (tx, id) (sql/postgres/migrations/0012_paging.sql)
+    yield Op("advance_webhook_cursor", {"last_event_id": events[-1]["id"], "last_tx": events[-1].get("tx", 0)})
     return len(events)
 
 

@@ -24,8 +24,9 @@ import asyncpg
 import msgspec
 from aiosql.types import SQLOperationType as Kind
 
-from gateway.errors import ConfigurationError, StoreError, StoreUnavailable
+from gateway.errors import ConfigurationError, StaleDecision, StoreError, StoreUnavailable
 from gateway.stores.connector import Body, Connector, Conflict, Op, Script, T, load_queries, migration_sql
+from gateway.stores.postgres.turns import CURRENT as CURRENT_TURN, Turn, held
 
 QUERIES = load_queries("postgres", "asyncpg")
 CONNECT_SECONDS = 5.0  # a server that does not answer a new connection within this is down
@@ -148,11 +149,16 @@ class PostgresConnector(Connector):
         return StoreUnavailable(f"PostgreSQL at {self.description} does not answer: {reason}")
 
     @contextlib.asynccontextmanager
-    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+    async def _connection(self, *, pooled: bool = False) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; within a turn (:meth:`turns`), the turn's own, for the task that took it."""
         pool = self._pool
         if pool is None:
             raise StoreUnavailable("the store is not open")
+        turn = None if pooled else held(self)
         try:
+            if turn is not None:
+                yield turn.conn
+                return
             async with asyncio.timeout(ACQUIRE_SECONDS):  # not acquire(timeout=): that costs a task each time
                 conn = await pool.acquire()
             try:
@@ -169,6 +175,17 @@ class PostgresConnector(Connector):
             return await drive(conn, body(*args))
 
     async def transaction(self, body: Callable[..., Body[T]], *args: Any) -> T:
+        turn = held(self)
+        if turn is not None:  # inside the turn's transaction: it commits when the turn ends
+            async with self._connection() as conn:
+                try:
+                    return await drive(conn, body(*args))
+                except RETRYABLE as exc:  # its reads are void too: the holder reads and decides again
+                    await turn.restart()
+                    raise StaleDecision(f"the commit was refused ({type(exc).__name__}); deciding again") from exc
+                except BaseException:
+                    await turn.restart()
+                    raise
         for attempt in range(RETRIES):
             try:
                 async with self._connection() as conn, conn.transaction():
@@ -185,6 +202,26 @@ class PostgresConnector(Connector):
     async def execute(self, query: str, /, **params: Any) -> Any:
         async with self._connection() as conn:  # one statement: its own transaction
             return await run(conn, Op(query, params))
+
+    @contextlib.asynccontextmanager
+    async def turns(self, keys: Sequence[str]) -> AsyncIterator[None]:
+        # A transaction-level advisory lock per key, whose transaction the holder's reads and commit join
+        # (gateway/stores/postgres/turns.py). A connection that could not end it is closed, locks and all.
+        async with self._connection(pooled=True) as conn:
+            turn = Turn(self, conn, QUERIES["take_turn"].sql, keys)
+            await turn.begin()
+            token = CURRENT_TURN.set(turn)
+            done = False
+            try:
+                yield
+                done = True
+            finally:
+                CURRENT_TURN.reset(token)
+                try:
+                    await turn.end(commit=done)
+                except BaseException:
+                    conn.terminate()
+                    raise
 
     async def listen(self, channel: str, heard: Callable[[str], None]) -> Callable[[], Awaitable[None]]:
         # A connection of its own: a pooled one goes back to the pool, and LISTEN would go with it. When it
@@ -256,3 +293,9 @@ class PostgresConnector(Connector):
                 if identity:  # the next id follows the largest copied one
                     await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{identity}'), "
                                        f"coalesce(max({identity}), 0) + 1, false) FROM {table}")
+            # Copied rows are settled history to the readers that page by (tx, id) (migrations/0012_paging.sql),
+            # whatever transaction loaded them or their source recorded.
+            for table, column in (("event_log", "tx"), ("webhook_events", "tx"), ("loopback_messages", "tx"),
+                                  ("webhook_cursor", "last_tx")):
+                if table in tables:
+                    await conn.execute(f"UPDATE {table} SET {column} = 0 WHERE {column} <> 0")

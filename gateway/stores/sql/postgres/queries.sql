@@ -9,6 +9,11 @@
 -- name: ping$
 SELECT 1;
 
+-- name: take_turn$
+-- A lock held until the transaction ends (a two-int key: its own space, apart from the migration lock's
+-- bigint), taken first in the transaction of a text's read, decision and commit (gateway/stores/postgres/turns.py).
+SELECT pg_advisory_xact_lock(1196887809, :key) IS NULL;
+
 -- name: server_version$
 SELECT 'PostgreSQL ' || current_setting('server_version');
 
@@ -203,9 +208,15 @@ INSERT INTO event_log (at, code, site_id, contact_id, phone, verification_id, ev
 VALUES (:at, :code, :site_id, :contact_id, :phone, :verification_id, :event_id, :comment, :details, :trace_id);
 
 -- name: event_log_page
-SELECT * FROM event_log
-WHERE id > :after AND (CAST(:site_id AS text) IS NULL OR site_id = :site_id)
-ORDER BY id
+-- Only rows whose transaction ended before any still open began, in (tx, id) order, after the cursor
+-- row's (tx, id): a row committed late by a lower id is served later, never skipped (migration
+-- 0012_paging). A cursor that names no row pages by id alone.
+WITH cursor_row AS (SELECT coalesce((SELECT tx FROM event_log WHERE id = :after), -1) AS tx),
+     horizon AS (SELECT paging_horizon() AS xmin)
+SELECT e.* FROM event_log e, cursor_row c, horizon h
+WHERE (e.tx, e.id) > (c.tx, :after) AND (c.tx >= 0 OR e.id > :after) AND e.tx < h.xmin
+  AND (CAST(:site_id AS text) IS NULL OR e.site_id = :site_id)
+ORDER BY e.tx, e.id
 LIMIT :limit;
 
 -- name: insert_api_key!
@@ -226,9 +237,13 @@ VALUES (:outbound_id, :to_phone, :from_phone, :body, :sent_at)
 RETURNING id;
 
 -- name: loopback_messages
-SELECT * FROM loopback_messages
-WHERE id > :after AND (CAST(:to_phone AS text) IS NULL OR to_phone = :to_phone)
-ORDER BY id
+-- Paged as event_log_page is: never past a row whose transaction is still open.
+WITH cursor_row AS (SELECT coalesce((SELECT tx FROM loopback_messages WHERE id = :after), -1) AS tx),
+     horizon AS (SELECT paging_horizon() AS xmin)
+SELECT m.* FROM loopback_messages m, cursor_row c, horizon h
+WHERE (m.tx, m.id) > (c.tx, :after) AND (c.tx >= 0 OR m.id > :after) AND m.tx < h.xmin
+  AND (CAST(:to_phone AS text) IS NULL OR m.to_phone = :to_phone)
+ORDER BY m.tx, m.id
 LIMIT :limit;
 
 -- SMS interface: site groups, PINs, per-number state, sites on test
@@ -297,9 +312,12 @@ INSERT INTO webhook_events (event_type, data, created_at) VALUES (:event_type, :
 
 -- name: webhook_events_after_cursor
 -- The cursor's row stays locked until the fan-out commits: two daemons fan out one after the other.
-SELECT e.* FROM webhook_events e
-WHERE e.id > (SELECT last_event_id FROM webhook_cursor WHERE id = 1 FOR UPDATE)
-ORDER BY e.id LIMIT :limit;
+-- Only events whose transaction ended before any still open here began, in (tx, id) order (0012_paging).
+WITH c AS (SELECT last_tx, last_event_id FROM webhook_cursor WHERE id = 1 FOR UPDATE)
+SELECT e.* FROM webhook_events e, c
+WHERE (e.tx, e.id) > (c.last_tx, c.last_event_id)
+  AND e.tx < paging_horizon()
+ORDER BY e.tx, e.id LIMIT :limit;
 
 -- name: insert_webhook_deliveries*!
 INSERT INTO webhook_deliveries (subscriber, webhook_event_id, next_attempt_at, created_at)
@@ -307,7 +325,8 @@ VALUES (:subscriber, :webhook_event_id, :now, :now)
 ON CONFLICT (subscriber, webhook_event_id) DO NOTHING;
 
 -- name: advance_webhook_cursor!
-UPDATE webhook_cursor SET last_event_id = :last_event_id WHERE last_event_id < :last_event_id;
+UPDATE webhook_cursor SET last_tx = :last_tx, last_event_id = :last_event_id
+WHERE (last_tx, last_event_id) < (:last_tx, :last_event_id);
 
 -- name: claim_webhook_deliveries
 -- Due deliveries, oldest first. A 'sending' row whose lease ran out (its dispatcher died)

@@ -8,6 +8,10 @@
 -- name: ping$
 SELECT 1;
 
+-- name: take_turn$
+-- Not used: one daemon writes a SQLite file, and its in-process locks are enough (gateway/services/ordering.py).
+SELECT :key;
+
 -- name: server_version$
 SELECT 'SQLite ' || sqlite_version();
 
