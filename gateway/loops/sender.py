@@ -30,7 +30,7 @@ from gateway.mail.courier import EmailCourier
 from gateway.daemon.metrics import Metrics
 from gateway.model import LogEntry
 from gateway.loops.backoff import retry_delay
-from gateway.loops.pace import SenderLimits
+from gateway.loops.pace import sender_pace
 from gateway.stores import OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class OutboxSender:
         self._in_flight: set[asyncio.Task] = set()
         self._sending: set[int] = set()  # outbox ids of the sends in flight
         self._watchers: set[asyncio.Event] = set()
-        self.limits = SenderLimits(clock, carrier.max_per_second)
+        self.limits = sender_pace(store, store.shared, clock, carrier.max_per_second)
         self.running = False
         # kind -> called with (item, reason) after the outbox gives up on a message of that kind
         self.give_up_hooks: dict[str, Callable[[OutboxItem, str], Awaitable[None]]] = {}
@@ -181,10 +181,10 @@ class OutboxSender:
             self.metrics.outbound.labels(self.carrier.name, "opted_out").inc()
             return None
         sender = item.from_phone
-        wait = self.limits.reserve(sender, item.segments)
+        wait = await self.limits.reserve(sender, item.segments)
         if wait > self.config.sending_lease_seconds / 2:
             # Waiting that long would outlive the lease and another claim would send it twice.
-            self.limits.refund(sender, item.segments)
+            await self.limits.refund(sender, item.segments)
             now = self.clock.now()
             await self.store.outbound_defer(item, now + timedelta(seconds=wait), "rate limit: deferred", now)
             return None

@@ -231,6 +231,25 @@ WHERE id > :after AND (CAST(:to_phone AS text) IS NULL OR to_phone = :to_phone)
 ORDER BY id
 LIMIT :limit;
 
+-- The sending pace shared by the daemons (gateway/loops/pace.py): one statement per reservation.
+
+-- name: reserve_pace^
+-- Take cost_seconds of the sender's budget: its bucket is full again that much later than now or than it
+-- already was; the new time (the reservation's turn is this minus cost_seconds, less the bucket's room).
+INSERT INTO sender_pace AS p (sender, full_at)
+VALUES (:sender, CAST(:now AS timestamptz) + make_interval(secs => :cost_seconds))
+ON CONFLICT (sender) DO UPDATE
+SET full_at = greatest(p.full_at, CAST(:now AS timestamptz)) + make_interval(secs => :cost_seconds)
+RETURNING full_at;
+
+-- name: refund_pace!
+UPDATE sender_pace SET full_at = greatest(full_at - make_interval(secs => :cost_seconds), CAST(:now AS timestamptz))
+WHERE sender = :sender;
+
+-- name: sends_in_flight$
+-- A message claimed for sending right now, by any daemon (its carrier call may be under way).
+SELECT EXISTS (SELECT 1 FROM outbound_messages WHERE status = 'sending' AND next_attempt_at > :now);
+
 -- SMS interface: site groups, PINs, per-number state, sites on test
 
 -- name: insert_site_group!
