@@ -63,3 +63,20 @@ async def test_sends_in_flight_are_the_claims_of_any_daemon_still_under_lease(st
     assert len(await store.claim_outbound(now, now + timedelta(seconds=30), 10)) == 1
     assert await store.sends_in_flight(now)
     assert not await store.sends_in_flight(now + timedelta(seconds=31))  # its sender died: nothing under way
+
+
+async def test_release_own_claims_puts_back_what_this_daemon_holds_and_is_not_sending(store, db_url, clock):
+    await store.commit(Decision(outbound=[OutboundMessage(to_phone=PHONE, from_phone=SENDER, body=f"t{n}",
+                                                          kind="notice") for n in range(3)]))
+    now = clock.now()
+    mine = await store.claim_outbound(now, now + timedelta(seconds=30), 2)
+    other = open_store(db_url, clock=clock)  # another daemon (on SQLite: a later process on the same file)
+    await other.open()
+    try:
+        theirs = await other.claim_outbound(now, now + timedelta(seconds=30), 5)
+        assert len(theirs) == 1
+        assert await store.release_own_claims(now, [mine[0].id]) == 1  # mine[1]: its claim's answer was "lost"
+        again = await other.claim_outbound(now, now + timedelta(seconds=30), 5)
+        assert [i.id for i in again] == [mine[1].id] and again[0].attempts == 1  # the lost claim was no attempt
+    finally:
+        await other.close()

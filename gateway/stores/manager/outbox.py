@@ -37,6 +37,11 @@ class OutboxStore(StoreBase):
             return 0
         return await self.db.execute("release_leases", now=now)
 
+    async def release_own_claims(self, now: datetime, sending: Sequence[int]) -> int:
+        """Make due now every message this daemon holds a claim on but is not ``sending`` (ids): a claim that
+        committed while its answer was lost with the connection. The number released."""
+        return await self.db.execute("release_own_claims", now=now, claimer=self.claimer, keep=list(sending))
+
     async def outbound_sent(self, item: OutboxItem, carrier: str, carrier_message_id: str, now: datetime) -> None:
         await self.db.transaction(_sent, item, carrier, carrier_message_id, now, self.claimer)
 

@@ -62,6 +62,18 @@ def _args(names: Sequence[str], params: Any) -> list[Any]:
     return [_param(params[name]) for name in names]
 
 
+def _lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says the server (or the way to it) went away, rather than a mistake of ours."""
+    if isinstance(exc, UNAVAILABLE):
+        return True
+    # A connection lost mid-transaction fails again on the way out ("the underlying connection is closed"); a
+    # server shutting down sends its error to an idle connection, which then refuses the next query ("cannot
+    # switch to state ..."). Both are the server going away, not a misuse.
+    if isinstance(exc, asyncpg.InterfaceError):
+        return "connection is closed" in str(exc)
+    return isinstance(exc, asyncpg.InternalClientError) and "cannot switch to state" in str(exc)
+
+
 async def _init(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=_jsonb, decoder=json.loads)
 
@@ -170,16 +182,17 @@ class PostgresConnector(Connector):
                 conn = await pool.acquire()
             try:
                 yield conn
+            except BaseException as exc:
+                if _lost(exc):  # never handed out again in whatever state the loss left it
+                    with contextlib.suppress(asyncpg.InterfaceError):  # asyncpg let go of it already
+                        conn.terminate()
+                raise
             finally:
                 await pool.release(conn)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise Conflict(str(exc)) from exc
-        except UNAVAILABLE as exc:
-            raise self._unavailable(exc) from exc
-        except asyncpg.InterfaceError as exc:
-            # A connection lost mid-transaction fails again on the way out ("the underlying connection is
-            # closed"): the server went away, not a misuse.
-            if "connection is closed" not in str(exc):
+        except (*UNAVAILABLE, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
+            if not _lost(exc):
                 raise
             raise self._unavailable(exc) from exc
 

@@ -56,11 +56,13 @@ class Listener:
     async def _run(self, first: asyncio.Event) -> None:
         pause = RETRY_FIRST_SECONDS
         down_since_logged = False
+        missed = False  # nobody listened for a while (a lost connection, a failed first try)
         while True:
             try:
                 conn = await self._listening()
             except self._lost as exc:
                 first.set()
+                missed = True
                 if not down_since_logged:
                     log.warning("LISTEN %s at %s: not connected (%s); retrying, the loops poll meanwhile",
                                 self.channel, self._where, str(exc) or type(exc).__name__)
@@ -74,12 +76,14 @@ class Listener:
             self.connected.set()
             first.set()
             try:
-                self._heard("")  # what was announced while nobody listened
+                if missed:
+                    self._heard("")  # what was announced while nobody listened
                 await self._watch(conn)
             finally:
                 self.connected.clear()
                 conn.terminate()
             self.reconnects += 1
+            missed = True
             log.warning("LISTEN %s at %s: connection lost; reconnecting", self.channel, self._where)
 
     async def _listening(self) -> asyncpg.Connection:

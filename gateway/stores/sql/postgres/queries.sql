@@ -168,6 +168,12 @@ RETURNING *;
 UPDATE outbound_messages SET status = 'queued', next_attempt_at = :now, updated_at = :now
 WHERE status = 'sending';
 
+-- name: release_own_claims!
+-- This daemon's claims it is not sending (a claim whose answer was lost with the connection): due now.
+UPDATE outbound_messages
+SET status = 'queued', next_attempt_at = :now, updated_at = :now, attempts = greatest(attempts - 1, 0)
+WHERE status = 'sending' AND claimed_by = :claimer AND id <> ALL(CAST(:keep AS bigint[]));
+
 -- name: outbound_sent!
 UPDATE outbound_messages
 SET status = 'sent', carrier = :carrier, carrier_message_id = :carrier_message_id, sent_at = :now,

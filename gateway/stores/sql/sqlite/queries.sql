@@ -162,6 +162,11 @@ RETURNING *;
 UPDATE outbound_messages SET status = 'queued', next_attempt_at = :now, updated_at = :now
 WHERE status = 'sending';
 
+-- name: release_own_claims!
+UPDATE outbound_messages
+SET status = 'queued', next_attempt_at = :now, updated_at = :now, attempts = max(attempts - 1, 0)
+WHERE status = 'sending' AND claimed_by = :claimer AND id NOT IN (SELECT value FROM json_each(:keep));
+
 -- name: outbound_sent!
 UPDATE outbound_messages
 SET status = 'sent', carrier = :carrier, carrier_message_id = :carrier_message_id, sent_at = :now,
