@@ -30,14 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--alarms", type=int, default=60)
     parser.add_argument("--contacts", type=int, default=50)
-    parser.add_argument("--kill-at", type=float, default=0.3, help="the share of texts sent before the kill")
+    parser.add_argument("--kill-after", type=float, default=4.0,
+                        help="seconds after the first text reached the carrier")
     args = parser.parse_args(argv)
     name = "gw_bench_" + secrets.token_hex(4)
     admin(f"CREATE DATABASE {name}")
     try:
         with tempfile.TemporaryDirectory(prefix="gateway-cluster-kill-") as tmp:
             result = test_cluster_kill.run(Path(tmp), database_url(name), alarms=args.alarms,
-                                           contacts=args.contacts, kill_at=args.kill_at)
+                                           contacts=args.contacts, kill_after=args.kill_after)
         print(result.line())
         return 0
     except Exception:
