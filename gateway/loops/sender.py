@@ -8,7 +8,7 @@ committed message is sent at least once.
 Several sends may be in flight at once (``outbox.max_in_flight``), but they are handed
 out one by one in claim order, each after waiting its turn in its sender number's
 segment budget (:mod:`gateway.loops.pace`). Only as many messages are claimed as there are
-free places, so a verification queued behind a burst waits for at most that many. (About 270 lines:
+free places, so a verification queued behind a burst waits for at most that many. (About 285 lines:
 the claim, the send and its outcomes are one loop's story.)
 """
 

@@ -37,7 +37,6 @@ class Listener:
         self._lost = (*lost, asyncpg.InterfaceError)
         self._where = where
         self._task: asyncio.Task | None = None
-        self.connected = asyncio.Event()  # set while a LISTEN is in place (tests wait on it)
         self.reconnects = 0
 
     async def start(self) -> None:
@@ -73,14 +72,12 @@ class Listener:
             if down_since_logged or self.reconnects:
                 log.info("LISTEN %s at %s: listening again", self.channel, self._where)
             down_since_logged, pause = False, RETRY_FIRST_SECONDS
-            self.connected.set()
             first.set()
             try:
                 if missed:
                     self._heard("")  # what was announced while nobody listened
                 await self._watch(conn)
             finally:
-                self.connected.clear()
                 conn.terminate()
             self.reconnects += 1
             missed = True
