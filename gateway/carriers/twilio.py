@@ -206,7 +206,7 @@ class TwilioCarrier(Carrier):
                                 error_code=form.get("ErrorCode") or None, at=self.services.clock.now())
         result = await self.services.store.delivery_report(report, self._failure_log)
         for _ in range(int(self.unknown_report_wait_seconds / 0.02)):
-            if result.known or not self._sent_lately():
+            if result.known or not await self._sent_lately():
                 break
             await asyncio.sleep(0.02)  # real time: the outbox's commit is what we wait for
             result = await self.services.store.delivery_report(report, self._failure_log)
@@ -219,9 +219,14 @@ class TwilioCarrier(Carrier):
             log.info("twilio status %s for unknown message %s: recorded only", status, sid)
         return web.Response(status=204)
 
-    def _sent_lately(self) -> bool:
+    async def _sent_lately(self) -> bool:
+        """Whether the report may be for a send whose outcome is not committed yet: this daemon's, or (where
+        daemons share the store) any daemon's claim still under lease."""
         last = self._last_send
-        return self._sending > 0 or (last is not None and self.services.clock.monotonic() - last < 10)
+        if self._sending > 0 or (last is not None and self.services.clock.monotonic() - last < 10):
+            return True
+        store = self.services.store
+        return store.shared and await store.sends_in_flight(self.services.clock.now())
 
     @staticmethod
     def _failure_log(item: OutboxItem, report: DeliveryReport) -> list[LogEntry]:

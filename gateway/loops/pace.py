@@ -5,12 +5,16 @@
 Carriers meter a sender by segments, not messages (a long code takes about one segment a
 second, a short code far more); texts sent faster only queue at the carrier, where the
 gateway can no longer put an alarm before a notice. Each send reserves its segments and
-waits its turn on the gateway's clock, so tests move time instead of sleeping.
+waits its turn on the gateway's clock, so tests move time instead of sleeping. Where several
+daemons share a PostgreSQL store, the bucket lives in the store (:class:`SharedPace`): the
+carrier meters the number, not the daemon.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
 
 from gateway.clock import Clock
 
@@ -92,3 +96,61 @@ class SenderLimits:
         bucket = self.bucket(sender)
         if bucket:
             bucket.refund(segments)
+
+
+class LocalPace:
+    """The sender's pace held in this process: right where one daemon serves the store (SQLite)."""
+
+    def __init__(self, clock: Clock, rate_for: Callable[[str], float | None]) -> None:
+        self.limits = SenderLimits(clock, rate_for)
+
+    async def reserve(self, sender: str, segments: int) -> float:
+        return self.limits.reserve(sender, segments)
+
+    async def refund(self, sender: str, segments: int) -> None:
+        self.limits.refund(sender, segments)
+
+
+class SharedPace:
+    """The same token bucket per sender, held in the store so every daemon draws on one budget.
+
+    The bucket is one time per sender: when it is full again (the "theoretical arrival time" of
+    GCRA). A reservation moves it forward by the segments' cost in one statement, so daemons
+    reserving at once get turns one after another, never the same one. The daemons' clocks
+    must agree (NTP), as the outbox leases already ask.
+    """
+
+    def __init__(self, store: PaceStore, clock: Clock, rate_for: Callable[[str], float | None]) -> None:
+        self.store = store
+        self.clock = clock
+        self.rate_for = rate_for
+
+    async def reserve(self, sender: str, segments: int) -> float:
+        """Seconds until ``segments`` may go from ``sender`` (0 for an unlimited sender)."""
+        rate = self.rate_for(sender)
+        if not rate:
+            return 0.0
+        capacity = max(1.0, rate * BURST_SECONDS)
+        cost = segments / rate
+        now = self.clock.now()
+        full_at = await self.store.reserve_pace(sender, cost, now)
+        # Turn: when the bucket (full at full_at - cost before us) holds this message's segments again.
+        turn = (full_at - now).total_seconds() - cost - (capacity - min(segments, capacity)) / rate
+        return max(0.0, turn)
+
+    async def refund(self, sender: str, segments: int) -> None:
+        rate = self.rate_for(sender)
+        if rate:
+            await self.store.refund_pace(sender, segments / rate, self.clock.now())
+
+
+class PaceStore(Protocol):
+    async def reserve_pace(self, sender: str, cost_seconds: float, now: datetime) -> datetime: ...
+
+    async def refund_pace(self, sender: str, cost_seconds: float, now: datetime) -> None: ...
+
+
+def sender_pace(store: PaceStore, shared: bool, clock: Clock,
+                rate_for: Callable[[str], float | None]) -> LocalPace | SharedPace:
+    """The pace for a store that other daemons share (held in it) or that this daemon has alone (in memory)."""
+    return SharedPace(store, clock, rate_for) if shared else LocalPace(clock, rate_for)

@@ -8,14 +8,13 @@ committed message is sent at least once.
 Several sends may be in flight at once (``outbox.max_in_flight``), but they are handed
 out one by one in claim order, each after waiting its turn in its sender number's
 segment budget (:mod:`gateway.loops.pace`). Only as many messages are claimed as there are
-free places, so a verification queued behind a burst waits for at most that many. (Just over 250 lines:
+free places, so a verification queued behind a burst waits for at most that many. (About 285 lines:
 the claim, the send and its outcomes are one loop's story.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -30,7 +29,7 @@ from gateway.mail.courier import EmailCourier
 from gateway.daemon.metrics import Metrics
 from gateway.model import LogEntry
 from gateway.loops.backoff import retry_delay
-from gateway.loops.pace import SenderLimits
+from gateway.loops.pace import sender_pace
 from gateway.stores import OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -49,8 +48,10 @@ class OutboxSender:
         self._stopping = False
         self._in_flight: set[asyncio.Task] = set()
         self._sending: set[int] = set()  # outbox ids of the sends in flight
+        self._claims_unsure = False  # the store went away during a claim: release what we hold and do not send
+        self._unreleased: list[OutboxItem] = []  # claimed, not handed out, not yet put back (the store was away)
         self._watchers: set[asyncio.Event] = set()
-        self.limits = SenderLimits(clock, carrier.max_per_second)
+        self.limits = sender_pace(store, store.shared, clock, carrier.max_per_second)
         self.running = False
         # kind -> called with (item, reason) after the outbox gives up on a message of that kind
         self.give_up_hooks: dict[str, Callable[[OutboxItem, str], Awaitable[None]]] = {}
@@ -92,7 +93,7 @@ class OutboxSender:
                 if free > 0:
                     claimed = await self._hand_out(free)
             except StoreUnavailable:
-                pass  # the store logged it once; the next poll tries again
+                self._claims_unsure = True  # a claim may have committed with its answer lost
             except Exception:
                 log.exception("outbox: claiming failed; retrying after the poll interval")
             if self._stopping or (claimed and len(self._in_flight) < self.config.max_in_flight):
@@ -110,7 +111,25 @@ class OutboxSender:
         self.metrics.outbox_depth.set(await self.store.outbox_depth())
         return claimed
 
+    async def _release(self) -> None:
+        """Make what was claimed and not handed out due again now, not after a whole lease time; what the store
+        does not take now is tried again before the next claim."""
+        while self._unreleased:
+            item = self._unreleased[0]
+            if item.id not in self._sending:  # claimed again since, and being sent: not released under it
+                try:
+                    await self.store.outbound_defer(item, self.clock.now(), "sender error: released", self.clock.now())
+                except StoreUnavailable:
+                    return
+                except Exception:
+                    log.exception("outbox %d: could not be released; due again when its lease runs out", item.id)
+            self._unreleased.pop(0)
+
     async def _hand_out(self, limit: int) -> int:
+        await self._release()
+        if self._claims_unsure:
+            await self.store.release_own_claims(self.clock.now(), list(self._sending))
+            self._claims_unsure = False
         now = self.clock.now()
         claimed = await self.store.claim_outbound(
             now, now + timedelta(seconds=self.config.sending_lease_seconds), limit)
@@ -122,14 +141,15 @@ class OutboxSender:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
             try:
                 wait = await self._prepare(item)
-            except Exception:
-                # Not left leased for a whole lease time: what was claimed and not handed out is due again now.
-                log.exception("outbox %d: preparing the send failed; releasing %d claimed message(s)", item.id,
-                              len(items) - index)
-                for rest in items[index:]:
-                    with contextlib.suppress(Exception):
-                        await self.store.outbound_defer(rest, self.clock.now(), "sender error: released",
-                                                        self.clock.now())
+            except Exception as exc:
+                if isinstance(exc, StoreUnavailable):  # the store logged why, once
+                    log.warning("outbox %d: the store does not answer; %d claimed message(s) released when it "
+                                "does", item.id, len(items) - index)
+                else:
+                    log.exception("outbox %d: preparing the send failed; releasing %d claimed message(s)", item.id,
+                                  len(items) - index)
+                self._unreleased.extend(items[index:])
+                await self._release()
                 break
             if wait is not None:
                 task = asyncio.create_task(self._send(item, wait), name=f"outbox-{item.id}")
@@ -181,10 +201,10 @@ class OutboxSender:
             self.metrics.outbound.labels(self.carrier.name, "opted_out").inc()
             return None
         sender = item.from_phone
-        wait = self.limits.reserve(sender, item.segments)
+        wait = await self.limits.reserve(sender, item.segments)
         if wait > self.config.sending_lease_seconds / 2:
             # Waiting that long would outlive the lease and another claim would send it twice.
-            self.limits.refund(sender, item.segments)
+            await self.limits.refund(sender, item.segments)
             now = self.clock.now()
             await self.store.outbound_defer(item, now + timedelta(seconds=wait), "rate limit: deferred", now)
             return None
@@ -227,6 +247,11 @@ class OutboxSender:
                 await self._give_up(item, "failed", exc.code, exc.message, codes.SEND_FAILED)
                 self.metrics.outbound.labels(carrier, "failed").inc()
             return
+        except StoreUnavailable:  # a carrier that records in the store (loopback): it did not take the text
+            log.warning("outbox %d: carrier %s could not reach the store; released when it answers", item.id,
+                        carrier)
+            self._unreleased.append(item)
+            return
         except Exception as exc:  # a carrier bug must not lose the message: retry it like a timeout
             log.exception("outbox %d: carrier %s raised", item.id, carrier)
             now = self.clock.now()
@@ -234,7 +259,14 @@ class OutboxSender:
                                             None, repr(exc), now)
             self.metrics.outbound.labels(carrier, "error").inc()
             return
-        await self.store.outbound_sent(item, carrier, carrier_id, self.clock.now())
+        try:
+            await self.store.outbound_sent(item, carrier, carrier_id, self.clock.now())
+        except StoreUnavailable:
+            # At least once: sent again once the store answers, rather than a whole lease later.
+            log.error("outbox %d: sent by %s, but the store does not answer to record it; it is sent again once "
+                      "the store answers", item.id, carrier)
+            self._unreleased.append(item)
+            return
         self.metrics.outbound.labels(carrier, "sent").inc()
         self.metrics.carrier_last_success.labels(carrier).set(self.clock.now().timestamp())
         if item.channel == "sms":

@@ -80,6 +80,7 @@ class WebhookDispatcher:
         self.subscribers: dict[str, Subscriber] = {}
         self._session: aiohttp.ClientSession | None = None
         self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
 
     async def start(self) -> None:
         """Read the secrets (a missing one stops the start), open the HTTP session, make what a
@@ -105,6 +106,10 @@ class WebhookDispatcher:
         """Take no new batch; the batch in flight finishes."""
         self._stop.set()
 
+    def wake(self) -> None:
+        """Events were committed (by any daemon, heard through the store): look now, not at the next poll."""
+        self._wake.set()
+
     async def run(self) -> None:
         while not self._stop.is_set():
             try:
@@ -115,10 +120,15 @@ class WebhookDispatcher:
                 log.exception("webhooks: pass failed; retrying after the poll interval")
                 tried = 0
             if tried == 0:
-                try:
-                    await asyncio.wait_for(self._stop.wait(), self.poll_seconds)
-                except asyncio.TimeoutError:
-                    pass
+                await self._pause()
+
+    async def _pause(self) -> None:
+        """Until the poll interval passes, a wake-up or the stop."""
+        waiters = {asyncio.ensure_future(self._stop.wait()), asyncio.ensure_future(self._wake.wait())}
+        await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+        self._wake.clear()
 
     async def run_once(self) -> int:
         """Fan new events out, then claim one batch of due deliveries and POST them concurrently;

@@ -18,6 +18,7 @@ MIGRATIONS = (
     "0010_recovery",
     "0011_reply_refs",
     "0012_paging",
+    "0013_sender_pace",
 )
 
 # Every table the migrations make but schema_migrations, parents before the tables that refer to them.
@@ -27,5 +28,5 @@ TABLES = (
     "loopback_messages", "interface_state", "delivery_statuses", "opt_outs", "phone_lookups", "oauth_clients",
     "oauth_tokens", "contact_welcome", "webhook_events", "webhook_deliveries", "webhook_cursor",
     "response_tokens", "dispatches", "dispatch_recipients", "loopback_inbound",
-    "reply_refs",
+    "reply_refs", "sender_pace",
 )

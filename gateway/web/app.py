@@ -33,6 +33,7 @@ from gateway.auth.oauth import PartnerAuth, load_clients_file
 from gateway.loops.sender import OutboxSender
 from gateway.services.verifications import VerificationService
 from gateway.stores import configured_store
+from gateway.stores.manager.base import OUTBOX_CHANNEL, WEBHOOKS_CHANNEL
 from gateway.loops.webhooks import WebhookDispatcher
 from gateway.services.welcome import KIND as WELCOME_KIND, WelcomeService
 from gateway.web import console, ext_api, headers, health, openapi, partner_api, response_pages, verifications_api
@@ -175,7 +176,9 @@ async def _sender_loop(app: web.Application) -> AsyncIterator[None]:
     sender = app[SENDER]
     await sender.start()
     task = asyncio.create_task(sender.run(), name="outbox-sender")
+    unlisten = await app[STORE].listen(OUTBOX_CHANNEL, sender.wake)  # texts other daemons queue
     yield
+    await unlisten()
     sender.stop()
     await _drain(task, app[CONFIG].outbox.drain_seconds, "outbox: sends still in flight after %.0fs; they stay "
                  "queued for the next start")
@@ -215,7 +218,10 @@ async def _webhook_loop(app: web.Application, *, run_loop: bool) -> AsyncIterato
     dispatcher = app[WEBHOOKS]
     await dispatcher.start()
     task = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher") if run_loop else None
+    unlisten = await app[STORE].listen(WEBHOOKS_CHANNEL, dispatcher.wake) if run_loop else None
     yield
+    if unlisten is not None:
+        await unlisten()
     dispatcher.stop()
     if task is not None:
         await _drain(task, app[CONFIG].outbox.drain_seconds, "webhooks: deliveries still in flight after %.0fs; "

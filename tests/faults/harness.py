@@ -6,14 +6,19 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import threading
 import time
 import urllib.error
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from gateway.clock import Clock
 from gateway.model import Contact, Site
 from gateway.stores import open_store
 from tests.daemon import Daemon, wait_for
+from tests.postgres import Proxy
 
 DOWN = (urllib.error.URLError, ConnectionError, http.client.HTTPException, TimeoutError, FileNotFoundError)
 
@@ -35,12 +40,12 @@ def phone(n: int) -> str:
     return f"+1555013{n:04d}"
 
 
-def seed_site(d: Daemon, contacts: int) -> str:
+def seed_site(d: Daemon | str, contacts: int) -> str:
     """A site with ``contacts`` auto-notify SMS contacts (``phone(0)``...), written through the store's own API
-    (the CLI takes a quarter of a second a contact)."""
+    (the CLI takes a quarter of a second a contact); ``d`` a daemon on SQLite or a database URL."""
 
     async def seed() -> str:
-        store = open_store(f"sqlite:///{d.db}")
+        store = open_store(d if isinstance(d, str) else f"sqlite:///{d.db}")
         await store.open()
         try:
             now = Clock().now()
@@ -108,3 +113,66 @@ def outbox_depth(d: Daemon) -> float:
     assert status == 200
     return float(next(line.split()[1] for line in body.decode().splitlines()
                       if line.startswith("gateway_outbox_depth ")))
+
+
+# Several daemons on one PostgreSQL database
+
+def cluster(tmp: Path, url: str, count: int, **overrides) -> list[Daemon]:
+    """``count`` daemons (not started) sharing the database at ``url``, each with its own folder and port."""
+    database = {"url": url, **overrides.pop("database", {})}
+    daemons = []
+    for n in range(count):
+        (tmp / f"node{n}").mkdir(parents=True, exist_ok=True)
+        daemons.append(Daemon(tmp / f"node{n}", database=database, **overrides))
+    return daemons
+
+
+def start_all(daemons: list[Daemon]) -> None:
+    for d in daemons:
+        d.start()
+
+
+def close_all(daemons: list[Daemon]) -> None:
+    for d in daemons:
+        d.close()
+
+
+def ready(d: Daemon) -> int:
+    """The daemon's /readyz status (0 when it does not answer at all)."""
+    try:
+        return d.request("GET", "/readyz")[0]
+    except DOWN:
+        return 0
+
+
+class Background:
+    """An event loop on a thread of its own, for the asyncio helpers (a relay, a store) of synchronous tests."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="background-loop", daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, Any], seconds: float = 30.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(seconds)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+
+
+class RelayedDatabase:
+    """tests.postgres.Proxy for synchronous tests: ``url`` reaches the database through a relay that
+    ``cut()`` makes unreachable (every connection reset) and ``restore()`` brings back on the same port."""
+
+    def __init__(self, url: str, background: Background) -> None:
+        self.background = background
+        self.proxy = Proxy()
+        background.run(self.proxy.start())
+        self.url = self.proxy.url(url)
+
+    def cut(self) -> None:
+        self.background.run(self.proxy.cut())
+
+    def restore(self) -> None:
+        self.background.run(self.proxy.restore())

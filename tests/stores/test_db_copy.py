@@ -63,6 +63,7 @@ async def populate(store, clock) -> None:
         to_phone=PHONE, body="Welcome", kind="welcome", contact_id=john.id), [], clock.now())
     await store.add_response_token("r" * 64, v.id, john.id, clock.now() + timedelta(hours=1))
     await store.fan_out_webhook_events(clock.now(), lambda kind, at: ["https://hooks.example/all"], 10)
+    await store.reserve_pace("+15550000000", 0.1, clock.now())
     await store.record_loopback_inbound(InboundMessage(carrier="loopback", carrier_message_id="LBIN1", from_phone=PHONE,
                                                        to_phone="+15550000000", body="missed", received_at=clock.now()))
 

@@ -7,7 +7,7 @@ import contextlib
 import os
 import secrets
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -82,6 +82,13 @@ class StoreBase:
         finally:
             await self.db.close()
 
+    async def listen(self, channel: str, heard: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+        """Call ``heard()`` whenever another daemon commits a write that announces itself on ``channel``
+        (``OUTBOX_CHANNEL``, ``WEBHOOKS_CHANNEL``), and once each time a lost listening connection comes back
+        (what was announced meanwhile was missed). A signal only: loops still poll. The coroutine function
+        that stops listening."""
+        return await self.db.listen(channel, lambda _payload: heard())
+
     async def ping(self) -> bool:
         """True when the store answers a trivial query and takes a tiny write (a full disk fails it); raises
         StoreUnavailable when it cannot write."""
@@ -123,6 +130,20 @@ def outbound_row(message: OutboundMessage, now: datetime) -> dict[str, Any]:
             "to_address": message.to_address, "subject": message.subject}
 
 
+# What a committed write tells every daemon's loops (PostgreSQL: NOTIFY, delivered at commit, never on a
+# rollback; SQLite has one daemon, which wakes its own loops in-process).
+OUTBOX_CHANNEL = "gateway_outbox"
+WEBHOOKS_CHANNEL = "gateway_webhooks"
+
+
+def write_outbound(rows: Sequence[dict[str, Any]]) -> Body[None]:
+    """Queue outbox rows and, when one waits for a sender, wake every daemon's sender at commit."""
+    if rows:
+        yield Op("insert_outbound", list(rows))
+        if any(row["status"] == "queued" for row in rows):
+            yield Op("notify", {"channel": OUTBOX_CHANNEL, "payload": ""})
+
+
 def write_log(entries: Sequence[LogEntry]) -> Body[None]:
     if entries:
         yield Op("insert_log", log_rows(entries))
@@ -131,6 +152,7 @@ def write_log(entries: Sequence[LogEntry]) -> Body[None]:
 def write_notifications(notifications: Sequence[Notification]) -> Body[None]:
     if notifications:
         yield Op("insert_webhook_events", notification_rows(notifications))
+        yield Op("notify", {"channel": WEBHOOKS_CHANNEL, "payload": ""})
 
 
 def interface_state_row(state: InterfaceState, now: datetime) -> dict[str, Any]:

@@ -37,6 +37,11 @@ class OutboxStore(StoreBase):
             return 0
         return await self.db.execute("release_leases", now=now)
 
+    async def release_own_claims(self, now: datetime, sending: Sequence[int]) -> int:
+        """Make due now every message this daemon holds a claim on but is not ``sending`` (ids): a claim that
+        committed while its answer was lost with the connection. The number released."""
+        return await self.db.execute("release_own_claims", now=now, claimer=self.claimer, keep=list(sending))
+
     async def outbound_sent(self, item: OutboxItem, carrier: str, carrier_message_id: str, now: datetime) -> None:
         await self.db.transaction(_sent, item, carrier, carrier_message_id, now, self.claimer)
 
@@ -63,6 +68,26 @@ class OutboxStore(StoreBase):
     async def outbox_oldest(self) -> dict[str, datetime]:
         """By kind, when the oldest message still queued or sending was queued (kinds with none left out)."""
         return {r["kind"]: r["oldest_at"] for r in await self.db.fetch("outbox_oldest")}
+
+    # The sending pace shared by the daemons (gateway/loops/pace.py)
+    @property
+    def shared(self) -> bool:
+        """True when other daemons may use this database at the same time (PostgreSQL)."""
+        return not self.db.exclusive
+
+    async def reserve_pace(self, sender: str, cost_seconds: float, now: datetime) -> datetime:
+        """Take ``cost_seconds`` of ``sender``'s sending budget, atomically for every daemon; when its budget is
+        full again after this reservation."""
+        row = await self.db.execute("reserve_pace", sender=sender, cost_seconds=cost_seconds, now=now)
+        return row["full_at"]
+
+    async def refund_pace(self, sender: str, cost_seconds: float, now: datetime) -> None:
+        """Give back a reservation that was not used (never to before ``now``)."""
+        await self.db.execute("refund_pace", sender=sender, cost_seconds=cost_seconds, now=now)
+
+    async def sends_in_flight(self, now: datetime) -> bool:
+        """Whether any daemon holds a message claimed for sending (its carrier call may be under way)."""
+        return bool(await self.db.fetch("sends_in_flight", now=now))
 
     # Carrier delivery reports
     async def delivery_report(

@@ -10,7 +10,7 @@ from typing import Any
 from gateway.errors import DuplicateKey
 from gateway.model import Contact, LogEntry, Notification, OutboundMessage
 from gateway.stores.connector import Body, Conflict, Op
-from gateway.stores.manager.base import StoreBase, outbound_row, write_log, write_notifications
+from gateway.stores.manager.base import StoreBase, outbound_row, write_log, write_notifications, write_outbound
 from gateway.stores.manager.sites import contact_params
 from gateway.stores.records import (
     OAuthClient, TokenGrant, Welcome, contact_from_row, oauth_client_from_row, welcome_from_row,
@@ -151,7 +151,7 @@ def _start_welcome(contact_id: int, token_hash: str | None, token_expires_at: da
                    message: OutboundMessage, log: Sequence[LogEntry], now: datetime) -> Body[None]:
     yield Op("start_welcome", {"contact_id": contact_id, "token_hash": token_hash,
                                "token_expires_at": token_expires_at, "now": now})
-    yield Op("insert_outbound", [outbound_row(message, now)])
+    yield from write_outbound([outbound_row(message, now)])
     yield from write_log(log)
 
 

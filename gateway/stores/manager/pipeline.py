@@ -12,7 +12,7 @@ from gateway.core.reply_refs import HeldRef
 from gateway.model import Decision, OutboundMessage
 from gateway.stores.connector import Body, Op
 from gateway.stores.manager.base import (
-    StoreBase, interface_state_row, outbound_row, write_log, write_notifications,
+    StoreBase, interface_state_row, outbound_row, write_log, write_notifications, write_outbound,
 )
 from gateway.stores.records import (
     CommitResult, InboundView, contact_from_row, dispatch_from_row, held_ref_from_row, interface_state_from_row,
@@ -111,8 +111,7 @@ def _commit(decision: Decision, now: datetime) -> Body[CommitResult]:
                                 verification_id=resp.verification_id)
         yield Op("respond_recipient", params)
     outbound = [outbound_row(out, now) for out in decision.outbound] + _replies(decision, inbound_id, now)
-    if outbound:
-        yield Op("insert_outbound", outbound)
+    yield from write_outbound(outbound)
     if decision.interface_state is not None:
         yield Op("put_interface_state", interface_state_row(decision.interface_state, now))
     for test in decision.site_tests:

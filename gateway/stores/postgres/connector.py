@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -26,6 +27,7 @@ from aiosql.types import SQLOperationType as Kind
 
 from gateway.errors import ConfigurationError, StaleDecision, StoreError, StoreUnavailable
 from gateway.stores.connector import Body, Connector, Conflict, Op, Script, T, load_queries, migration_sql
+from gateway.stores.postgres.listener import Listener
 from gateway.stores.postgres.turns import CURRENT as CURRENT_TURN, Turn, held
 
 QUERIES = load_queries("postgres", "asyncpg")
@@ -59,6 +61,18 @@ def _jsonb(value: Any) -> str:
 
 def _args(names: Sequence[str], params: Any) -> list[Any]:
     return [_param(params[name]) for name in names]
+
+
+def _lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says the server (or the way to it) went away, rather than a mistake of ours."""
+    if isinstance(exc, UNAVAILABLE):
+        return True
+    # A connection lost mid-transaction fails again on the way out ("the underlying connection is closed"); a
+    # server shutting down sends its error to an idle connection, which then refuses the next query ("cannot
+    # switch to state ..."). Both are the server going away, not a misuse.
+    if isinstance(exc, asyncpg.InterfaceError):
+        return "connection is closed" in str(exc)
+    return isinstance(exc, asyncpg.InternalClientError) and "cannot switch to state" in str(exc)
 
 
 async def _init(conn: asyncpg.Connection) -> None:
@@ -122,10 +136,20 @@ class PostgresConnector(Connector):
         self._pool: asyncpg.Pool | None = None
 
     async def open(self) -> None:
+        # No floor of connections kept open: after an outage asyncpg would restore it on its own, logging a
+        # traceback for each failed try; connections are made when they are wanted. One is made now, so a
+        # wrong password or database is said at start.
+        pool = asyncpg.create_pool(
+            self._dsn, password=self._password, min_size=0, max_size=self.pool_size, init=_init, reset=_keep,
+            timeout=CONNECT_SECONDS, command_timeout=COMMAND_SECONDS, statement_cache_size=len(QUERIES) + 32)
         try:
-            self._pool = await asyncpg.create_pool(
-                self._dsn, password=self._password, min_size=1, max_size=self.pool_size, init=_init, reset=_keep,
-                timeout=CONNECT_SECONDS, command_timeout=COMMAND_SECONDS, statement_cache_size=len(QUERIES) + 32)
+            try:
+                await pool
+                async with pool.acquire():
+                    pass
+            except BaseException:
+                pool.terminate()
+                raise
         except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError) as exc:
             raise ConfigurationError(f"database.url: {self.description} refused the login: {exc} (the password "
                                      "comes from the URL, database.password_file or $PGPASSWORD)") from None
@@ -135,6 +159,7 @@ class PostgresConnector(Connector):
             raise self._unavailable(exc) from None
         except (asyncpg.PostgresError, ValueError) as exc:
             raise StoreError(f"database.url: {self.description}: {exc}") from None
+        self._pool = pool
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -163,11 +188,18 @@ class PostgresConnector(Connector):
                 conn = await pool.acquire()
             try:
                 yield conn
+            except BaseException as exc:
+                if _lost(exc):  # never handed out again in whatever state the loss left it
+                    with contextlib.suppress(asyncpg.InterfaceError):  # asyncpg let go of it already
+                        conn.terminate()
+                raise
             finally:
                 await pool.release(conn)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise Conflict(str(exc)) from exc
-        except UNAVAILABLE as exc:
+        except (*UNAVAILABLE, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
+            if not _lost(exc):
+                raise
             raise self._unavailable(exc) from exc
 
     async def read(self, body: Callable[..., Body[T]], *args: Any) -> T:
@@ -224,19 +256,12 @@ class PostgresConnector(Connector):
                     raise
 
     async def listen(self, channel: str, heard: Callable[[str], None]) -> Callable[[], Awaitable[None]]:
-        # A connection of its own: a pooled one goes back to the pool, and LISTEN would go with it. When it
-        # is lost nothing is heard until listen() is called again (callers poll as well).
-        try:
-            conn = await asyncpg.connect(self._dsn, password=self._password, timeout=CONNECT_SECONDS)
-            await conn.add_listener(channel, lambda _conn, _pid, _channel, payload: heard(payload))
-        except UNAVAILABLE as exc:
-            raise self._unavailable(exc) from None
-
-        async def stop() -> None:
-            with contextlib.suppress(*UNAVAILABLE):
-                await conn.close(timeout=CONNECT_SECONDS)
-
-        return stop
+        # A connection of its own, outside the pool, that reconnects by itself (gateway/stores/postgres/listener.py).
+        listener = Listener(functools.partial(asyncpg.connect, self._dsn, password=self._password,
+                                              timeout=CONNECT_SECONDS),
+                            channel, heard, UNAVAILABLE, self.description)
+        await listener.start()
+        return listener.stop
 
     # Whole tables (their names come from gateway/stores/migrations.py's fixed list, never from input)
     async def tables(self) -> list[str]:

@@ -173,6 +173,12 @@ RETURNING *;
 UPDATE outbound_messages SET status = 'queued', next_attempt_at = :now, updated_at = :now
 WHERE status = 'sending';
 
+-- name: release_own_claims!
+-- This daemon's claims it is not sending (a claim whose answer was lost with the connection): due now.
+UPDATE outbound_messages
+SET status = 'queued', next_attempt_at = :now, updated_at = :now, attempts = greatest(attempts - 1, 0)
+WHERE status = 'sending' AND claimed_by = :claimer AND id <> ALL(CAST(:keep AS bigint[]));
+
 -- name: outbound_sent!
 UPDATE outbound_messages
 SET status = 'sent', carrier = :carrier, carrier_message_id = :carrier_message_id, sent_at = :now,
@@ -245,6 +251,25 @@ WHERE (m.tx, m.id) > (c.tx, :after) AND (c.tx >= 0 OR m.id > :after) AND m.tx < 
   AND (CAST(:to_phone AS text) IS NULL OR m.to_phone = :to_phone)
 ORDER BY m.tx, m.id
 LIMIT :limit;
+
+-- The sending pace shared by the daemons (gateway/loops/pace.py): one statement per reservation.
+
+-- name: reserve_pace^
+-- Take cost_seconds of the sender's budget: its bucket is full again that much later than now or than it
+-- already was; the new time (the reservation's turn is this minus cost_seconds, less the bucket's room).
+INSERT INTO sender_pace AS p (sender, full_at)
+VALUES (:sender, CAST(:now AS timestamptz) + make_interval(secs => :cost_seconds))
+ON CONFLICT (sender) DO UPDATE
+SET full_at = greatest(p.full_at, CAST(:now AS timestamptz)) + make_interval(secs => :cost_seconds)
+RETURNING full_at;
+
+-- name: refund_pace!
+UPDATE sender_pace SET full_at = greatest(full_at - make_interval(secs => :cost_seconds), CAST(:now AS timestamptz))
+WHERE sender = :sender;
+
+-- name: sends_in_flight$
+-- A message claimed for sending right now, by any daemon (its carrier call may be under way).
+SELECT EXISTS (SELECT 1 FROM outbound_messages WHERE status = 'sending' AND next_attempt_at > :now);
 
 -- SMS interface: site groups, PINs, per-number state, sites on test
 

@@ -166,6 +166,11 @@ RETURNING *;
 UPDATE outbound_messages SET status = 'queued', next_attempt_at = :now, updated_at = :now
 WHERE status = 'sending';
 
+-- name: release_own_claims!
+UPDATE outbound_messages
+SET status = 'queued', next_attempt_at = :now, updated_at = :now, attempts = max(attempts - 1, 0)
+WHERE status = 'sending' AND claimed_by = :claimer AND id NOT IN (SELECT value FROM json_each(:keep));
+
 -- name: outbound_sent!
 UPDATE outbound_messages
 SET status = 'sent', carrier = :carrier, carrier_message_id = :carrier_message_id, sent_at = :now,
@@ -227,6 +232,24 @@ SELECT * FROM loopback_messages
 WHERE id > :after AND (:to_phone IS NULL OR to_phone = :to_phone)
 ORDER BY id
 LIMIT :limit;
+
+-- The sending pace as PostgreSQL shares it (one daemon per SQLite file keeps it in memory): the same
+-- arithmetic on ISO 8601 text, which orders as the times do.
+
+-- name: reserve_pace^
+INSERT INTO sender_pace (sender, full_at)
+VALUES (:sender, strftime('%Y-%m-%dT%H:%M:%fZ', :now, printf('%+.6f seconds', :cost_seconds)))
+ON CONFLICT (sender) DO UPDATE
+SET full_at = strftime('%Y-%m-%dT%H:%M:%fZ', max(full_at, :now), printf('%+.6f seconds', :cost_seconds))
+RETURNING full_at;
+
+-- name: refund_pace!
+UPDATE sender_pace
+SET full_at = max(strftime('%Y-%m-%dT%H:%M:%fZ', full_at, printf('%+.6f seconds', -:cost_seconds)), :now)
+WHERE sender = :sender;
+
+-- name: sends_in_flight$
+SELECT EXISTS (SELECT 1 FROM outbound_messages WHERE status = 'sending' AND next_attempt_at > :now);
 
 -- SMS interface: site groups, PINs, per-number state, sites on test
 
