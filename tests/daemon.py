@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -118,3 +119,12 @@ def wait_for(predicate, what: str, seconds: float = 20.0):
             return value
         time.sleep(0.05)
     raise AssertionError(f"not in {seconds:.0f} s: {what}")
+
+
+def call(d: Daemon, method: str, path: str, payload: dict | None = None, key: str | None = None):
+    """A JSON call to one daemon (with ``key`` as its bearer token): ``(status, decoded body)``."""
+    headers = {"Content-Type": "application/json"} if payload is not None else {}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    status, body = d.request(method, path, json.dumps(payload).encode() if payload is not None else None, headers)
+    return status, json.loads(body) if body else None

@@ -8,7 +8,6 @@ each, released together by a barrier), which is how the races of a load balancer
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import PHONE
-from tests.daemon import Daemon
+from tests.daemon import Daemon, call, wait_for  # noqa: F401 (the cluster tests take them from here)
 
 
 class Cluster:
@@ -82,13 +81,6 @@ class Cluster:
         return results
 
 
-def call(d: Daemon, method: str, path: str, payload: dict | None = None, key: str | None = None):
-    """A JSON call to one daemon: ``(status, decoded body)``."""
-    headers = {"Content-Type": "application/json"} if payload is not None else {}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    status, body = d.request(method, path, json.dumps(payload).encode() if payload is not None else None, headers)
-    return status, json.loads(body) if body else None
 
 
 def text(d: Daemon, body: str, phone: str = PHONE, message_id: str | None = None) -> list[str]:
@@ -119,15 +111,6 @@ def outbox(d: Daemon, phone: str) -> list[dict]:
     return call(d, "GET", f"/carriers/loopback/outbox?to={phone}")[1]["messages"]
 
 
-def wait_for(predicate: Callable[[], Any], what: str, seconds: float = 20.0) -> Any:
-    """``predicate()``'s first true value, asked every 50 ms for at most ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"not in {seconds:.0f} s: {what}")
 
 
 class Subscriber:

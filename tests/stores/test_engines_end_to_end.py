@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.conftest import PHONE
-from tests.daemon import Daemon
+from tests.daemon import Daemon, call
 
 ANSWER_PIN = "48213579"
 
@@ -23,12 +23,6 @@ def d(tmp_path, db_url):
     daemon.close()
 
 
-def call(d: Daemon, method: str, path: str, payload: dict | None = None, key: str | None = None):
-    headers = {"Content-Type": "application/json"} if payload is not None else {}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    status, body = d.request(method, path, json.dumps(payload).encode() if payload is not None else None, headers)
-    return status, json.loads(body) if body else None
 
 
 def text(d: Daemon, body: str, phone: str = PHONE) -> list[str]:
