@@ -66,6 +66,7 @@ def alert_values(
 def decide_alarm(
     alarm: AlarmEvent, site: Site, contacts: Sequence[Contact], table: KeywordTable, *,
     now: datetime, from_phone: str, new_id: Callable[[], str] = new_verification_id, trace_id: str | None = None,
+    opted_out: frozenset[str] = frozenset(),
 ) -> Decision:
     """Every auto process triggered by ``alarm``: a verification each, a text per auto-notify contact."""
     decision = Decision(alarm=alarm)
@@ -76,11 +77,13 @@ def decide_alarm(
         decision.log.append(LogEntry(code=codes.ON_TEST, comment=f"{site.name} is on test until "
                                      f"{site.on_test_until:%H:%M} UTC: no verification text sent.", **base))
         return decision
+
     processes = table.processes_for(alarm.event_code)
     if not processes:
         decision.log.append(LogEntry(code=codes.ALARM_NO_PROCESS,
                                      comment=f"No auto process handles event code {alarm.event_code}.", **base))
         return decision
+
     recipients = [c for c in contacts if c.auto_notify and c.phone]
     # The guide's "email" box: an auto-notify contact with it also gets the verification by email.
     emailed = [c for c in contacts if c.auto_notify and c.email_notify and c.email]
@@ -88,6 +91,18 @@ def decide_alarm(
         if not recipients and not emailed:
             decision.log.append(LogEntry(code=codes.NO_RECIPIENT, details={"process": process.name},
                                          comment=f"{process.name}: no auto-notify contact with a phone.", **base))
+            continue
+        if not call_list.plain(process.call_list):
+            called = [c for c in contacts if c.auto_notify and (c.phone or (c.email_notify and c.email))]
+            call_list.open_list(decision, call_list.Listing(
+                verification=Verification(
+                    id=new_id(), site_id=site.id, event_id=alarm.id, process=process.name, status="pending",
+                    created_at=now, timeout_at=now + timedelta(seconds=process.timeout_seconds),
+                    call_list=process.call_list,
+                    recipients=call_list.first_rows(call_list.call_order(called), process.call_list, now)),
+                site=site, alarm=alarm, contacts={c.id: c for c in called}, process=process,
+                central_station=table.central_station, from_phone=from_phone, opted_out=opted_out,
+                trace_id=trace_id), now)
             continue
         verification = Verification(
             id=new_id(), site_id=site.id, event_id=alarm.id, process=process.name, status="pending",
@@ -115,3 +130,6 @@ def decide_alarm(
                 **base,
             ))
     return decision
+
+
+from gateway.core import call_list  # noqa: E402  (it builds on alert_values above)

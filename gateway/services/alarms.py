@@ -9,10 +9,11 @@ from collections.abc import Callable
 import msgspec
 
 from gateway.core.autoprocess import decide_alarm
+from gateway.core.call_list import plain
 from gateway.clock import Clock
 from gateway.core.keywords import KeywordTable
 from gateway.daemon.metrics import Metrics
-from gateway.model import AlarmEvent, Verification
+from gateway.model import AlarmEvent, Contact, Verification
 from gateway.services.sites import find_site
 from gateway.stores import Store
 
@@ -36,6 +37,12 @@ class AlarmService:
         self.from_phone = from_phone
         self.wake_sender = wake_sender
 
+    async def _opted_out(self, table: KeywordTable, alarm: AlarmEvent, contacts: list[Contact]) -> frozenset[str]:
+        """The contacts' numbers that opted out, when a call list will skip them (all at once: the sender does)."""
+        if all(plain(p.call_list) for p in table.processes_for(alarm.event_code)):
+            return frozenset()
+        return frozenset([c.phone for c in contacts if c.phone and await self.store.opted_out(c.phone)])
+
     async def receive(self, *, site_id: str, event_code: str, event_id: str | None = None, zone: str | None = None,
                       text: str | None = None, trace_id: str | None = None) -> AlarmResult:
         """Record the alarm, open its verifications and queue their texts, all in one transaction.
@@ -46,8 +53,9 @@ class AlarmService:
         alarm = AlarmEvent(id=event_id or "evt_" + secrets.token_hex(8), site_id=site.id,
                            event_code=event_code.strip().upper(), zone=zone, text=text, received_at=self.clock.now())
         contacts = await self.store.list_contacts(site.id)
-        decision = decide_alarm(alarm, site, contacts, self.table(), now=alarm.received_at,
-                                from_phone=self.from_phone, trace_id=trace_id)
+        table = self.table()
+        decision = decide_alarm(alarm, site, contacts, table, now=alarm.received_at, from_phone=self.from_phone,
+                                trace_id=trace_id, opted_out=await self._opted_out(table, alarm, contacts))
         result = await self.store.commit(decision)
         if result.duplicate:
             log.info("trace=%s alarm %s for site %s: duplicate, ignored", trace_id, alarm.id, site.id)

@@ -16,6 +16,7 @@ MIGRATIONS = (
     "0008_console",
     "0009_trace",
     "0010_recovery",
+    "0011_call_lists",
 )
 
 # Every table the migrations make but schema_migrations, parents before the tables that refer to them.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from gateway.errors import StaleDecision
 from gateway.model import Decision, OutboundMessage
 from gateway.stores.connector import Body, Op
@@ -67,11 +68,13 @@ def _commit(decision: Decision, now: datetime) -> Body[CommitResult]:
         yield Op("insert_verification", {
             "id": v.id, "site_id": v.site_id, "event_id": v.event_id, "process": v.process, "status": v.status,
             "created_at": v.created_at, "timeout_at": v.timeout_at, "method": v.method,
-            "require_response": v.require_response, "message": v.message})
+            "require_response": v.require_response, "message": v.message,
+            "call_list": msgspec.json.encode(v.call_list).decode() if v.call_list else None})
         if v.recipients:
             yield Op("insert_recipients", [
                 {"verification_id": v.id, "contact_id": r.contact_id, "phone": r.phone, "email": r.email,
-                 "channel": r.channel, "status": r.status, "error": r.error} for r in v.recipients])
+                 "channel": r.channel, "status": r.status, "error": r.error, "step": r.step, "due_at": r.due_at}
+                for r in v.recipients])
     for d in decision.dispatches:
         yield Op("insert_dispatch", {"id": d.id, "site_id": d.site_id, "template": d.template, "code": d.code,
                                      "created_at": d.created_at, "reply_until": d.reply_until})
@@ -86,6 +89,7 @@ def _commit(decision: Decision, now: datetime) -> Body[CommitResult]:
             raise StaleDecision(f"verification {resp.verification_id} is no longer open",
                                 verification_id=resp.verification_id)
         yield Op("respond_recipient", params)
+        yield Op("end_call_list", {"verification_id": resp.verification_id})  # nobody later is reached
     outbound = [outbound_row(out, now) for out in decision.outbound] + _replies(decision, inbound_id, now)
     if outbound:
         yield Op("insert_outbound", outbound)

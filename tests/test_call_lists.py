@@ -1,0 +1,204 @@
+"""Call lists through the HTTP surface: contacts reached in call order, a step each ``step_seconds`` without a
+decisive answer, the first answer ending the list, unreachable contacts skipped at once, quiet hours.
+
+The clock is moved, never slept: the escalation loop's ``run_once`` is the pass a running daemon makes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from gateway.clock import ManualClock
+from gateway.config import Config, Database, Http, Outbox
+from gateway.model import Contact, PhoneLookup
+from gateway.web.appkeys import ESCALATION, EXPIRY, SENDER, STORE
+from tests.conftest import free_port
+from tests.helpers import codes, deliver, event_log, outbox, post_alarm, text
+
+A, B, C = "+15550100001", "+15550100002", "+15550100003"
+
+KEYWORDS = """
+central_station: Acme
+auto_processes:
+  - name: burglary-call-list
+    triggers: [BA]
+    template: "ALARM at {site_name} for {first_name}. Reply YES or NO."
+    timeout_seconds: 600
+    escalation:
+      mode: in_order
+      step_seconds: 60
+      steps:
+        - methods: [sms]
+          code: SMSSTEP1
+        - methods: [%(second)s]
+    codes: {sent: SMSSENT, response: SMSReply, pin_response: SMSPINReply, expired: SMSTIMEOUT,
+            step: SMSSTEP, skipped: SMSSKIP, held: SMSQUIET}
+    keywords:
+      - {keyword: "YES", code: SMSYES, outcome: confirm, reply: "Thanks {first_name}: confirmed."}
+      - {keyword: "NO", code: SMSNO, outcome: cancel, reply: "Thanks {first_name}: cancelled."}
+      - {keyword: "HELP", code: SMSHELP, outcome: help, reply: "Reply YES or NO."}
+  - name: trouble
+    triggers: [AT]
+    template: "Trouble at {site_name}. Reply YES."
+    timeout_seconds: 600
+    urgent: false
+    codes: {sent: SMSSENT, response: SMSReply, pin_response: SMSPINReply, expired: SMSTIMEOUT}
+    keywords:
+      - {keyword: "YES", code: SMSYES, outcome: confirm}
+  - name: fire
+    triggers: [FA]
+    template: "FIRE at {site_name}. Reply YES."
+    timeout_seconds: 600
+    codes: {sent: SMSSENT, response: SMSReply, pin_response: SMSPINReply, expired: SMSTIMEOUT}
+    keywords:
+      - {keyword: "YES", code: SMSYES, outcome: confirm}
+"""
+
+
+@pytest.fixture
+def second_method() -> str:
+    return "sms"
+
+
+@pytest.fixture
+def config(tmp_path, second_method) -> Config:
+    keywords = tmp_path / "keywords.yaml"
+    keywords.write_text(KEYWORDS % {"second": second_method}, encoding="utf-8")
+    return Config(http=Http(port=free_port()), database=Database(url=f"sqlite:///{tmp_path}/gateway.sqlite3"),
+                  keywords=str(keywords), outbox=Outbox(poll_seconds=0.05, backoff_base_seconds=1.0))
+
+
+async def _people(store, site, clock, **extra) -> list[Contact]:
+    """Three contacts, added out of call order: Carol (3), Alice (1), Bob (2)."""
+    added = []
+    for first, phone, order in (("Carol", C, 3), ("Alice", A, 1), ("Bob", B, 2)):
+        added.append(await store.add_contact(Contact(
+            id=0, site_id=site.id, first_name=first, last_name="Key", phone=phone, auto_notify=True,
+            call_order=order, created_at=clock.now(), **extra.get(first, {}))))
+    return added
+
+
+async def _step(client, clock: ManualClock, seconds: float) -> None:
+    clock.advance(seconds)
+    await client.app[ESCALATION].run_once()
+    await deliver(client)
+
+
+def _to(messages: list[dict]) -> list[str]:
+    return [m["to"] for m in messages]
+
+
+async def _verification(client, auth, verification_id: str) -> dict:
+    resp = await client.get(f"/ext/v1/verifications/{verification_id}", headers=auth)
+    assert resp.status == 200, await resp.text()
+    return (await resp.json())["data"]
+
+
+async def test_in_order_reaches_one_contact_per_step_and_the_first_answer_ends_the_list(
+        client, auth, site, clock):
+    await _people(client.app[STORE], site, clock)
+    alarm = await post_alarm(client, auth, site.id, "BA", event_id="evt_1")
+    await deliver(client)
+    assert _to(await outbox(client)) == [A]  # Alice first: call order 1, though added second
+
+    await _step(client, clock, 59)  # within the step: nobody else yet
+    assert _to(await outbox(client)) == [A]
+    await _step(client, clock, 1)
+    assert _to(await outbox(client)) == [A, B]  # no decisive answer in 60 s: Bob
+
+    answer = await text(client, B, "YES")
+    assert answer["replies"] == ["Thanks Bob: confirmed."]
+    late = await text(client, A, "NO")  # Alice, reached before, is told who answered
+    assert late["replies"] == ["The alarm at Main Office was already confirmed by Bob Key."]
+    await _step(client, clock, 300)
+    assert _to(await outbox(client)) == [A, B]  # Carol is never reached
+
+    rows = await event_log(client, auth, site.id)
+    steps = [(r["code"], r["details"]["step"], r["details"]["recipient"], r["details"]["methods"])
+             for r in rows if r["code"].startswith("SMSSTEP")]
+    assert steps == [("SMSSTEP1", 1, "Alice Key", ["sms"]), ("SMSSTEP", 2, "Bob Key", ["sms"])]
+    shown = await _verification(client, auth, alarm["verifications"][0]["verification_id"])
+    assert shown["escalation"] == "in_order" and shown["step_seconds"] == 60
+    assert [(r["name"], r["step"], r["method"], r["status"]) for r in shown["sent_to"]] == [
+        ("Alice Key", 1, "sms", "sent"), ("Bob Key", 2, "sms", "sent"), ("Carol Key", 3, "sms", "not_reached")]
+    assert shown["status"] == "responded" and shown["response"] == "confirmed"
+
+
+async def test_a_non_decisive_reply_does_not_stop_the_list(client, auth, site, clock):
+    await _people(client.app[STORE], site, clock)
+    await post_alarm(client, auth, site.id, "BA")
+    await deliver(client)
+    assert (await text(client, A, "HELP"))["replies"] == ["Reply YES or NO."]
+    await _step(client, clock, 60)
+    await _step(client, clock, 60)
+    assert _to(await outbox(client)) == [A, B, C]  # the last step serves every later contact
+
+
+async def test_opted_out_and_landline_contacts_are_skipped_at_once(client, auth, site, clock):
+    store = client.app[STORE]
+    await _people(store, site, clock)
+    await store.save_lookup(PhoneLookup(phone=B, valid=True, line_type="landline", looked_up_at=clock.now()))
+    await store.set_opt_out(A, True, "STOP", clock.now(), [])
+    await post_alarm(client, auth, site.id, "BA")
+    await deliver(client)
+    assert _to(await outbox(client)) == [C]  # Alice opted out, Bob a landline: Carol at once, no waiting
+    skipped = [(r["details"]["step"], r["comment"]) for r in await event_log(client, auth, site.id)
+               if r["code"] == "SMSSKIP"]
+    assert skipped == [(1, "Step 1: sms to Alice Key skipped: opted out (STOP)."),
+                       (2, "Step 2: sms to Bob Key skipped: landline: cannot take a text.")]
+
+
+async def test_a_failed_text_moves_the_list_on_at_once(client, auth, site, clock):
+    """The carrier says undeliverable (the outbox gives up): the next contact is reached without waiting."""
+    await _people(client.app[STORE], site, clock)
+    alarm = await post_alarm(client, auth, site.id, "BA")
+    verification_id = alarm["verifications"][0]["verification_id"]
+    store = client.app[STORE]
+    claimed = await store.claim_outbound(clock.now(), clock.now() + timedelta(seconds=60), 10)
+    assert [c.to_phone for c in claimed] == [A]
+    await client.app[SENDER]._give_up(claimed[0], "failed", "30003", "Unreachable destination handset",
+                                      "SMSFAIL")
+    clock.advance(1)
+    await client.app[ESCALATION].run_once()
+    await deliver(client)
+    assert _to(await outbox(client)) == [B]  # one second after the failure, not sixty
+    shown = await _verification(client, auth, verification_id)
+    assert [(r["step"], r["status"]) for r in shown["sent_to"]] == [(1, "failed"), (2, "sent"), (3, "waiting")]
+
+
+@pytest.mark.parametrize("second_method", ["sms, call"])
+async def test_a_call_step_plans_a_call_in_the_outbox(client, auth, site, clock):
+    await _people(client.app[STORE], site, clock)
+    alarm = await post_alarm(client, auth, site.id, "BA")
+    await deliver(client)
+    clock.advance(60)
+    await client.app[ESCALATION].run_once()
+    planned = await client.app[STORE].outbound_texts(verification_id=alarm["verifications"][0]["verification_id"],
+                                                     limit=10)
+    assert sorted((t.to_phone, t.channel) for t in planned) == [(A, "sms"), (B, "call"), (B, "sms")]
+
+
+async def test_quiet_hours_hold_a_non_urgent_process_and_not_an_urgent_one(client, auth, site, clock):
+    """At 02:00 contact time: the trouble text waits for 07:00; the fire text goes at once."""
+    store = client.app[STORE]
+    await store.add_contact(Contact(id=0, site_id=site.id, first_name="Dana", last_name="Night", phone=A,
+                                    auto_notify=True, time_zone="Europe/Berlin", quiet_hours="22:00-07:00",
+                                    created_at=clock.now()))
+    clock.advance(hours=9.5)
+    assert clock.now() == datetime(2026, 1, 16, 1, 0, tzinfo=timezone.utc)  # 02:00 in Berlin
+    trouble = await post_alarm(client, auth, site.id, "AT")
+    await post_alarm(client, auth, site.id, "FA")
+    await deliver(client)
+    assert [m["body"] for m in await outbox(client)] == ["FIRE at Main Office. Reply YES."]
+    held = [r for r in await event_log(client, auth, site.id) if r["code"] == "SMSQUIET"]
+    assert [r["comment"] for r in held] == [
+        "Dana Night is in quiet hours (22:00-07:00) until 07:00 CET: sms then (the process is not urgent)."]
+
+    await _step(client, clock, 5 * 3600 - 1)  # 06:59:59 in Berlin
+    await client.app[EXPIRY].run_once()
+    assert len(await outbox(client)) == 1
+    await _step(client, clock, 1)  # 07:00
+    assert [m["body"] for m in await outbox(client)][1:] == ["Trouble at Main Office. Reply YES."]
+    shown = await _verification(client, auth, trouble["verifications"][0]["verification_id"])
+    assert shown["status"] == "sent"  # not expired while held: its timeout counts from 07:00
