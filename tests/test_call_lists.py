@@ -202,3 +202,34 @@ async def test_quiet_hours_hold_a_non_urgent_process_and_not_an_urgent_one(clien
     assert [m["body"] for m in await outbox(client)][1:] == ["Trouble at Main Office. Reply YES."]
     shown = await _verification(client, auth, trouble["verifications"][0]["verification_id"])
     assert shown["status"] == "sent"  # not expired while held: its timeout counts from 07:00
+
+
+async def test_the_verifications_api_takes_a_call_list_in_the_order_given(client, auth, site, clock):
+    carol, alice, bob = await _people(client.app[STORE], site, clock)
+    resp = await client.post("/ext/v1/events/evt_api/verifications", headers=auth, json={
+        "contacts": [f"contact_{bob.id}", alice.id], "method": "sms", "timeout_seconds": 180,
+        "escalation": "in_order", "step_seconds": 30, "site_id": site.id})
+    assert resp.status == 200, await resp.text()
+    data = (await resp.json())["data"]
+    assert data["escalation"] == "in_order" and data["step_seconds"] == 30 and data["method"] == "sms"
+    assert [(r["contact_id"], r["step"], r["method"], r["status"]) for r in data["sent_to"]] == [
+        (bob.id, 1, "sms", "pending"), (alice.id, 2, "sms", "waiting")]
+    await _step(client, clock, 29)
+    assert _to(await outbox(client)) == [B]
+    await _step(client, clock, 1)
+    assert _to(await outbox(client)) == [B, A]
+    shown = await _verification(client, auth, data["verification_id"])
+    assert [(r["step"], r["status"]) for r in shown["sent_to"]] == [(1, "sent"), (2, "sent")]
+    assert shown["timeout_at"] == data["timeout_at"]  # 180 s from the start: the last step's 30 s fit in it
+
+
+async def test_the_verifications_api_refuses_a_call_list_it_cannot_keep(client, auth, site, clock):
+    await _people(client.app[STORE], site, clock)
+    base = {"site_id": site.id, "contacts": ["all"], "method": "sms"}
+    for extra, status, field in (({"escalation": "in_order", "require_response": False}, 422, "escalation"),
+                                 ({"escalation": "by_lottery"}, 422, None), ({"step_seconds": 5}, 422, None)):
+        resp = await client.post("/ext/v1/verifications", headers=auth, json={**base, **extra})
+        assert resp.status == status, (extra, await resp.text())
+        if field:
+            assert (await resp.json())["error"]["details"]["field"] == field
+    assert await outbox(client) == []

@@ -8,7 +8,7 @@ import sys
 import yaml
 
 from gateway.auth.apikeys import create_key, load_keys_file, new_key
-from gateway.carriers import BACKENDS
+from gateway.carriers import BACKENDS, backend_class
 from gateway.carriers.loopback import exposure as loopback_exposure
 from gateway.clock import Clock, isoformat
 from gateway.cli.db import check_database
@@ -18,6 +18,7 @@ from gateway.cli.validate import creation_lookups, describe, register_lookup
 from gateway.config import Config
 from gateway.errors import ConfigurationError, GatewayError
 from gateway.auth.hashes import hash_secret
+from gateway.config.call_list_file import channel_problems, push_ready
 from gateway.config.keyword_file import KeywordFileError, load_keyword_table
 from gateway.loops.canary import summary as canary_summary
 from gateway.mail import create_mailer
@@ -117,6 +118,8 @@ async def check(config: Config, args: argparse.Namespace) -> int:
         table = load_keyword_table(config.keywords_path)
         if config.carrier.backend == "twilio":  # the loopback carrier has no opt-out words
             warnings.extend(keyword_collisions(config.keywords_path))
+        problems.extend(channel_problems(config.keywords_path, places_calls=config.carrier.backend in BACKENDS and
+                                         backend_class(config.carrier.backend).places_calls, push_ready=push_ready(config)))
     except KeywordFileError as exc:
         problems.extend(str(p) for p in exc.problems)
     except OSError as exc:
@@ -190,9 +193,9 @@ async def contact_list(config: Config, args: argparse.Namespace) -> int:
         site = await named_site(store, args.site)
         for c in call_order(await store.list_contacts(site.id)):
             flags = ",".join(f for f, on in (("auto-notify", c.auto_notify), ("email", c.email_notify)) if on)
-            order = f"call {c.call_order}" if c.call_order is not None else "call -"
-            quiet = f"\tquiet {c.quiet_hours}" if c.quiet_hours else ""
-            print(f"{c.id}\t{c.name}\t{c.phone or '-'}\t{c.email or '-'}\t{flags or '-'}\t{order}{quiet}")
+            extra = "".join(f"\t{label} {value}" for label, value in (("call", c.call_order),
+                                                                     ("quiet", c.quiet_hours)) if value is not None)
+            print(f"{c.id}\t{c.name}\t{c.phone or '-'}\t{c.email or '-'}\t{flags or '-'}{extra}")
     return 0
 
 

@@ -78,6 +78,11 @@ def _step(check: Checker, item: Any, path: Path_, last: bool) -> CallStep | None
     return CallStep(methods=tuple(m for _, m in methods), code=code, everyone_left=everyone)
 
 
+def push_ready(config: object) -> bool:
+    """Whether the config names a push backend (``push.backend``, which makes or reads its VAPID key)."""
+    return getattr(getattr(config, "push", None), "backend", "none") not in (None, "none")
+
+
 def channel_problems(path: str | os.PathLike[str], *, places_calls: bool, push_ready: bool) -> list[str]:
     """``file:line: key: message`` for each step naming call when the carrier cannot place calls, or push with no
     push backend (``push.backend`` with its VAPID key). Call it only for a keyword file that loads."""

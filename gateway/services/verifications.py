@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from gateway.clock import Clock
 from gateway.config import Verifications
 from gateway.errors import InvalidContact, UnsupportedMethod, ValidationFailed
+from gateway.core.call_list import call_order
 from gateway.core.keywords import KeywordTable
 from gateway.daemon.metrics import Metrics
 from gateway.model import Contact, Verification
@@ -42,7 +43,7 @@ class VerificationService:
 
     async def create(self, *, site_id: str | None, event_id: str | None, contacts: list[int | str], method: str,
                      message: str | None, subject: str | None, timeout_seconds: int | None, require_response: bool,
-                     trace_id: str | None) -> Verification:
+                     trace_id: str | None, escalation: str = "all", step_seconds: int | None = None) -> Verification:
         """Send a verification and return it as stored once its sends are done (or after a short wait)."""
         if method in NOT_YET:
             raise UnsupportedMethod(f"Method {method!r} is not available yet; use sms or email.", method=method)
@@ -60,8 +61,11 @@ class VerificationService:
             site_id = await self._site_of(contacts)
         site = await find_site(self.store, site_id)
         chosen = choose_contacts(contacts, await self.store.list_contacts(site.id))
+        if escalation == "in_order" and contacts == ["all"]:
+            chosen = call_order(chosen)
         request = Request(site=site, contacts=chosen, method=method, message=message, subject=subject,
-                          timeout_seconds=timeout, require_response=require_response, event_id=event_id, alarm=alarm)
+                          timeout_seconds=timeout, require_response=require_response, event_id=event_id, alarm=alarm,
+                          escalation=escalation, step_seconds=step_seconds or self._process().call_list.step_seconds)
         decision = plan_verification(request, self._process(), self.table(), now=self.clock.now(),
                                      from_phone=self.from_phone, opted_out=await self._opted_out(chosen),
                                      trace_id=trace_id)

@@ -19,7 +19,8 @@ class SentTo(msgspec.Struct, kw_only=True, omit_defaults=True):
     contact_id: Annotated[int, msgspec.Meta(description="The Contacts API's contact_id (a number)")]
     name: str | None
     channel: Annotated[str, msgspec.Meta(description="sms, email, call or push")]
-    method: Annotated[str, msgspec.Meta(description="The same as channel: how this recipient is reached")]
+    method: Annotated[str | None, msgspec.Meta(
+        description="With a call list: how its step reaches this recipient (the same as channel)")] = None
     step: Annotated[int | None, msgspec.Meta(description="Its step of the call list (1 first)")] = None
     phone: str | None = None
     email: str | None = None
@@ -61,12 +62,13 @@ def verification_json(v: Verification, names: dict[int, str | None] | None = Non
         timeout_at=isoformat(v.timeout_at) if v.require_response else None, require_response=v.require_response,
         response=v.response, responded_at=isoformat(v.responded_at) if v.responded_at else None,
         responded_by=v.responded_by,
-        sent_to=[SentTo(contact_id=r.contact_id, name=names.get(r.contact_id), channel=r.channel, method=r.channel,
-                        step=r.step, phone=r.phone if r.channel in ("sms", "call") else None,
+        sent_to=[SentTo(contact_id=r.contact_id, name=names.get(r.contact_id), channel=r.channel,
+                        method=r.channel if v.call_list else None, step=r.step, phone=r.phone if r.channel in ("sms", "call") else None,
                         email=r.email if r.channel == "email" else None, status=r.status, error=r.error,
                         response=r.response, responded_at=isoformat(r.responded_at) if r.responded_at else None,
                         due_at=isoformat(r.due_at) if r.due_at else None)
-                 for r in sorted(v.recipients, key=lambda r: (r.step or 0, r.contact_id, r.channel))],
+                 for r in (sorted(v.recipients, key=lambda r: (r.step or 0, r.contact_id)) if v.call_list
+                           else v.recipients)],
         escalation=v.call_list.mode if v.call_list else "all",
         step_seconds=v.call_list.step_seconds if v.call_list and v.call_list.mode == "in_order" else None,
         urgent=v.call_list.urgent if v.call_list else True,

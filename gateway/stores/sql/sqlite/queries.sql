@@ -412,6 +412,7 @@ UPDATE contacts
 SET external_contact_id = :external_contact_id, first_name = :first_name, last_name = :last_name,
     phone = :phone, email = :email, auto_notify = :auto_notify, email_notify = :email_notify,
     title = :title, slot_number = :slot_number, call_order = :call_order, quiet_hours = :quiet_hours,
+    time_zone = :time_zone,
     phone_status = CASE WHEN phone IS :phone THEN phone_status ELSE 'unknown' END,
     line_type = CASE WHEN phone IS :phone THEN line_type ELSE NULL END
 WHERE id = :id;
