@@ -233,3 +233,27 @@ async def test_the_verifications_api_refuses_a_call_list_it_cannot_keep(client, 
         if field:
             assert (await resp.json())["error"]["details"]["field"] == field
     assert await outbox(client) == []
+
+
+async def test_the_openapi_document_describes_call_lists_as_they_are_answered(client, auth, site, clock):
+    from jsonschema import Draft202012Validator
+
+    doc = await (await client.get("/openapi.json")).json()
+    schemas = doc["components"]["schemas"]
+    for body in ("EventVerificationIn", "GeneralVerificationIn"):
+        assert schemas[body]["properties"]["escalation"]["enum"] == ["all", "in_order"]
+        assert schemas[body]["properties"]["step_seconds"]["anyOf"][0]["minimum"] == 10
+    assert {"call_order", "quiet_hours", "time_zone"} <= set(schemas["ContactIn"]["properties"])
+    await _people(client.app[STORE], site, clock)
+    resp = await client.post("/ext/v1/verifications", headers=auth, json={
+        "site_id": site.id, "contacts": ["all"], "method": "sms", "escalation": "in_order"})
+    data = (await resp.json())["data"]
+    assert [r["name"] for r in data["sent_to"]] == ["Alice Key", "Bob Key", "Carol Key"]  # ["all"]: call order
+    await _step(client, clock, 60)
+    got = await client.get(f"/ext/v1/verifications/{data['verification_id']}", headers=auth)
+    schema = doc["paths"]["/ext/v1/verifications/{verification_id}"]["get"]["responses"]["200"]["content"]
+    validator = Draft202012Validator({**schema["application/json"]["schema"], "components": doc["components"]})
+    errors = list(validator.iter_errors(await got.json()))
+    assert not errors, errors[0].message
+    assert [(r["step"], r["status"]) for r in (await got.json())["data"]["sent_to"]] == [
+        (1, "sent"), (2, "sent"), (3, "waiting")]
