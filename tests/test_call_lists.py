@@ -31,7 +31,7 @@ auto_processes:
       steps:
         - methods: [sms]
           code: SMSSTEP1
-        - methods: [%(second)s]
+        - {methods: [%(second)s]%(extra)s}
     codes: {sent: SMSSENT, response: SMSReply, pin_response: SMSPINReply, expired: SMSTIMEOUT,
             step: SMSSTEP, skipped: SMSSKIP, held: SMSQUIET}
     keywords:
@@ -62,9 +62,14 @@ def second_method() -> str:
 
 
 @pytest.fixture
-def config(tmp_path, second_method) -> Config:
+def last_step_extra() -> str:
+    return ""
+
+
+@pytest.fixture
+def config(tmp_path, second_method, last_step_extra) -> Config:
     keywords = tmp_path / "keywords.yaml"
-    keywords.write_text(KEYWORDS % {"second": second_method}, encoding="utf-8")
+    keywords.write_text(KEYWORDS % {"second": second_method, "extra": last_step_extra}, encoding="utf-8")
     return Config(http=Http(port=free_port()), database=Database(url=f"sqlite:///{tmp_path}/gateway.sqlite3"),
                   keywords=str(keywords), outbox=Outbox(poll_seconds=0.05, backoff_base_seconds=1.0))
 
@@ -257,3 +262,31 @@ async def test_the_openapi_document_describes_call_lists_as_they_are_answered(cl
     assert not errors, errors[0].message
     assert [(r["step"], r["status"]) for r in (await got.json())["data"]["sent_to"]] == [
         (1, "sent"), (2, "sent"), (3, "waiting")]
+
+
+async def test_a_call_list_survives_a_restart(aiohttp_client, config, clock, site, auth, client):
+    """The daemon stops between step 1 and step 2: the next one, on the same store, reaches step 2 when due."""
+    await _people(client.app[STORE], site, clock)
+    await post_alarm(client, auth, site.id, "BA")
+    await deliver(client)
+    await client.close()  # the first daemon is gone: its loop never saw step 2 fall due
+    clock.advance(90)
+    from gateway.web.app import create_app
+
+    again = await aiohttp_client(create_app(config, clock=clock, run_loops=False))
+    assert await again.app[ESCALATION].run_once() == 1
+    assert await again.app[ESCALATION].run_once() == 0  # reached once
+    await deliver(again)
+    assert _to(await outbox(again)) == [A, B]
+
+
+@pytest.mark.parametrize("last_step_extra", [", everyone_left: true"])
+async def test_the_last_step_may_reach_everyone_left_at_once(client, auth, site, clock):
+    await _people(client.app[STORE], site, clock)
+    await client.app[STORE].add_contact(Contact(id=0, site_id=site.id, first_name="Dan", last_name="Last",
+                                                phone="+15550100004", auto_notify=True, created_at=clock.now()))
+    await post_alarm(client, auth, site.id, "BA")
+    await deliver(client)
+    await _step(client, clock, 60)
+    messages = _to(await outbox(client))
+    assert messages[0] == A and sorted(messages[1:]) == [B, C, "+15550100004"]  # at once, together
