@@ -68,6 +68,17 @@ class Escalation:
             self.wake_sender()
         return worked
 
+    async def _until_due(self) -> float:
+        """Seconds to the next pass: the poll interval, or less when a step falls due sooner (a step is reached
+        when its seconds are up, not up to a poll later)."""
+        try:
+            due = await self.store.next_call_list_due()
+        except Exception:
+            return self.poll_seconds
+        if due is None:
+            return self.poll_seconds
+        return min(self.poll_seconds, max(0.0, (due - self.clock.now()).total_seconds()))
+
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self._wake.clear()
@@ -78,6 +89,6 @@ class Escalation:
             except Exception:
                 log.exception("escalation loop: pass failed")
             waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())}
-            await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiters, timeout=await self._until_due(), return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
                 waiter.cancel()

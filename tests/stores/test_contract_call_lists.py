@@ -53,6 +53,7 @@ async def test_a_step_is_due_after_its_seconds_and_reached_once(store, site, clo
     v = await _open(store, site, people, clock)
     assert await _steps(store, v) == [(1, "pending"), (2, "waiting"), (3, "waiting")]
     assert await store.due_call_lists(clock.now()) == []
+    assert await store.next_call_list_due() == clock.now() + timedelta(seconds=60)
     clock.advance(60)
     assert await store.due_call_lists(clock.now()) == [v.id]
     # Two daemons at the same moment: one reaches Bob, the other finds nothing left to do.
@@ -81,6 +82,7 @@ async def test_the_first_answer_ends_the_list(store, site, clock):
     await store.commit(Decision(responses=[VerificationResponse(verification_id=v.id, contact_id=people[0].id,
                                                                 response="confirmed", at=clock.now())]))
     assert await _steps(store, v) == [(1, "pending"), (2, "not_reached"), (3, "not_reached")]
+    assert await store.next_call_list_due() is None
     clock.advance(600)
     assert await store.due_call_lists(clock.now()) == []
     assert await store.reach_call_list(v.id, clock.now(), _plan(clock)) is None  # answered: not open

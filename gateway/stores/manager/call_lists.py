@@ -29,6 +29,11 @@ class CallListStore(StoreBase):
         """The ids of open verifications with a recipient due by ``now`` (a step, or quiet hours ended)."""
         return [r["id"] for r in await self.db.fetch("due_call_lists", now=now, limit=limit)]
 
+    async def next_call_list_due(self) -> datetime | None:
+        """When the next recipient of an open verification falls due (None: none is scheduled)."""
+        row = await self.db.fetch("next_call_list_due")
+        return row["due_at"] if row else None
+
     async def reach_call_list(self, verification_id: str, now: datetime,
                               plan: Callable[[CallListView], Reached | None]) -> Reached | None:
         """Lock the verification (another daemon's is skipped), read it with what ``plan`` needs, and write

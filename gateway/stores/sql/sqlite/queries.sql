@@ -636,6 +636,12 @@ JOIN verifications v ON v.id = r.verification_id
 WHERE r.status IN ('waiting', 'held') AND r.due_at <= :now AND v.status IN ('pending', 'sent', 'delivered', 'failed')
 LIMIT :limit;
 
+-- name: next_call_list_due^
+SELECT min(r.due_at) AS due_at FROM verification_recipients r
+JOIN verifications v ON v.id = r.verification_id
+WHERE r.status IN ('waiting', 'held') AND r.due_at IS NOT NULL
+  AND v.status IN ('pending', 'sent', 'delivered', 'failed');
+
 -- name: lock_call_list^
 -- SQLite runs one write transaction at a time: the row needs no lock.
 SELECT * FROM verifications WHERE id = :id AND status IN ('pending', 'sent', 'delivered', 'failed');
