@@ -155,21 +155,20 @@ async def test_opted_out_and_landline_contacts_are_skipped_at_once(client, auth,
 
 
 async def test_a_failed_text_moves_the_list_on_at_once(client, auth, site, clock):
-    """The carrier says undeliverable (the outbox gives up): the next contact is reached without waiting."""
+    """The outbox gives up on Alice's text (her number opted out after the alarm was queued): Bob is reached at
+    the escalation loop's next pass, not sixty seconds later."""
     await _people(client.app[STORE], site, clock)
     alarm = await post_alarm(client, auth, site.id, "BA")
     verification_id = alarm["verifications"][0]["verification_id"]
-    store = client.app[STORE]
-    claimed = await store.claim_outbound(clock.now(), clock.now() + timedelta(seconds=60), 10)
-    assert [c.to_phone for c in claimed] == [A]
-    await client.app[SENDER]._give_up(claimed[0], "failed", "30003", "Unreachable destination handset",
-                                      "SMSFAIL")
-    clock.advance(1)
-    await client.app[ESCALATION].run_once()
-    await deliver(client)
-    assert _to(await outbox(client)) == [B]  # one second after the failure, not sixty
+    await client.app[STORE].set_opt_out(A, True, "STOP", clock.now(), [])
+    await deliver(client)  # the sender gives up on Alice's text, and its give-up hook wakes the escalation loop
+    assert await outbox(client) == []
+    assert client.app[ESCALATION]._wake.is_set()
+    await _step(client, clock, 0)
+    assert _to(await outbox(client)) == [B]  # with the clock not moved at all
     shown = await _verification(client, auth, verification_id)
-    assert [(r["step"], r["status"]) for r in shown["sent_to"]] == [(1, "failed"), (2, "sent"), (3, "waiting")]
+    assert [(r["step"], r["status"], r["error"]) for r in shown["sent_to"]] == [
+        (1, "failed", "The number opted out (STOP); not sent."), (2, "sent", None), (3, "waiting", None)]
 
 
 @pytest.mark.parametrize("second_method", ["sms, call"])
