@@ -289,3 +289,14 @@ async def test_the_last_step_may_reach_everyone_left_at_once(client, auth, site,
     await _step(client, clock, 60)
     messages = _to(await outbox(client))
     assert messages[0] == A and sorted(messages[1:]) == [B, C, "+15550100004"]  # at once, together
+
+
+async def test_a_contact_deleted_mid_list_is_stepped_over(client, auth, site, clock, partner):
+    carol, alice, bob = await _people(client.app[STORE], site, clock)
+    await post_alarm(client, auth, site.id, "BA")
+    await deliver(client)
+    resp = await client.delete(f"/partner/v1/dealers/{site.dealer_id}/sites/{site.id}/contacts/{bob.id}",
+                               headers=partner)
+    assert resp.status == 204
+    await _step(client, clock, 60)
+    assert _to(await outbox(client)) == [A, C]  # Bob's step is gone: Carol in his place, on time

@@ -126,7 +126,8 @@ def reach(listing: Listing, now: datetime) -> Reached:
     result = Reached(timeout_at=v.timeout_at)
     base = dict(at=now, site_id=v.site_id, event_id=v.event_id, verification_id=v.id, trace_id=listing.trace_id)
     for _ in range(len(rows) + 1):
-        due = [r for r in rows.values() if r.status in DUE and r.due_at is not None and r.due_at <= now]
+        # A row "removed" (its contact was deleted) while its step was scheduled is due too: the list moves past it.
+        due = [r for r in rows.values() if r.status in (*DUE, "removed") and r.due_at is not None and r.due_at <= now]
         if not due:
             break
         reached_before = any(r.status in LIVE or r.status == "failed" for r in rows.values())
@@ -162,6 +163,11 @@ def _settle(listing: Listing, cl: CallList, row: Recipient, now: datetime, resul
                     details={**details, "until": isoformat(until)}, **base))
             return msgspec.structs.replace(row, status="held", due_at=until)
     reason = skip_reason(contact, row, listing.opted_out)
+    if row.status == "removed":
+        result.log.append(LogEntry(code=cl.skip_code, contact_id=row.contact_id, comment=(
+            f"Step {row.step}: {row.channel} to contact {row.contact_id} skipped: contact deleted."),
+            details={**details, "reason": "contact deleted"}, **base))
+        return msgspec.structs.replace(row, due_at=None)
     if reason is not None:
         name = contact.name if contact else f"contact {row.contact_id}"
         result.log.append(LogEntry(code=cl.skip_code, contact_id=row.contact_id, phone=row.phone,
@@ -219,8 +225,14 @@ def _schedule(cl: CallList, rows: Sequence[Recipient] | object, step: int, now: 
         return []
     live = any(r.status in LIVE for r in this)
     due_at = now + timedelta(seconds=cl.step_seconds) if live else now
-    return [msgspec.structs.replace(r, due_at=due_at) for r in rows
-            if r.step == step + 1 and r.status == "waiting" and r.due_at is None]
+    return [msgspec.structs.replace(r, due_at=due_at) for r in _next_step(rows, step) if r.due_at is None]
+
+
+def _next_step(rows: Sequence[Recipient], step: int) -> list[Recipient]:
+    """The waiting recipients of the first step after ``step`` that has any (a deleted contact's step has none)."""
+    later = [r for r in rows if r.step and r.step > step and r.status == "waiting"]
+    first = min((r.step for r in later), default=None)
+    return [r for r in later if r.step == first]
 
 
 def after_failure(verification: Verification, now: datetime) -> list[Recipient]:
@@ -230,14 +242,14 @@ def after_failure(verification: Verification, now: datetime) -> list[Recipient]:
     if cl is None or cl.mode != "in_order":
         return []
     rows = verification.recipients
-    worked = [r.step for r in rows if r.step and r.status not in ("waiting", "not_reached")]
+    worked = [r.step for r in rows if r.step and r.status in (*LIVE, "held", "failed", "skipped")]
     if not worked:
         return []
     step = max(worked)
     if any(r.status in LIVE or r.status == "held" for r in rows if r.step == step):
         return []
-    return [msgspec.structs.replace(r, due_at=now) for r in rows
-            if r.step == step + 1 and r.status == "waiting" and (r.due_at is None or r.due_at > now)]
+    return [msgspec.structs.replace(r, due_at=now) for r in _next_step(rows, step)
+            if r.due_at is None or r.due_at > now]
 
 
 def open_list(decision: Decision, listing: Listing, now: datetime) -> None:

@@ -650,13 +650,15 @@ LIMIT :limit;
 -- name: due_call_lists
 SELECT DISTINCT r.verification_id AS id FROM verification_recipients r
 JOIN verifications v ON v.id = r.verification_id
-WHERE r.status IN ('waiting', 'held') AND r.due_at <= :now AND v.status IN ('pending', 'sent', 'delivered', 'failed')
+-- removed: a deleted contact whose step was due; the list moves past it
+WHERE r.status IN ('waiting', 'held', 'removed') AND r.due_at <= :now
+  AND v.status IN ('pending', 'sent', 'delivered', 'failed')
 LIMIT :limit;
 
 -- name: next_call_list_due^
 SELECT min(r.due_at) AS due_at FROM verification_recipients r
 JOIN verifications v ON v.id = r.verification_id
-WHERE r.status IN ('waiting', 'held') AND r.due_at IS NOT NULL
+WHERE r.status IN ('waiting', 'held', 'removed') AND r.due_at IS NOT NULL
   AND v.status IN ('pending', 'sent', 'delivered', 'failed');
 
 -- name: lock_call_list^
@@ -673,5 +675,6 @@ UPDATE verifications SET timeout_at = :timeout_at WHERE id = :id;
 
 -- name: end_call_list!
 -- The list ended (answered or expired): whoever it had not reached yet never will be.
-UPDATE verification_recipients SET status = 'not_reached', due_at = NULL
-WHERE verification_id = :verification_id AND status IN ('waiting', 'held');
+UPDATE verification_recipients
+SET status = CASE WHEN status IN ('waiting', 'held') THEN 'not_reached' ELSE status END, due_at = NULL
+WHERE verification_id = :verification_id AND (status IN ('waiting', 'held') OR due_at IS NOT NULL);
