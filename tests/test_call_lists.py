@@ -231,7 +231,8 @@ async def test_the_verifications_api_refuses_a_call_list_it_cannot_keep(client, 
     await _people(client.app[STORE], site, clock)
     base = {"site_id": site.id, "contacts": ["all"], "method": "sms"}
     for extra, status, field in (({"escalation": "in_order", "require_response": False}, 422, "escalation"),
-                                 ({"escalation": "by_lottery"}, 422, None), ({"step_seconds": 5}, 422, None)):
+                                 ({"escalation": "by_lottery"}, 422, None), ({"step_seconds": 5}, 422, None),
+                                 ({"step_seconds": 30}, 422, "step_seconds")):
         resp = await client.post("/ext/v1/verifications", headers=auth, json={**base, **extra})
         assert resp.status == status, (extra, await resp.text())
         if field:

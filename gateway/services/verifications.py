@@ -49,6 +49,8 @@ class VerificationService:
             raise UnsupportedMethod(f"Method {method!r} is not available yet; use sms or email.", method=method)
         if method not in METHODS:
             raise ValidationFailed(f"method must be one of sms, email, push, call; got {method!r}.", field="method")
+        if step_seconds is not None and escalation != "in_order":
+            raise ValidationFailed("step_seconds needs escalation in_order.", field="step_seconds")
         event_id = identifier(event_id, "event_id")
         message, subject = clean(message, "message", lines=True), clean(subject, "subject")
         timeout = timeout_seconds or self.settings.default_timeout_seconds
