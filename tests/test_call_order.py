@@ -68,6 +68,7 @@ auto_processes:
         - methods: [sms]
         - methods: [sms, call]
         - methods: [push]
+        - methods: [email]
 """
 
 
@@ -83,6 +84,8 @@ def test_check_catches_a_call_step_without_a_voice_carrier_and_a_push_step_witho
             "cannot place calls",
             f"{keywords}:13: auto_processes[0].escalation.steps[2].methods[0]: a push step, but no push backend with "
             "a VAPID key is configured (push.backend)"]
+        assert f"warning: {keywords}:14: auto_processes[0].escalation.steps[3].methods[0]: an email step, but " \
+               "email.backend is none: its emails will fail" in result.stderr
         keywords.write_text(CHECKED.replace("[sms, call]", "[]").replace("[push]", "[sms, sms]"), encoding="utf-8")
         result = d.cli("check", check=False)
         assert result.returncode == 1

@@ -118,8 +118,11 @@ async def check(config: Config, args: argparse.Namespace) -> int:
         table = load_keyword_table(config.keywords_path)
         if config.carrier.backend == "twilio":  # the loopback carrier has no opt-out words
             warnings.extend(keyword_collisions(config.keywords_path))
-        problems.extend(channel_problems(config.keywords_path, places_calls=config.carrier.backend in BACKENDS and
-                                         backend_class(config.carrier.backend).places_calls, push_ready=push_ready(config)))
+        calls = config.carrier.backend in BACKENDS and backend_class(config.carrier.backend).places_calls
+        found = channel_problems(config.keywords_path, places_calls=calls, push_ready=push_ready(config),
+                                 email_ready=config.email.backend != "none")
+        problems.extend(found[0])
+        warnings.extend(found[1])
     except KeywordFileError as exc:
         problems.extend(str(p) for p in exc.problems)
     except OSError as exc:

@@ -83,13 +83,15 @@ def push_ready(config: object) -> bool:
     return getattr(getattr(config, "push", None), "backend", "none") not in (None, "none")
 
 
-def channel_problems(path: str | os.PathLike[str], *, places_calls: bool, push_ready: bool) -> list[str]:
-    """``file:line: key: message`` for each step naming call when the carrier cannot place calls, or push with no
-    push backend (``push.backend`` with its VAPID key). Call it only for a keyword file that loads."""
+def channel_problems(path: str | os.PathLike[str], *, places_calls: bool, push_ready: bool,
+                     email_ready: bool) -> tuple[list[str], list[str]]:
+    """``file:line: key: message`` problems for each step naming call when the carrier cannot place calls, or push
+    with no push backend (``push.backend`` with its VAPID key); warnings for an email step with no email backend
+    (those emails fail and the list moves on). Call it only for a keyword file that loads."""
     filename = os.fspath(path)
     with open(filename, encoding="utf-8") as f:
         data, lines = load_yaml(f.read(), filename)
-    problems = []
+    problems, warnings = [], []
     for i, process in enumerate((data or {}).get("auto_processes") or []):
         for j, step in enumerate(((process.get("escalation") or {}).get("steps")) or []):
             for k, method in enumerate(step.get("methods") or []):
@@ -99,4 +101,7 @@ def channel_problems(path: str | os.PathLike[str], *, places_calls: bool, push_r
                 if method == "push" and not push_ready:
                     problems.append(str(lines.problem(key, "a push step, but no push backend with a VAPID key "
                                                            "is configured (push.backend)")))
-    return problems
+                if method == "email" and not email_ready:
+                    warnings.append(str(lines.problem(key, "an email step, but email.backend is none: its emails "
+                                                           "will fail")))
+    return problems, warnings
