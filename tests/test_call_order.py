@@ -95,3 +95,51 @@ def test_check_catches_a_call_step_without_a_voice_carrier_and_a_push_step_witho
             f"{keywords}:13: auto_processes[0].escalation.steps[2].methods: a method is named twice"]
     finally:
         d.close()
+
+
+DAEMON_KEYWORDS = """
+auto_processes:
+  - name: call-list
+    triggers: [BA]
+    template: "ALARM at {site_name} for {first_name}"
+    timeout_seconds: 600
+    escalation: {mode: in_order, step_seconds: 10, steps: [{methods: [sms]}]}
+    codes: {sent: SMSSENT, response: SMSReply, pin_response: SMSPINReply, expired: SMSTIMEOUT}
+"""
+
+
+def test_a_killed_daemon_s_successor_reaches_the_next_step(tmp_path):
+    """SIGKILL after step 1 (nothing drained, nothing said): the next `gateway serve` on the same store reaches
+    step 2 when its ten seconds are up, once."""
+    import json
+    import time
+
+    from tests.daemon import wait_for
+
+    keywords = tmp_path / "keywords.yaml"
+    keywords.write_text(DAEMON_KEYWORDS, encoding="utf-8")
+    d = Daemon(tmp_path, keywords=keywords)
+    try:
+        site_id = d.cli("site", "add", "--dealer", "1", "--name", "Depot").stdout.split("\t")[0]
+        for first, phone, order in (("Bob", "+15550100002", "2"), ("Alice", "+15550100001", "1")):
+            d.cli("contact", "add", "--site", site_id, "--first-name", first, "--last-name", "Key", "--phone", phone,
+                  "--auto-notify", "--call-order", order)
+        d.start()
+        auth = {"Authorization": f"Bearer {d.operator_key()}", "Content-Type": "application/json"}
+        status, _ = d.request("POST", "/ext/v1/events", json.dumps({"site_id": site_id, "event_code": "BA"}).encode(),
+                              auth)
+        assert status in (200, 201)
+
+        def sent() -> list[str]:
+            return [m["body"] for m in json.loads(d.request("GET", "/carriers/loopback/outbox")[1])["messages"]]
+
+        wait_for(lambda: sent() == ["ALARM at Depot for Alice"], "step 1 to Alice")
+        started = time.monotonic()
+        d.kill()
+        d.start()
+        wait_for(lambda: len(sent()) == 2, "step 2 after the restart", seconds=30)
+        assert sent() == ["ALARM at Depot for Alice", "ALARM at Depot for Bob"]
+        assert time.monotonic() - started >= 5  # not at once on start: when its step was due
+        assert d.stop() == 0
+    finally:
+        d.close()
