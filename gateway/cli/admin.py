@@ -157,7 +157,8 @@ async def migrate(config: Config, args: argparse.Namespace) -> int:
 CLI = Form(names={"dealer_id": "--dealer", "name": "--name", "time_zone": "--time-zone", "first_name": "--first-name",
                   "last_name": "--last-name", "title": "--title", "external_contact_id": "--external-id",
                   "email": "--email", "phone": "--phone", "auto_notify": "--auto-notify",
-                  "email_notify": "--email-notify", "call_order": "--call-order", "quiet_hours": "--quiet-hours"})  # model field -> its option, for error messages
+                  "email_notify": "--email-notify", "call_order": "--call-order",
+                  "quiet_hours": "--quiet-hours"})  # model field -> its option, for error messages
 
 
 async def site_add(config: Config, args: argparse.Namespace) -> int:

@@ -77,13 +77,11 @@ def decide_alarm(
         decision.log.append(LogEntry(code=codes.ON_TEST, comment=f"{site.name} is on test until "
                                      f"{site.on_test_until:%H:%M} UTC: no verification text sent.", **base))
         return decision
-
     processes = table.processes_for(alarm.event_code)
     if not processes:
         decision.log.append(LogEntry(code=codes.ALARM_NO_PROCESS,
                                      comment=f"No auto process handles event code {alarm.event_code}.", **base))
         return decision
-
     recipients = [c for c in contacts if c.auto_notify and c.phone]
     # The guide's "email" box: an auto-notify contact with it also gets the verification by email.
     emailed = [c for c in contacts if c.auto_notify and c.email_notify and c.email]

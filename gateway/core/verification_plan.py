@@ -12,16 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gateway import codes
 import msgspec
 
+from gateway import codes
 from gateway.core import call_list
 from gateway.core.autoprocess import alert_values, new_verification_id, slot_details
 from gateway.errors import DeliveryFailed, InvalidContact, ValidationFailed
 from gateway.core.keywords import AutoProcess, DispatchTemplate, KeywordTable
 from gateway.model import (
-    PRIORITY_DISPATCH, PRIORITY_VERIFICATION, AlarmEvent, CallStep, Contact, Decision, Dispatch, LogEntry, OutboundMessage,
-    Recipient, Site, Verification,
+    PRIORITY_DISPATCH, PRIORITY_VERIFICATION, AlarmEvent, CallStep, Contact, Decision, Dispatch, LogEntry,
+    OutboundMessage, Recipient, Site, Verification,
 )
 from gateway.core.templates import placeholders, render
 

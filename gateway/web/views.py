@@ -63,7 +63,8 @@ def verification_json(v: Verification, names: dict[int, str | None] | None = Non
         response=v.response, responded_at=isoformat(v.responded_at) if v.responded_at else None,
         responded_by=v.responded_by,
         sent_to=[SentTo(contact_id=r.contact_id, name=names.get(r.contact_id), channel=r.channel,
-                        method=r.channel if v.call_list else None, step=r.step, phone=r.phone if r.channel in ("sms", "call") else None,
+                        method=r.channel if v.call_list else None, step=r.step,
+                        phone=r.phone if r.channel in ("sms", "call") else None,
                         email=r.email if r.channel == "email" else None, status=r.status, error=r.error,
                         response=r.response, responded_at=isoformat(r.responded_at) if r.responded_at else None,
                         due_at=isoformat(r.due_at) if r.due_at else None)
