@@ -51,6 +51,8 @@ class Contact(msgspec.Struct, frozen=True, kw_only=True):
     phone_status: str = "unknown"  # unknown | valid | invalid, from a carrier lookup
     line_type: str | None = None  # mobile, landline, nonFixedVoip ... as the lookup named it
     created_at: datetime
+    call_order: int | None = None  # place in the site's call list, lower first (None: after those with one)
+    quiet_hours: str | None = None  # "22:00-07:00" in the contact's zone: non-urgent processes wait it out
 
     @property
     def name(self) -> str:
@@ -103,7 +105,9 @@ class LogRow(LogEntry, frozen=True, kw_only=True):
 
 MessageKind = Literal["verification", "reply", "dispatch", "notice", "welcome", "canary"]
 Channel = Literal["sms", "email"]
-RecipientStatus = Literal["pending", "sent", "delivered", "failed"]
+# waiting: a later step of a call list, not reached yet; held: quiet hours, due when they end; skipped: not
+# reached (opted out, landline, no phone), the list moved on; not_reached: the list ended before its step.
+RecipientStatus = Literal["pending", "sent", "delivered", "failed", "waiting", "held", "skipped", "not_reached"]
 VerificationStatus = Literal["pending", "sent", "delivered", "failed", "responded", "expired"]
 Response = Literal["confirmed", "cancelled"]
 
@@ -141,6 +145,31 @@ class Recipient(msgspec.Struct, frozen=True, kw_only=True):
     channel: Channel = "sms"
     email: str | None = None
     error: str | None = None  # why it failed
+    step: int | None = None  # its step of the call list (1 first)
+    due_at: datetime | None = None  # when a waiting or held recipient is reached
+
+
+class CallStep(msgspec.Struct, frozen=True, kw_only=True):
+    """One step of a call list: how its contact is reached (``everyone_left``: every contact left, at once)."""
+
+    methods: tuple[str, ...]
+    code: str | None = None  # the event code its step row logs; None: the list's step_code
+    everyone_left: bool = False
+
+
+class CallList(msgspec.Struct, frozen=True, kw_only=True):
+    """How a verification reaches its contacts: all at once, or in call order, one step each ``step_seconds``
+    without a decisive answer (the last step serves every later contact). Stored with the verification."""
+
+    mode: Literal["all", "in_order"] = "all"
+    step_seconds: int = 60
+    steps: tuple[CallStep, ...] = (CallStep(methods=("sms",)),)
+    urgent: bool = True  # False: a contact in quiet hours is reached when they end
+    timeout_seconds: int = 300
+    step_code: str = "SMSSTEP"
+    skip_code: str = "SMSSKIP"
+    held_code: str = "SMSQUIET"
+    subject: str | None = None  # of its emails
 
 
 class Verification(msgspec.Struct, frozen=True, kw_only=True):
@@ -159,6 +188,7 @@ class Verification(msgspec.Struct, frozen=True, kw_only=True):
     require_response: bool = True
     message: str | None = None
     responder_name: str | None = None  # of ``responded_by``, when read with it
+    call_list: CallList | None = None  # None: all at once
 
 
 class VerificationResponse(msgspec.Struct, frozen=True, kw_only=True):

@@ -17,12 +17,17 @@ BACKENDS = {
 }
 
 
+def backend_class(name: str) -> type[Carrier]:
+    """The class registered as ``name`` (KeyError for an unknown one)."""
+    module, _, cls = BACKENDS[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
 def create_carrier(name: str, services: CarrierServices) -> Carrier:
     """An instance of the backend registered as ``name``."""
     if name not in BACKENDS:
         raise ConfigurationError(f"carrier.backend: unknown backend {name!r} (have: {', '.join(sorted(BACKENDS))})")
-    module, _, cls = BACKENDS[name].partition(":")
-    return getattr(importlib.import_module(module), cls)(services)
+    return backend_class(name)(services)
 
 
-__all__ = ["BACKENDS", "Carrier", "CarrierServices", "create_carrier"]
+__all__ = ["BACKENDS", "Carrier", "backend_class", "CarrierServices", "create_carrier"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from gateway.daemon.metrics import Metrics
 
@@ -33,6 +33,7 @@ class CarrierServices:
 
 class Carrier(abc.ABC):
     name: str
+    places_calls: ClassVar[bool] = False  # True for a backend that sends outbox messages of channel "call"
 
     def __init__(self, services: CarrierServices) -> None:
         self.services = services

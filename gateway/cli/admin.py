@@ -8,7 +8,7 @@ import sys
 import yaml
 
 from gateway.auth.apikeys import create_key, load_keys_file, new_key
-from gateway.carriers import BACKENDS
+from gateway.carriers import BACKENDS, backend_class
 from gateway.carriers.loopback import exposure as loopback_exposure
 from gateway.clock import Clock, isoformat
 from gateway.cli.db import check_database
@@ -18,11 +18,13 @@ from gateway.cli.validate import creation_lookups, describe, register_lookup
 from gateway.config import Config
 from gateway.errors import ConfigurationError, GatewayError
 from gateway.auth.hashes import hash_secret
+from gateway.config.call_list_file import channel_problems, push_ready
 from gateway.config.keyword_file import KeywordFileError, load_keyword_table
 from gateway.loops.canary import summary as canary_summary
 from gateway.mail import create_mailer
 from gateway.auth.oauth import create_client, load_clients_file
 from gateway.services.optouts import keyword_collisions
+from gateway.core.call_list import call_order
 from gateway.core.phone import display
 from gateway.services.sites import Form, SiteService
 
@@ -52,6 +54,8 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--title")
     p.add_argument("--slot", type=int, dest="slot_number")
     p.add_argument("--time-zone", help="IANA zone for times shown to this contact (default: the site's)")
+    p.add_argument("--call-order", type=int, help="place in the site's call list, lower first (in-order processes)")
+    p.add_argument("--quiet-hours", help='e.g. 22:00-07:00 in the contact\'s zone: non-urgent processes wait')
     p.add_argument("--external-id", help="the contact's id in your own system")
     p.add_argument("--on-test", action="store_true", dest="on_test_permission",
                    help="may put sites on test by SMS (TEST / UNTEST)")
@@ -114,6 +118,11 @@ async def check(config: Config, args: argparse.Namespace) -> int:
         table = load_keyword_table(config.keywords_path)
         if config.carrier.backend == "twilio":  # the loopback carrier has no opt-out words
             warnings.extend(keyword_collisions(config.keywords_path))
+        calls = config.carrier.backend in BACKENDS and backend_class(config.carrier.backend).places_calls
+        found = channel_problems(config.keywords_path, places_calls=calls, push_ready=push_ready(config),
+                                 email_ready=config.email.backend != "none")
+        problems.extend(found[0])
+        warnings.extend(found[1])
     except KeywordFileError as exc:
         problems.extend(str(p) for p in exc.problems)
     except OSError as exc:
@@ -148,7 +157,8 @@ async def migrate(config: Config, args: argparse.Namespace) -> int:
 CLI = Form(names={"dealer_id": "--dealer", "name": "--name", "time_zone": "--time-zone", "first_name": "--first-name",
                   "last_name": "--last-name", "title": "--title", "external_contact_id": "--external-id",
                   "email": "--email", "phone": "--phone", "auto_notify": "--auto-notify",
-                  "email_notify": "--email-notify"})  # model field -> its option, for error messages
+                  "email_notify": "--email-notify", "call_order": "--call-order",
+                  "quiet_hours": "--quiet-hours"})  # model field -> its option, for error messages
 
 
 async def site_add(config: Config, args: argparse.Namespace) -> int:
@@ -170,7 +180,8 @@ async def contact_add(config: Config, args: argparse.Namespace) -> int:
     fields = dict(first_name=args.first_name, last_name=args.last_name, title=args.title, phone=args.phone,
                   external_contact_id=args.external_id, email=args.email, auto_notify=args.auto_notify,
                   email_notify=args.email_notify, slot_number=args.slot_number, time_zone=args.time_zone,
-                  on_test_permission=args.on_test_permission)
+                  on_test_permission=args.on_test_permission, call_order=args.call_order,
+                  quiet_hours=args.quiet_hours)
     async with opened(config) as store, creation_lookups(config, store, args.phone) as lookups:
         of = await named_site(store, args.site) if args.site else await named_group(store, args.group)
         contact, lookup = await SiteService(store, Clock(), config.phone.default_region, lookups=lookups
@@ -184,9 +195,11 @@ async def contact_add(config: Config, args: argparse.Namespace) -> int:
 async def contact_list(config: Config, args: argparse.Namespace) -> int:
     async with opened(config) as store:
         site = await named_site(store, args.site)
-        for c in await store.list_contacts(site.id):
+        for c in call_order(await store.list_contacts(site.id)):
             flags = ",".join(f for f, on in (("auto-notify", c.auto_notify), ("email", c.email_notify)) if on)
-            print(f"{c.id}\t{c.name}\t{c.phone or '-'}\t{c.email or '-'}\t{flags or '-'}")
+            extra = "".join(f"\t{label} {value}" for label, value in (("call", c.call_order),
+                                                                     ("quiet", c.quiet_hours)) if value is not None)
+            print(f"{c.id}\t{c.name}\t{c.phone or '-'}\t{c.email or '-'}\t{flags or '-'}{extra}")
     return 0
 
 

@@ -7,6 +7,7 @@ import os
 import re
 from typing import Any
 
+from gateway.config.call_list_file import CALL_LIST_CODES, read_call_list
 from gateway.config.yamlsource import Checker, InvalidFile, Path_, Problem, YamlSyntaxError, dotted, load_yaml, type_name
 from gateway.core.keywords import OUTCOMES, AutoProcess, CatchAll, DispatchTemplate, Keyword, KeywordTable, fold
 from gateway.core.templates import (
@@ -100,7 +101,8 @@ class _Reader:
     def process(self, item: Any, i: int) -> AutoProcess | None:
         path: Path_ = ("auto_processes", i)
         c = self.check
-        m = c.mapping(item, path, ("name", "triggers", "template", "timeout_seconds", "codes"), ("keywords",))
+        m = c.mapping(item, path, ("name", "triggers", "template", "timeout_seconds", "codes"),
+                      ("keywords", "escalation", "urgent"))
         if m is None:
             return None
         before = len(c.problems)
@@ -112,15 +114,16 @@ class _Reader:
         self._template((*path, "template"), template, ALERT_PLACEHOLDERS | REF_PLACEHOLDERS)
         timeout = c.integer(m, path, "timeout_seconds", 300, 10, 86400)
         at = (*path, "codes")
-        codes = (c.mapping(m["codes"], at, _PROCESS_CODES, ()) or {}) if "codes" in m else {}
+        codes = (c.mapping(m["codes"], at, _PROCESS_CODES, tuple(CALL_LIST_CODES)) or {}) if "codes" in m else {}
         code = {k: c.string(codes, at, k, pattern=CODE, hint=_CODE_HINT) for k in _PROCESS_CODES}
+        call_list = read_call_list(c, m, path, timeout, codes)
         seen: dict[str, Path_] = {}
         keywords = [k for j, kw in enumerate(self._list(m, "keywords", path))
                     if (k := self.keyword(kw, (*path, "keywords", j), seen))]
         if len(c.problems) > before:
             return None
         return AutoProcess(name, frozenset(t.upper() for _, t in triggers), template, timeout, code["sent"],
-                              code["response"], code["pin_response"], code["expired"], tuple(keywords))
+                              code["response"], code["pin_response"], code["expired"], tuple(keywords), call_list)
 
     def keyword(self, item: Any, path: Path_, seen: dict[str, Path_]) -> Keyword | None:
         c = self.check

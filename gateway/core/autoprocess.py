@@ -67,7 +67,7 @@ def alert_values(
 def decide_alarm(
     alarm: AlarmEvent, site: Site, contacts: Sequence[Contact], table: KeywordTable, *,
     now: datetime, from_phone: str, new_id: Callable[[], str] = new_verification_id, trace_id: str | None = None,
-    held: Mapping[str, Sequence[HeldRef]] | None = None,
+    held: Mapping[str, Sequence[HeldRef]] | None = None, opted_out: frozenset[str] = frozenset(),
 ) -> Decision:
     """Every auto process triggered by ``alarm``: a verification each, a text per auto-notify contact.
 
@@ -93,6 +93,18 @@ def decide_alarm(
         if not recipients and not emailed:
             decision.log.append(LogEntry(code=codes.NO_RECIPIENT, details={"process": process.name},
                                          comment=f"{process.name}: no auto-notify contact with a phone.", **base))
+            continue
+        if not call_list.plain(process.call_list):
+            called = [c for c in contacts if c.auto_notify and (c.phone or (c.email_notify and c.email))]
+            call_list.open_list(decision, call_list.Listing(
+                verification=Verification(
+                    id=new_id(), site_id=site.id, event_id=alarm.id, process=process.name, status="pending",
+                    created_at=now, timeout_at=now + timedelta(seconds=process.timeout_seconds),
+                    call_list=process.call_list,
+                    recipients=call_list.first_rows(call_list.call_order(called), process.call_list, now)),
+                site=site, alarm=alarm, contacts={c.id: c for c in called}, process=process,
+                central_station=table.central_station, from_phone=from_phone, opted_out=opted_out,
+                trace_id=trace_id), now)
             continue
         verification = Verification(
             id=new_id(), site_id=site.id, event_id=alarm.id, process=process.name, status="pending",
@@ -123,3 +135,6 @@ def decide_alarm(
                 **base,
             ))
     return decision
+
+
+from gateway.core import call_list  # noqa: E402  (it builds on alert_values above)

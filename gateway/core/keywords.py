@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
+from gateway.model import CallList
 
 OUTCOMES = ("confirm", "cancel", "help", "none")
 
@@ -60,6 +61,7 @@ class AutoProcess:
     pin_response_code: str
     expired_code: str
     keywords: tuple[Keyword, ...]
+    call_list: CallList = CallList()  # keywords.yaml's escalation and urgent
     _lookup: dict[str, Keyword] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -12,14 +12,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import msgspec
+
 from gateway import codes
+from gateway.core import call_list
 from gateway.core.autoprocess import alert_values, new_verification_id, slot_details
 from gateway.errors import DeliveryFailed, InvalidContact, ValidationFailed
 from gateway.core.keywords import AutoProcess, DispatchTemplate, KeywordTable
 from gateway.core.reply_refs import HeldRef, give_refs, ref_value, with_ref
 from gateway.model import (
-    PRIORITY_DISPATCH, PRIORITY_VERIFICATION, AlarmEvent, Contact, Decision, Dispatch, LogEntry, OutboundMessage,
-    Recipient, Site, Verification,
+    PRIORITY_DISPATCH, PRIORITY_VERIFICATION, AlarmEvent, CallStep, Contact, Decision, Dispatch, LogEntry,
+    OutboundMessage, Recipient, Site, Verification,
 )
 from gateway.core.templates import placeholders, render
 
@@ -68,6 +71,8 @@ class Request:
     require_response: bool
     event_id: str | None
     alarm: AlarmEvent | None
+    escalation: str = "all"  # or in_order: the contacts one at a time, in the order the request lists them
+    step_seconds: int = 60
 
 
 def _recipients(request: Request, opted_out: set[str]) -> list[Recipient]:
@@ -92,7 +97,11 @@ def plan_verification(request: Request, process: AutoProcess, table: KeywordTabl
                       from_phone: str, opted_out: set[str], trace_id: str | None = None,
                       held: Mapping[str, Sequence[HeldRef]] | None = None) -> Decision:
     """A verification to ``request.contacts``: its texts and emails, the rows logging them. ``held``: the reply
-    references the phones hold; an answerable text takes its own (gateway/core/reply_refs.py)."""
+    references the phones hold; an answerable text takes its own (gateway/core/reply_refs.py). A call list
+    (``escalation: in_order``) reaches its first step now and the rest from the escalation loop."""
+    if request.escalation == "in_order":
+        return _plan_in_order(request, process, table, now=now, from_phone=from_phone, opted_out=opted_out,
+                              trace_id=trace_id)
     recipients = _recipients(request, opted_out)
     reachable = [r for r in recipients if r.status != "failed"]
     if not reachable:
@@ -138,6 +147,34 @@ def plan_verification(request: Request, process: AutoProcess, table: KeywordTabl
             code=process.sent_code, contact_id=contact.id, phone=r.phone, comment=text,
             details={"method": r.channel, "recipient": contact.name, **slot_details(contact),
                      **({"email": r.email} if r.email else {})}, **base))
+    return decision
+
+
+def _plan_in_order(request: Request, process: AutoProcess, table: KeywordTable, *, now: datetime, from_phone: str,
+                   opted_out: set[str], trace_id: str | None) -> Decision:
+    """A call list of the request's contacts, in the order given, one step each ``step_seconds``; the first
+    step reached now. DELIVERY_FAILED when nobody on the list can be reached at all."""
+    if not request.require_response:
+        raise ValidationFailed("escalation in_order waits for an answer: it needs require_response true.",
+                               field="escalation")
+    plan = msgspec.structs.replace(
+        process.call_list, mode="in_order", step_seconds=request.step_seconds, urgent=True,
+        steps=(CallStep(methods=(request.method,)),), timeout_seconds=request.timeout_seconds,
+        subject=request.subject or f"Alarm verification: {request.site.name}")
+    verification = Verification(
+        id=new_verification_id(), site_id=request.site.id, event_id=request.event_id, process=process.name,
+        status="pending", created_at=now, timeout_at=now + timedelta(seconds=request.timeout_seconds),
+        method=request.method, message=request.message, call_list=plan,
+        recipients=call_list.first_rows(request.contacts, plan, now))
+    decision = Decision()
+    call_list.open_list(decision, call_list.Listing(
+        verification=verification, site=request.site, alarm=request.alarm,
+        contacts={c.id: c for c in request.contacts}, process=process, central_station=table.central_station,
+        from_phone=from_phone, opted_out=frozenset(opted_out), trace_id=trace_id), now)
+    rows = decision.opened[0].recipients
+    if all(r.status == "skipped" for r in rows):
+        raise DeliveryFailed(reason=rows[0].error if rows else "no contact",
+                             contact_id=rows[0].contact_id if rows else None)
     return decision
 
 

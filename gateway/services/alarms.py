@@ -9,11 +9,12 @@ from collections.abc import Callable
 import msgspec
 
 from gateway.core.autoprocess import decide_alarm
+from gateway.core.call_list import plain
 from gateway.clock import Clock
 from gateway.core.keywords import KeywordTable
 from gateway.daemon.metrics import Metrics
+from gateway.model import AlarmEvent, Contact, Verification
 from gateway.services.fresh import commit_fresh
-from gateway.model import AlarmEvent, Verification
 from gateway.services.sites import find_site
 from gateway.stores import Store
 
@@ -37,6 +38,12 @@ class AlarmService:
         self.from_phone = from_phone
         self.wake_sender = wake_sender
 
+    async def _opted_out(self, table: KeywordTable, alarm: AlarmEvent, contacts: list[Contact]) -> frozenset[str]:
+        """The contacts' numbers that opted out, when a call list will skip them (all at once: the sender does)."""
+        if all(plain(p.call_list) for p in table.processes_for(alarm.event_code)):
+            return frozenset()
+        return frozenset([c.phone for c in contacts if c.phone and await self.store.opted_out(c.phone)])
+
     async def receive(self, *, site_id: str, event_code: str, event_id: str | None = None, zone: str | None = None,
                       text: str | None = None, trace_id: str | None = None) -> AlarmResult:
         """Record the alarm, open its verifications and queue their texts, all in one transaction.
@@ -48,12 +55,14 @@ class AlarmService:
                            event_code=event_code.strip().upper(), zone=zone, text=text, received_at=self.clock.now())
         contacts = await self.store.list_contacts(site.id)
         phones = [c.phone for c in contacts if c.auto_notify and c.phone]
+        table = self.table()
+        opted_out = await self._opted_out(table, alarm, contacts)
 
         async def decide():
             # The reply references the contacts' phones hold: a second open alarm's text says which it is.
             held = await self.store.reply_refs(phones, alarm.received_at) if phones else {}
-            return decide_alarm(alarm, site, contacts, self.table(), now=alarm.received_at,
-                                from_phone=self.from_phone, trace_id=trace_id, held=held)
+            return decide_alarm(alarm, site, contacts, table, now=alarm.received_at, from_phone=self.from_phone,
+                                trace_id=trace_id, held=held, opted_out=opted_out)
         decision, result = await commit_fresh(self.store, decide, f"alarm {alarm.id}")
         if result.duplicate:
             log.info("trace=%s alarm %s for site %s: duplicate, ignored", trace_id, alarm.id, site.id)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from gateway.clock import Clock
 from gateway.config import Verifications
 from gateway.errors import InvalidContact, UnsupportedMethod, ValidationFailed
+from gateway.core.call_list import call_order
 from gateway.core.keywords import KeywordTable
 from gateway.daemon.metrics import Metrics
 from gateway.model import Contact, Verification
@@ -43,12 +44,14 @@ class VerificationService:
 
     async def create(self, *, site_id: str | None, event_id: str | None, contacts: list[int | str], method: str,
                      message: str | None, subject: str | None, timeout_seconds: int | None, require_response: bool,
-                     trace_id: str | None) -> Verification:
+                     trace_id: str | None, escalation: str = "all", step_seconds: int | None = None) -> Verification:
         """Send a verification and return it as stored once its sends are done (or after a short wait)."""
         if method in NOT_YET:
             raise UnsupportedMethod(f"Method {method!r} is not available yet; use sms or email.", method=method)
         if method not in METHODS:
             raise ValidationFailed(f"method must be one of sms, email, push, call; got {method!r}.", field="method")
+        if step_seconds is not None and escalation != "in_order":
+            raise ValidationFailed("step_seconds needs escalation in_order.", field="step_seconds")
         event_id = identifier(event_id, "event_id")
         message, subject = clean(message, "message", lines=True), clean(subject, "subject")
         timeout = timeout_seconds or self.settings.default_timeout_seconds
@@ -61,8 +64,11 @@ class VerificationService:
             site_id = await self._site_of(contacts)
         site = await find_site(self.store, site_id)
         chosen = choose_contacts(contacts, await self.store.list_contacts(site.id))
+        if escalation == "in_order" and contacts == ["all"]:
+            chosen = call_order(chosen)
         request = Request(site=site, contacts=chosen, method=method, message=message, subject=subject,
-                          timeout_seconds=timeout, require_response=require_response, event_id=event_id, alarm=alarm)
+                          timeout_seconds=timeout, require_response=require_response, event_id=event_id, alarm=alarm,
+                          escalation=escalation, step_seconds=step_seconds or self._process().call_list.step_seconds)
         opted_out = await self._opted_out(chosen)
         phones = [c.phone for c in chosen if c.phone and method == "sms" and require_response]
 

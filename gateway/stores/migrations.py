@@ -19,6 +19,7 @@ MIGRATIONS = (
     "0011_reply_refs",
     "0012_paging",
     "0013_sender_pace",
+    "0014_call_lists",
 )
 
 # Every table the migrations make but schema_migrations, parents before the tables that refer to them.

@@ -12,7 +12,7 @@ import msgspec
 
 from gateway.core.reply_refs import HeldRef
 from gateway.model import (
-    AlarmEvent, Contact, Dispatch, InterfaceState, LogEntry, LogRow, Recipient, Site, SiteGroup, Verification,
+    AlarmEvent, CallList, Contact, Dispatch, InterfaceState, LogEntry, LogRow, Recipient, Site, SiteGroup, Verification,
 )
 
 
@@ -187,7 +187,7 @@ def contact_from_row(r: Mapping[str, Any]) -> Contact:
         time_zone=r["time_zone"], pin_hash=r["pin_hash"], pin_expires_at=r["pin_expires_at"],
         duress_pin_hash=r["duress_pin_hash"], on_test_permission=bool(r["on_test_permission"]),
         group_id=r["group_id"], phone_status=r["phone_status"], line_type=r["line_type"],
-        created_at=r["created_at"],
+        created_at=r["created_at"], call_order=r["call_order"], quiet_hours=r["quiet_hours"],
     )
 
 
@@ -198,10 +198,11 @@ def verification_from_row(r: Mapping[str, Any], recipients: Sequence[Mapping[str
         responded_at=r["responded_at"], responded_by=r["responded_by"], method=r["method"],
         require_response=bool(r["require_response"]), message=r["message"],
         responder_name=r["responder_name"] if "responder_name" in r.keys() else None,
+        call_list=msgspec.json.decode(r["call_list"], type=CallList) if r.get("call_list") else None,
         recipients=tuple(
             Recipient(contact_id=x["contact_id"], phone=x["phone"], status=x["status"], response=x["response"],
                       responded_at=x["responded_at"], channel=x["channel"], email=x["email"],
-                      error=x["error"])
+                      error=x["error"], step=x["step"], due_at=x["due_at"])
             for x in recipients
         ),
     )

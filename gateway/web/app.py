@@ -19,6 +19,7 @@ from gateway.carriers import CarrierServices, create_carrier
 from gateway.clock import Clock
 from gateway.config import Config
 from gateway.loops.canary import CanaryWatch
+from gateway.loops.escalation import Escalation
 from gateway.loops.expiry import VerificationExpiry
 from gateway.loops.recovery import InboundRecovery
 from gateway.services.inbound import InboundService
@@ -43,7 +44,7 @@ from gateway.web.appkeys import (
     ALARMS, API_KEYS, CARRIER, CLOCK, CONFIG, EXPIRY, INBOUND, KEYWORDS, MAILER, MAX_BODY, METRICS, SENDER, STORE,
     VERIFICATIONS, WEBHOOKS,
 )
-from gateway.web.appkeys import CANARY, PARTNER_AUTH, RECOVERY, RESPONSE_LINKS, SITES, WELCOME
+from gateway.web.appkeys import CANARY, ESCALATION, PARTNER_AUTH, RECOVERY, RESPONSE_LINKS, SITES, WELCOME
 from gateway.web.middleware import trace_and_errors
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,9 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     app[ALARMS] = AlarmService(store, keywords, clock, metrics, config.carrier.from_number, sender.wake)
     app[EXPIRY] = VerificationExpiry(store, keywords, clock, metrics, config.verifications.expiry_poll_seconds,
                                      config.interface.codes.test_end)
+    app[ESCALATION] = Escalation(store, keywords, clock, metrics, config.verifications.expiry_poll_seconds,
+                                 config.carrier.from_number, sender.wake)
+    sender.give_up_hooks["verification"] = app[ESCALATION].step_failed
     app[RECOVERY] = InboundRecovery(store, carrier, inbound, clock, metrics, config.own_numbers, sender.wake,
                                     config.outbox.poll_seconds)
     app[API_KEYS] = ApiKeyAuth(store, file_keys=load_keys_file(config.resolve(config.api.keys_file))
@@ -125,6 +129,7 @@ def _resources(app: web.Application, *, run_loops: bool, canary: bool, webhooks:
     if run_loops:
         app.cleanup_ctx.append(_sender_loop)
         app.cleanup_ctx.append(_expiry_loop)
+        app.cleanup_ctx.append(_escalation_loop)
         if canary:
             app.cleanup_ctx.append(_canary_loop)
     if webhooks:
@@ -187,6 +192,14 @@ async def _sender_loop(app: web.Application) -> AsyncIterator[None]:
 async def _expiry_loop(app: web.Application) -> AsyncIterator[None]:
     stop = asyncio.Event()
     task = asyncio.create_task(app[EXPIRY].run(stop), name="verification-expiry")
+    yield
+    stop.set()
+    await task
+
+
+async def _escalation_loop(app: web.Application) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(app[ESCALATION].run(stop), name="escalation")
     yield
     stop.set()
     await task

@@ -10,6 +10,7 @@ from gateway.carriers import Carrier
 from gateway.clock import Clock
 from gateway.config import Config
 from gateway.loops.canary import CanaryWatch
+from gateway.loops.escalation import Escalation
 from gateway.loops.expiry import VerificationExpiry
 from gateway.loops.recovery import InboundRecovery
 from gateway.services.inbound import InboundService
@@ -35,6 +36,7 @@ INBOUND = web.AppKey("inbound", InboundService)
 ALARMS = web.AppKey("alarms", AlarmService)
 SENDER = web.AppKey("sender", OutboxSender)
 EXPIRY = web.AppKey("expiry", VerificationExpiry)
+ESCALATION = web.AppKey("escalation", Escalation)
 API_KEYS = web.AppKey("api_keys", ApiKeyAuth)
 MAX_BODY = web.AppKey("max_body_bytes", int)
 WEBHOOKS = web.AppKey("webhooks", WebhookDispatcher)

@@ -22,6 +22,12 @@ PhoneText = Annotated[str, msgspec.Meta(max_length=32, description="As people wr
 Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^(|[^@\s]+@[^@\s]+\.[^@\s]+)$")]
 Title = Annotated[str, msgspec.Meta(max_length=64, description="As Name")]
 Slot = Annotated[int, msgspec.Meta(ge=1, le=9999, description="The contact's slot in the automation platform")]
+CallOrder = Annotated[int, msgspec.Meta(ge=0, le=9999, description=(
+    "Place in the site's call list, lower first: auto processes with escalation in_order reach contacts in this "
+    "order (contacts without one come after, by slot_number)"))]
+QuietHours = Annotated[str, msgspec.Meta(max_length=11, pattern=r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$", examples=["22:00-07:00"],
+                                        description="HH:MM-HH:MM in time_zone (else the site's): non-urgent auto "
+                                                    "processes wait until they end; urgent ones do not")]
 TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="IANA time zone",
                                        examples=["America/New_York"])]
 DealerId = Annotated[str, msgspec.Meta(description="The dealer your OAuth client acts for", examples=["12345"])]
@@ -56,6 +62,9 @@ class ContactIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     slot_number: Slot | None = None
     email_verification: EmailVerification = False
     auto_notify: AutoNotify | None = None
+    call_order: CallOrder | None = None
+    quiet_hours: QuietHours | None = None
+    time_zone: TimeZone | None = None
 
 
 class ContactUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -70,6 +79,9 @@ class ContactUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     slot_number: Slot | None | Unset = UNSET
     email_verification: EmailVerification | Unset = UNSET
     auto_notify: AutoNotify | Unset = UNSET
+    call_order: CallOrder | None | Unset = UNSET
+    quiet_hours: QuietHours | None | Unset = UNSET
+    time_zone: TimeZone | None | Unset = UNSET
 
 
 class ContactVerification(msgspec.Struct, kw_only=True):
@@ -80,7 +92,7 @@ class ContactVerification(msgspec.Struct, kw_only=True):
     send_error: str | None
 
 
-class ContactOut(msgspec.Struct, kw_only=True):
+class ContactOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     contact_id: int
     external_contact_id: str | None
     first_name: str
@@ -93,6 +105,9 @@ class ContactOut(msgspec.Struct, kw_only=True):
     email_verification: bool
     auto_notify: bool
     verification: ContactVerification
+    call_order: int | None = None
+    quiet_hours: str | None = None
+    time_zone: str | None = None
 
 
 def site_out(site: Site) -> SiteOut:
@@ -105,6 +120,7 @@ def contact_out(contact: Contact, welcome: Welcome | None) -> ContactOut:
         contact_id=contact.id, external_contact_id=contact.external_contact_id, first_name=contact.first_name,
         last_name=contact.last_name, phone_number=contact.phone, email=contact.email,
         created_at=isoformat(contact.created_at), title=contact.title, slot_number=contact.slot_number,
-        email_verification=contact.email_notify, auto_notify=contact.auto_notify,
+        email_verification=contact.email_notify, auto_notify=contact.auto_notify, call_order=contact.call_order,
+        quiet_hours=contact.quiet_hours, time_zone=contact.time_zone,
         verification=ContactVerification(phone=contact.phone_status, welcome=welcome.state if welcome else "none",
                                          send_error=welcome.send_error if welcome else None))

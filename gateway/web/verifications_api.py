@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from aiohttp import web
@@ -27,6 +27,12 @@ Message = Annotated[str, msgspec.Meta(min_length=1, max_length=1600, description
                                       "other control characters are 422; bidi controls are removed")]
 Timeout = Annotated[int, msgspec.Meta(ge=10, description="seconds to wait for a response (default 300)")]
 Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+Escalation = Annotated[Literal["all", "in_order"], msgspec.Meta(
+    description="all: every contact at once (the default); in_order: a call list, one contact at a time in the "
+                "order `contacts` lists them (`[\"all\"]`: the site's call order), the next when no confirm or "
+                "cancel came within step_seconds; the first decisive answer ends the list")]
+StepSeconds = Annotated[int, msgspec.Meta(ge=10, le=3600, description="in_order: seconds per contact (default: the "
+                                          "verifications.process's step_seconds, else 60)")]
 
 
 class EventVerificationIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -35,6 +41,8 @@ class EventVerificationIn(msgspec.Struct, forbid_unknown_fields=True):
     message: Message | None = None
     timeout_seconds: Timeout | None = None
     site_id: Ident | None = None  # for an event the gateway has not seen
+    escalation: Escalation = "all"
+    step_seconds: StepSeconds | None = None
 
 
 class GeneralVerificationIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -45,6 +53,8 @@ class GeneralVerificationIn(msgspec.Struct, forbid_unknown_fields=True):
     message: Message | None = None
     require_response: bool = True
     timeout_seconds: Timeout | None = None
+    escalation: Escalation = "all"
+    step_seconds: StepSeconds | None = None
 
 
 class DispatchIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -100,7 +110,7 @@ async def event_verification(request: web.Request) -> web.Response:
     v = await request.app[VERIFICATIONS].create(
         site_id=body.site_id, event_id=request.match_info["event_id"][:64], contacts=body.contacts,
         method=body.method, message=body.message, subject=None, timeout_seconds=body.timeout_seconds,
-        require_response=True, trace_id=request[TRACE_ID])
+        require_response=True, trace_id=request[TRACE_ID], escalation=body.escalation, step_seconds=body.step_seconds)
     return await _respond(request, v)
 
 
@@ -115,7 +125,7 @@ async def general_verification(request: web.Request) -> web.Response:
     v = await request.app[VERIFICATIONS].create(
         site_id=body.site_id, event_id=None, contacts=body.contacts, method=body.method, message=body.message,
         subject=body.subject, timeout_seconds=body.timeout_seconds, require_response=body.require_response,
-        trace_id=request[TRACE_ID])
+        trace_id=request[TRACE_ID], escalation=body.escalation, step_seconds=body.step_seconds)
     return await _respond(request, v)
 
 

@@ -18,10 +18,16 @@ class SentTo(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     contact_id: Annotated[int, msgspec.Meta(description="The Contacts API's contact_id (a number)")]
     name: str | None
-    channel: Annotated[str, msgspec.Meta(description="sms or email")]
+    channel: Annotated[str, msgspec.Meta(description="sms, email, call or push")]
+    method: Annotated[str | None, msgspec.Meta(
+        description="With a call list: how its step reaches this recipient (the same as channel)")] = None
+    step: Annotated[int | None, msgspec.Meta(description="Its step of the call list (1 first)")] = None
     phone: str | None = None
     email: str | None = None
-    status: Annotated[str, msgspec.Meta(description="pending, sent, delivered, failed or removed")]
+    status: Annotated[str, msgspec.Meta(description=(
+        "pending, sent, delivered, failed or removed; with a call list also waiting (a later step), held (quiet "
+        "hours, until due_at), skipped (not reachable: error says why) or not_reached (the list ended first)"))]
+    due_at: Annotated[Timestamp | None, msgspec.Meta(description="When a waiting or held recipient is reached")] = None
     error: str | None
     response: Annotated[str | None, msgspec.Meta(description="confirmed or cancelled, from this recipient")]
     responded_at: Timestamp | None
@@ -42,6 +48,9 @@ class VerificationOut(msgspec.Struct, kw_only=True):
     responded_at: Timestamp | None
     responded_by: int | None
     sent_to: list[SentTo]
+    escalation: Annotated[str, msgspec.Meta(description="all (everyone at once) or in_order (a call list)")] = "all"
+    step_seconds: Annotated[int | None, msgspec.Meta(description="in_order: seconds per step")] = None
+    urgent: Annotated[bool, msgspec.Meta(description="false: contacts in quiet hours are reached when they end")] = True
 
 
 def verification_json(v: Verification, names: dict[int, str | None] | None = None) -> VerificationOut:
@@ -54,10 +63,16 @@ def verification_json(v: Verification, names: dict[int, str | None] | None = Non
         response=v.response, responded_at=isoformat(v.responded_at) if v.responded_at else None,
         responded_by=v.responded_by,
         sent_to=[SentTo(contact_id=r.contact_id, name=names.get(r.contact_id), channel=r.channel,
-                        phone=r.phone if r.channel == "sms" else None,
+                        method=r.channel if v.call_list else None, step=r.step,
+                        phone=r.phone if r.channel in ("sms", "call") else None,
                         email=r.email if r.channel == "email" else None, status=r.status, error=r.error,
-                        response=r.response, responded_at=isoformat(r.responded_at) if r.responded_at else None)
-                 for r in v.recipients],
+                        response=r.response, responded_at=isoformat(r.responded_at) if r.responded_at else None,
+                        due_at=isoformat(r.due_at) if r.due_at else None)
+                 for r in (sorted(v.recipients, key=lambda r: (r.step or 0, r.contact_id)) if v.call_list
+                           else v.recipients)],
+        escalation=v.call_list.mode if v.call_list else "all",
+        step_seconds=v.call_list.step_seconds if v.call_list and v.call_list.mode == "in_order" else None,
+        urgent=v.call_list.urgent if v.call_list else True,
     )
 
 

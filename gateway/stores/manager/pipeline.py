@@ -87,11 +87,13 @@ def _commit(decision: Decision, now: datetime) -> Body[CommitResult]:
         yield Op("insert_verification", {
             "id": v.id, "site_id": v.site_id, "event_id": v.event_id, "process": v.process, "status": v.status,
             "created_at": v.created_at, "timeout_at": v.timeout_at, "method": v.method,
-            "require_response": v.require_response, "message": v.message})
+            "require_response": v.require_response, "message": v.message,
+            "call_list": msgspec.json.encode(v.call_list).decode() if v.call_list else None})
         if v.recipients:
             yield Op("insert_recipients", [
                 {"verification_id": v.id, "contact_id": r.contact_id, "phone": r.phone, "email": r.email,
-                 "channel": r.channel, "status": r.status, "error": r.error} for r in v.recipients])
+                 "channel": r.channel, "status": r.status, "error": r.error, "step": r.step, "due_at": r.due_at}
+                for r in v.recipients])
     for ref in decision.reply_refs:
         if (yield Op("hold_reply_ref", msgspec.structs.asdict(ref))) is None:
             # Another alarm took this number for the phone since the decision read it: decide again.
@@ -110,6 +112,7 @@ def _commit(decision: Decision, now: datetime) -> Body[CommitResult]:
             raise StaleDecision(f"verification {resp.verification_id} is no longer open",
                                 verification_id=resp.verification_id)
         yield Op("respond_recipient", params)
+        yield Op("end_call_list", {"verification_id": resp.verification_id})  # nobody later is reached
     outbound = [outbound_row(out, now) for out in decision.outbound] + _replies(decision, inbound_id, now)
     yield from write_outbound(outbound)
     if decision.interface_state is not None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.clock import isoformat
+from gateway.core.call_list import after_failure
 from gateway.model import Decision, Notification, Verification
 from gateway.stores.connector import Body, Op
 from gateway.stores.manager.base import StoreBase, write_log, write_notifications
@@ -52,6 +53,7 @@ def _expire(now: datetime, effects_for: Callable[[Verification], Decision]) -> B
                             status="expired", created_at=now, timeout_at=r["timeout_at"])
                for r in (yield Op("expire_verifications", {"now": now}))]
     for v in expired:
+        yield Op("end_call_list", {"verification_id": v.id})
         effects = effects_for(v)
         yield from write_log(effects.log)
         yield from write_notifications(effects.notifications)
@@ -63,6 +65,7 @@ def recipient_failed(verification_id: str, contact_id: int, channel: str, error:
     subscribers hear ``verification.failed``."""
     yield Op("recipient_sent", {"verification_id": verification_id, "contact_id": contact_id, "status": "failed",
                                 "channel": channel, "error": error})
+    yield from _next_step_now(verification_id, now)
     if not (yield Op("verification_all_failed", {"verification_id": verification_id}))["all_failed"]:
         return
     failed = yield Op("verification_failed", {"verification_id": verification_id})
@@ -71,3 +74,17 @@ def recipient_failed(verification_id: str, contact_id: int, channel: str, error:
             "verification_id": row["id"], "event_id": row["event_id"], "site_id": row["site_id"], "reason": error,
             "failed_at": isoformat(now)})
         for row in failed])
+
+
+def _next_step_now(verification_id: str, now: datetime) -> Body[None]:
+    """An in-order call list whose current step has nobody left to answer moves on now, not when the step's
+    seconds are up (the escalation loop reaches the step at its next pass)."""
+    row = yield Op("get_verification", {"id": verification_id})
+    if row is None or not row["call_list"]:
+        return
+    verification = verification_from_row(row, (yield Op("verification_recipients",
+                                                         {"verification_id": verification_id})))
+    for r in after_failure(verification, now):
+        yield Op("update_recipient_step", {"verification_id": verification_id, "contact_id": r.contact_id,
+                                           "channel": r.channel, "status": r.status, "error": r.error,
+                                           "due_at": r.due_at})

@@ -14,7 +14,10 @@ STATES = {"waiting": ("yellow", "Waiting for an answer"), "confirmed": ("blue", 
           "cancelled": ("grey", "Cancelled"), "expired": ("red", "No answer: expired"),
           "undelivered": ("red", "Not delivered to anyone"), "answered": ("blue", "Answered")}
 RECIPIENT = {"pending": ("grey", "queued"), "sent": ("blue", "sent"), "delivered": ("green", "delivered"),
-             "failed": ("red", "failed"), "removed": ("grey", "removed (contact deleted)")}
+             "failed": ("red", "failed"), "removed": ("grey", "removed (contact deleted)"),
+             # a call list's recipients not reached (yet)
+             "waiting": ("grey", "later step"), "held": ("grey", "quiet hours"), "skipped": ("red", "skipped"),
+             "not_reached": ("grey", "not reached")}
 
 
 def chip(tone: str, label: str) -> str:

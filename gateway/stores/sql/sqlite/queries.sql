@@ -44,9 +44,11 @@ SELECT * FROM sites WHERE (:dealer_id IS NULL OR dealer_id = :dealer_id) ORDER B
 
 -- name: insert_contact<!
 INSERT INTO contacts (site_id, group_id, external_contact_id, first_name, last_name, phone, email,
-                      auto_notify, email_notify, title, slot_number, time_zone, on_test_permission, created_at)
+                      auto_notify, email_notify, title, slot_number, time_zone, on_test_permission, created_at,
+                      call_order, quiet_hours)
 VALUES (:site_id, :group_id, :external_contact_id, :first_name, :last_name, :phone, :email,
-        :auto_notify, :email_notify, :title, :slot_number, :time_zone, :on_test_permission, :created_at);
+        :auto_notify, :email_notify, :title, :slot_number, :time_zone, :on_test_permission, :created_at,
+        :call_order, :quiet_hours);
 
 -- name: get_contact^
 SELECT * FROM contacts WHERE id = :id;
@@ -73,13 +75,14 @@ RETURNING id;
 
 -- name: insert_verification!
 INSERT INTO verifications (id, site_id, event_id, process, status, created_at, timeout_at, method,
-                           require_response, message)
+                           require_response, message, call_list)
 VALUES (:id, :site_id, :event_id, :process, :status, :created_at, :timeout_at, :method,
-        :require_response, :message);
+        :require_response, :message, :call_list);
 
 -- name: insert_recipients*!
-INSERT INTO verification_recipients (verification_id, contact_id, phone, email, channel, status, error)
-VALUES (:verification_id, :contact_id, :phone, :email, :channel, :status, :error);
+INSERT INTO verification_recipients (verification_id, contact_id, phone, email, channel, status, error, step,
+                                     due_at)
+VALUES (:verification_id, :contact_id, :phone, :email, :channel, :status, :error, :step, :due_at);
 
 -- name: get_verification^
 SELECT * FROM verifications WHERE id = :id;
@@ -102,7 +105,7 @@ JOIN verification_recipients r ON r.verification_id = v.id
 JOIN sites s ON s.id = v.site_id
 LEFT JOIN alarm_events a ON a.id = v.event_id
 LEFT JOIN contacts c ON c.id = v.responded_by
-WHERE r.phone = :phone AND r.channel = 'sms'
+WHERE r.phone = :phone AND r.channel = 'sms' AND r.status NOT IN ('waiting', 'held', 'skipped', 'not_reached')
   AND v.require_response = 1
   AND v.status IN ('pending', 'sent', 'delivered', 'failed', 'responded')
   AND v.timeout_at > :now
@@ -131,7 +134,7 @@ WHERE verification_id = :verification_id AND contact_id = :contact_id AND channe
 -- name: verification_all_failed^
 -- Whether no recipient of the verification is still reachable.
 SELECT count(*) = 0 AS all_failed FROM verification_recipients
-WHERE verification_id = :verification_id AND status != 'failed';
+WHERE verification_id = :verification_id AND status NOT IN ('failed', 'skipped', 'not_reached');
 
 -- name: verification_failed
 UPDATE verifications SET status = 'failed'
@@ -435,7 +438,8 @@ UPDATE contacts SET phone_status = :phone_status, line_type = :line_type WHERE p
 UPDATE contacts
 SET external_contact_id = :external_contact_id, first_name = :first_name, last_name = :last_name,
     phone = :phone, email = :email, auto_notify = :auto_notify, email_notify = :email_notify,
-    title = :title, slot_number = :slot_number,
+    title = :title, slot_number = :slot_number, call_order = :call_order, quiet_hours = :quiet_hours,
+    time_zone = :time_zone,
     phone_status = CASE WHEN phone IS :phone THEN phone_status ELSE 'unknown' END,
     line_type = CASE WHEN phone IS :phone THEN line_type ELSE NULL END
 WHERE id = :id;
@@ -635,6 +639,7 @@ FROM verifications v
 JOIN verification_recipients r ON r.verification_id = v.id
 LEFT JOIN contacts c ON c.id = v.responded_by
 WHERE r.phone = :phone AND r.channel = 'sms' AND v.require_response = 1
+  AND r.status NOT IN ('waiting', 'held', 'skipped', 'not_reached')
   AND v.created_at <= :at AND v.timeout_at > :at
 ORDER BY v.created_at DESC, v.id DESC;
 
@@ -678,3 +683,37 @@ ON CONFLICT (phone, ref) DO UPDATE SET
     alarm_key = excluded.alarm_key, site_id = excluded.site_id
 WHERE reply_refs.alarm_key = excluded.alarm_key OR reply_refs.held_until <= excluded.created_at
 RETURNING ref;
+
+
+-- Call lists: the steps of in-order verifications, and contacts held for quiet hours
+
+-- name: due_call_lists
+SELECT DISTINCT r.verification_id AS id FROM verification_recipients r
+JOIN verifications v ON v.id = r.verification_id
+-- removed: a deleted contact whose step was due; the list moves past it
+WHERE r.status IN ('waiting', 'held', 'removed') AND r.due_at <= :now
+  AND v.status IN ('pending', 'sent', 'delivered', 'failed')
+LIMIT :limit;
+
+-- name: next_call_list_due^
+SELECT min(r.due_at) AS due_at FROM verification_recipients r
+JOIN verifications v ON v.id = r.verification_id
+WHERE r.status IN ('waiting', 'held', 'removed') AND r.due_at IS NOT NULL
+  AND v.status IN ('pending', 'sent', 'delivered', 'failed');
+
+-- name: lock_call_list^
+-- SQLite runs one write transaction at a time: the row needs no lock.
+SELECT * FROM verifications WHERE id = :id AND status IN ('pending', 'sent', 'delivered', 'failed');
+
+-- name: update_recipient_step!
+UPDATE verification_recipients SET status = :status, error = :error, due_at = :due_at
+WHERE verification_id = :verification_id AND contact_id = :contact_id AND channel = :channel;
+
+-- name: set_verification_timeout!
+UPDATE verifications SET timeout_at = :timeout_at WHERE id = :id;
+
+-- name: end_call_list!
+-- The list ended (answered or expired): whoever it had not reached yet never will be.
+UPDATE verification_recipients
+SET status = CASE WHEN status IN ('waiting', 'held') THEN 'not_reached' ELSE status END, due_at = NULL
+WHERE verification_id = :verification_id AND (status IN ('waiting', 'held') OR due_at IS NOT NULL);
