@@ -8,8 +8,9 @@ Two modes, both POSTing loopback inbound texts (``{"from", "body", "message_id"}
   ``--seconds``), whether or not earlier ones are answered; latency is measured from the
   scheduled start, so a stalled server shows up as latency instead of as fewer sends.
 
-The message mix (``--mix``) comes from a plan file written by inbound.py: the phone
-numbers of contacts with open verifications, and a pool of unknown numbers.
+The message mix comes from a plan file written by inbound.py: the phone numbers of contacts
+with open verifications, a pool of unknown numbers, the shares of each kind (``mix``) and,
+optionally, the bodies texts from unknown numbers carry (``unknown_bodies``, e.g. ``["HELP"]``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Mix:
         self.contacts = plan["contacts"]
         self.unknown = plan["unknown"]
         self.share_verify, self.share_chatter = plan.get("mix", [0.4, 0.3, 0.3])[:2]
+        self.unknown_bodies = plan.get("unknown_bodies") or CHATTER_BODIES + ["YES", "STOP?"]
         self.kinds = {"verify": 0, "chatter": 0, "unknown": 0}
 
     def pick(self) -> tuple[str, str]:
@@ -50,7 +52,7 @@ class Mix:
             self.kinds["chatter"] += 1
             return self.rng.choice(self.contacts), self.rng.choice(CHATTER_BODIES)
         self.kinds["unknown"] += 1
-        return self.rng.choice(self.unknown), self.rng.choice(CHATTER_BODIES + ["YES", "STOP?"])
+        return self.rng.choice(self.unknown), self.rng.choice(self.unknown_bodies)
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
