@@ -259,10 +259,11 @@ def gateway_script(given: str | None) -> str:
 
 class Daemon:
     """``gateway serve`` in ``workdir`` on a free port, its start-up timed (HTTP and sd_notify) and its RSS
-    sampled; ``extra_config`` is YAML appended to the config. ``cpu`` pins it (and its threads) to one CPU."""
+    sampled; ``extra_config`` is YAML appended to the config. ``cpu`` pins it (and its threads) to one CPU;
+    ``wrapper`` runs it under another command (valgrind)."""
 
     def __init__(self, gateway: str, workdir: Path, database_url: str, *, keywords: str, log_level: str = "INFO",
-                 extra_config: str = "", cpu: int | None = None) -> None:
+                 extra_config: str = "", cpu: int | None = None, wrapper: list[str] | None = None) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir, self.database_url = workdir, database_url
         self.port = free_port()
@@ -280,7 +281,7 @@ class Daemon:
         env.pop("WATCHDOG_USEC", None)
         env.pop("WATCHDOG_PID", None)
         self.t_start = time.monotonic()
-        self.proc = subprocess.Popen([gateway, "serve", "-c", str(self.config)], env=env, stdout=self._log,
+        self.proc = subprocess.Popen([*(wrapper or []), gateway, "serve", "-c", str(self.config)], env=env, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True, cwd=workdir,
                                      preexec_fn=on_cpu(cpu))
         self.pid = self.proc.pid
