@@ -98,6 +98,9 @@ class LoopbackCarrier(Carrier):
     def routes(self) -> list[web.RouteDef]:
         return [web.post("/inbound", self.inbound), web.get("/outbox", self.outbox)]
 
+    def max_per_second(self, sender: str) -> float | None:
+        return self.services.config.carrier.loopback.max_per_second
+
     def recover_inbound_minutes(self) -> int:
         return self.services.config.carrier.loopback.recover_inbound_minutes
 
