@@ -90,6 +90,20 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def context_switches(pid: int) -> int | None:
+    """Voluntary and involuntary context switches of every thread of a process so far: each hand-off between
+    the event loop and a worker thread costs some, whatever else the machine is doing."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for line in (task / "status").read_text().splitlines():
+                if "ctxt_switches:" in line:
+                    total += int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
 def git_describe() -> str | None:
     """The commit of the gateway being measured, with '-dirty' when the tree has changes."""
     try:

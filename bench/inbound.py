@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from harness import (  # noqa: E402 - bench/ is on sys.path when a script in it runs
-    HERE, PY, BenchError, Daemon, PySpy, RssMonitor, count_rows, cpu_seconds, filesystem_of, free_port,
+    HERE, PY, BenchError, Daemon, PySpy, RssMonitor, context_switches, count_rows, cpu_seconds, filesystem_of, free_port,
     gateway_script, git_describe, http_json, on_cpu, peak_mb, run_client, run_seed, wait_ready,
 )
 
@@ -117,14 +117,18 @@ def closed_phases(url: str, pid: int, plans: dict[str, Path], args: argparse.Nam
         if args.warmup:
             run_client(url, plan, mode="closed", prefix=f"warm-{name}", count=args.warmup,
                        concurrency=args.concurrency, cpu=args.client_cpu)
-        cpu0 = cpu_seconds(pid)
+        cpu0, switches0 = cpu_seconds(pid), context_switches(pid)
         r = run_client(url, plan, mode="closed", prefix=f"load-{name}", count=args.messages,
                        concurrency=args.concurrency, max_seconds=args.max_phase_seconds, cpu=args.client_cpu)
-        cpu1 = cpu_seconds(pid)
+        cpu1, switches1 = cpu_seconds(pid), context_switches(pid)
         r["server_cpu_pct"] = round(100 * (cpu1 - cpu0) / r["elapsed_s"], 1) if cpu0 is not None and cpu1 else None
+        r["server_cpu_us_per_text"] = round(1e6 * (cpu1 - cpu0) / r["ok"]) if r["ok"] and cpu1 else None
+        r["context_switches_per_text"] = round((switches1 - switches0) / r["ok"], 2) \
+            if r["ok"] and switches0 is not None and switches1 is not None else None
         out[name] = r
         log(f"{tag} {name}: {r['ok']} ok / {r['errors']} errors, {r['per_second']} msg/s, p50 {r['p50_ms']} ms, "
-            f"p99 {r['p99_ms']} ms, server CPU {r['server_cpu_pct']}%")
+            f"p99 {r['p99_ms']} ms, server CPU {r['server_cpu_pct']}% ({r['server_cpu_us_per_text']} us and "
+            f"{r['context_switches_per_text']} context switches per text)")
     return out
 
 
@@ -276,6 +280,8 @@ def table(r: dict) -> str:
                 ("  errors / duplicates", f"{gw['errors']} / {gw['duplicates']} of {gw['sent']}", "< 1%",
                  verdict(gw["errors"] <= MAX_ERROR_RATE * max(1, gw["sent"]))),
                 ("  CPU: daemon / client", f"{gw['server_cpu_pct']}% / {gw['client_cpu_pct']}%", "", ""),
+                ("  daemon per text: CPU, context switches",
+                 f"{gw['server_cpu_us_per_text']} us, {gw['context_switches_per_text']}", "", ""),
             ]
         rows += [
             (f"bare aiohttp closed loop, {label}", f"{bb['per_second']:.0f} msg/s", "", ""),
