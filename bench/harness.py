@@ -358,5 +358,18 @@ def peak_mb(memory: dict) -> float:
     return max(memory["vmhwm_kb"] or 0, memory["vmrss_peak_sampled_kb"]) / 1024
 
 
-def ms(v: float | None) -> float | None:
-    return None if v is None else round(v * 1000, 3)
+def exit_status(broken: list[str]) -> int:
+    """1 after printing what broke, else 0 (a benchmark's figures never fail it)."""
+    for line in broken:
+        print(f"BROKEN: {line}", file=sys.stderr)
+    return 1 if broken else 0
+
+
+def keep_or_remove(results: dict, json_path: str | None, keep: bool, workdir: Path) -> None:
+    """Write the figures as JSON where asked; keep the temporary folder where asked, else remove it."""
+    if json_path:
+        Path(json_path).write_text(json.dumps(results, indent=2) + "\n")
+    if keep:
+        print(f"kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -33,8 +32,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from harness import (  # noqa: E402 - bench/ is on sys.path when a script in it runs
-    HERE, PY, BenchError, Daemon, PySpy, RssMonitor, context_switches, count_rows, cpu_seconds, filesystem_of, free_port,
-    gateway_script, git_describe, http_json, on_cpu, peak_mb, run_client, run_seed, wait_ready,
+    HERE, PY, BenchError, Daemon, PySpy, RssMonitor, context_switches, count_rows, cpu_seconds, exit_status,
+    filesystem_of, free_port, gateway_script, git_describe, http_json, keep_or_remove, on_cpu, peak_mb, run_client, run_seed,
+    wait_ready,
 )
 
 AIMS = {"ready_s": 2.0, "ratio": 0.40, "steady_p99_ms": 10.0, "rss_mb": 80.0}
@@ -387,12 +387,7 @@ def main(argv: list[str] | None = None) -> int:
           f"db on {results['env']['db_filesystem']}, {results['env']['cpus']} CPUs, "
           f"{'pinned: daemon CPU 0, client CPU 1' if args.pin else 'not pinned'}; "
           f"mix sent {results['gateway']['closed']['mix']['kinds']})")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
-    if args.keep:
-        print(f"kept {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
+    keep_or_remove(results, args.json, args.keep, workdir)
 
     broken = []
     phases = [(f"bare {k}", v) for k, v in results["bare"].items()]
@@ -406,9 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         attempts = ph["sent"] + ph.get("skipped", 0)
         if ph["errors"] > MAX_ERROR_RATE * max(1, attempts):
             broken.append(f"{phase}: {ph['errors']} errors of {attempts} (first: {ph['first_error']})")
-    for line in broken:
-        print(f"BROKEN: {line}", file=sys.stderr)
-    return 1 if broken else 0
+    return exit_status(broken)
 
 
 if __name__ == "__main__":

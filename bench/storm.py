@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -34,7 +33,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness import BenchError, Daemon, HERE, PY, gateway_script, http_json, ms, on_cpu, peak_mb
+from harness import HERE, PY, BenchError, Daemon, exit_status, gateway_script, keep_or_remove, http_json, on_cpu, peak_mb
 
 AIMS = {"ready_s": 2.0, "rss_mb": 80.0, "pace_error": 0.02}
 
@@ -335,19 +334,12 @@ def main() -> int:
         return 1
     print()
     print(report(results, args))
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
-    if args.keep:
-        print(f"kept {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
+    keep_or_remove(results, args.json, args.keep, workdir)
     broken = [f"{k}: {results['storm'][k]['errors']} errors" for k in ("events", "replies")
               if results["storm"][k]["errors"] > 0.01 * max(1, results["storm"][k]["sent"])]
     if results["shutdown"]["exit_code"] != 0:
         broken.append(f"daemon exit status {results['shutdown']['exit_code']} after SIGTERM")
-    for line in broken:
-        print(f"BROKEN: {line}", file=sys.stderr)
-    return 1 if broken else 0
+    return exit_status(broken)
 
 
 if __name__ == "__main__":
