@@ -12,7 +12,9 @@ class _Children:
     a lock on every call, which the per-text counters paid on each inbound text. Only for metrics whose
     series are never removed (a removed child would stay remembered)."""
 
-    def labels(self, *values: str):
+    def labels(self, *values: str, **named: str):
+        if named:  # by name: as prometheus_client does it, not remembered
+            return super().labels(*values, **named)
         try:
             return self._children[values]
         except AttributeError:
