@@ -46,7 +46,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from inbound import free_port, wait_ready  # noqa: E402
+from harness import free_port, wait_ready  # noqa: E402
 
 PIN = "48213579"
 SECRET = "bench-secret-" + "x" * 20  # every seeded key and client shares it: the check costs the same

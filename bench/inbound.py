@@ -22,449 +22,234 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
+import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-PY = sys.executable
+from harness import (  # noqa: E402 - bench/ is on sys.path when a script in it runs
+    HERE, PY, BenchError, Daemon, PySpy, RssMonitor, context_switches, count_rows, cpu_seconds, exit_status,
+    filesystem_of, free_port, gateway_script, git_describe, http_json, keep_or_remove, on_cpu, peak_mb, run_client, run_seed,
+    wait_ready,
+)
+
 AIMS = {"ready_s": 2.0, "ratio": 0.40, "steady_p99_ms": 10.0, "rss_mb": 80.0}
 MAX_ERROR_RATE = 0.01
 
 
-class BenchError(Exception):
-    pass
+CHATTER_MIX = [0.4, 0.3, 0.3]  # verification replies, chatter from contacts, texts from unknown numbers
+HELP_MIX = [0.0, 0.0, 1.0]  # every text HELP from an unknown number
 
 
-# --------------------------------------------------------------------------- helpers
+def seed(d: Daemon, args: argparse.Namespace, log) -> tuple[list[str], dict]:
+    """Sites and contacts through the CLI, then alarm events over HTTP; waits until their texts are sent."""
+    t0 = time.monotonic()
+    cfg = ["-c", str(d.config)]
+    sites = [r["out"].split("\t")[0] for r in run_seed(
+        [["site", "add", *cfg, "--dealer", "bench", "--name", f"Bench site {i}"] for i in range(args.sites)])]
+    phones, commands = [], []
+    for i, site in enumerate(sites):
+        for j in range(args.contacts_per_site):
+            phone = f"+1555{1000000 + i * 100 + j:07d}"
+            phones.append(phone)
+            commands.append(["contact", "add", *cfg, "--site", site, "--first-name", f"C{j}",
+                             "--last-name", f"Site{i}", "--phone", phone, "--auto-notify"])
+    run_seed(commands)
+    key = d.operator_key()
+    texts_expected = verifications = 0
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    def post_event(n: int) -> tuple[int, dict | None]:
+        site = sites[n % len(sites)]
+        return http_json("POST", d.base + "/ext/v1/events", {
+            "site_id": site, "event_id": f"bench-ev-{n}", "event_code": "BA", "zone": str(1 + n % 8),
+            "text": "Front door"}, headers={"Authorization": f"Bearer {key}"})
+
+    with ThreadPoolExecutor(4) as pool:
+        for status, body in pool.map(post_event, range(len(sites) * args.events_per_site)):
+            if status != 201:
+                raise BenchError(f"POST /ext/v1/events answered {status}: {body}")
+            for v in body["data"]["verifications"]:
+                verifications += 1
+                texts_expected += len(v["sent_to"])
+    # let the outbox sender finish the verification texts so they do not overlap the load
+    sent = 0
+    drain_deadline = time.monotonic() + 30
+    while time.monotonic() < drain_deadline:
+        sent, after = 0, 0
+        for _ in range(50):
+            status, body = http_json("GET", f"{d.base}/carriers/loopback/outbox?after={after}&limit=1000")
+            page = (body or {}).get("messages") or []
+            sent += len(page)
+            if status != 200 or len(page) < 1000:
+                break
+            after = page[-1]["id"]
+        if sent >= texts_expected:
+            break
+        time.sleep(0.1)
+    log(f"seeded {len(sites)} sites, {len(phones)} contacts, {verifications} open verifications, "
+        f"{sent}/{texts_expected} texts sent in {time.monotonic() - t0:.1f} s")
+    return phones, {"sites": len(sites), "contacts": len(phones), "events": len(sites) * args.events_per_site,
+                    "verifications": verifications, "texts_sent": sent, "texts_expected": texts_expected,
+                    "seconds": round(time.monotonic() - t0, 2)}
 
 
-def http_json(method: str, url: str, payload: dict | None = None, headers: dict | None = None,
-              timeout: float = 5.0) -> tuple[int, dict | None]:
-    data = json.dumps(payload).encode() if payload is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={
-        **({"Content-Type": "application/json"} if data is not None else {}), **(headers or {})})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            body = resp.read()
-            status = resp.status
-    except urllib.error.HTTPError as exc:
-        body, status = exc.read(), exc.code
-    try:
-        return status, json.loads(body) if body else None
-    except ValueError:
-        return status, None
+def write_plans(workdir: Path, phones: list[str]) -> dict[str, Path]:
+    unknown = [f"+1555{2000000 + k:07d}" for k in range(5000)]
+    plans = {}
+    for name, mix, bodies in (("mix", CHATTER_MIX, None), ("help", HELP_MIX, ["HELP"])):
+        plans[name] = workdir / f"plan-{name}.json"
+        plans[name].write_text(json.dumps({"contacts": phones, "mix": mix, "unknown": unknown,
+                                           **({"unknown_bodies": bodies} if bodies else {})}))
+    return plans
 
 
-def wait_ready(url: str, proc: subprocess.Popen, timeout: float) -> float | None:
-    """Poll ``url`` every 5 ms until it answers 200; the monotonic time it did, None on timeout or exit."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return None
-        try:
-            with urllib.request.urlopen(url, timeout=1.0) as resp:
-                if resp.status == 200:
-                    return time.monotonic()
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.005)
-    return None
-
-
-def proc_status(pid: int) -> dict[str, int]:
-    """VmRSS / VmHWM etc. in kB from /proc/PID/status ({} once the process is gone)."""
+def closed_phases(url: str, pid: int, plans: dict[str, Path], args: argparse.Namespace, tag: str, log,
+                  rss: RssMonitor | None = None) -> dict[str, dict]:
+    """The closed loop with the chatter mix, then with HELP from unknown numbers, against one server."""
     out = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("Vm"):
-                key, _, value = line.partition(":")
-                out[key] = int(value.split()[0])
-    except (OSError, ValueError, IndexError):
-        pass
+    for name, plan in plans.items():
+        if rss is not None:
+            rss.phase = f"closed-{name}"
+        if args.warmup:
+            run_client(url, plan, mode="closed", prefix=f"warm-{name}", count=args.warmup,
+                       concurrency=args.concurrency, cpu=args.client_cpu)
+        cpu0, switches0 = cpu_seconds(pid), context_switches(pid)
+        r = run_client(url, plan, mode="closed", prefix=f"load-{name}", count=args.messages,
+                       concurrency=args.concurrency, max_seconds=args.max_phase_seconds, cpu=args.client_cpu)
+        cpu1, switches1 = cpu_seconds(pid), context_switches(pid)
+        r["server_cpu_pct"] = round(100 * (cpu1 - cpu0) / r["elapsed_s"], 1) if cpu0 is not None and cpu1 else None
+        r["server_cpu_us_per_text"] = round(1e6 * (cpu1 - cpu0) / r["ok"]) if r["ok"] and cpu1 else None
+        r["context_switches_per_text"] = round((switches1 - switches0) / r["ok"], 2) \
+            if r["ok"] and switches0 is not None and switches1 is not None else None
+        out[name] = r
+        log(f"{tag} {name}: {r['ok']} ok / {r['errors']} errors, {r['per_second']} msg/s, p50 {r['p50_ms']} ms, "
+            f"p99 {r['p99_ms']} ms, server CPU {r['server_cpu_pct']}% ({r['server_cpu_us_per_text']} us and "
+            f"{r['context_switches_per_text']} context switches per text)")
     return out
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """utime + stime of a process, in seconds."""
+def ratio(a: dict, b: dict) -> float | None:
+    return round(a["per_second"] / b["per_second"], 3) if a["per_second"] and b["per_second"] else None
+
+
+def gateway_run(args: argparse.Namespace, workdir: Path, database_url: str, tag: str, log, *,
+                steady: bool, spy_out: str | None = None) -> dict:
+    """One daemon on ``database_url``: start-up, seeding, both closed loops, the steady rate, memory,
+    SIGTERM, and the durability check."""
+    res: dict = {"database": "postgresql" if database_url.startswith("postgres") else "sqlite"}
+    d = Daemon(gateway_script(args.gateway), workdir, database_url, keywords=args.keywords,
+               log_level=args.log_level, cpu=args.daemon_cpu)
+    spy = None
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def git_describe() -> str | None:
-    """The commit of the gateway being measured, with '-dirty' when the tree has changes."""
-    try:
-        done = subprocess.run(["git", "-C", str(HERE.parent), "describe", "--always", "--dirty", "--exclude", "*"],
-                              capture_output=True, text=True, timeout=10)
-        return done.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def filesystem_of(path: Path) -> str:
-    best, fstype = "", "?"
-    try:
-        for line in Path("/proc/mounts").read_text().splitlines():
-            parts = line.split()
-            mount = parts[1]
-            if str(path).startswith(mount) and len(mount) > len(best):
-                best, fstype = mount, parts[2]
-    except OSError:
-        pass
-    return fstype
-
-
-class NotifyListener:
-    """Binds an AF_UNIX datagram socket for NOTIFY_SOCKET and timestamps what the daemon says."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-        self.sock.settimeout(0.1)
-        self.messages: list[tuple[float, str]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="notify", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data = self.sock.recv(4096)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.messages.append((time.monotonic(), data.decode(errors="replace")))
-
-    def first(self, line: str) -> float | None:
-        for at, text in list(self.messages):
-            if line in text.splitlines():
-                return at
-        return None
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=1)
-        self.sock.close()
-
-
-class RssMonitor:
-    """Samples VmRSS of a pid every ``interval`` seconds; remembers the peak and the peak per phase."""
-
-    def __init__(self, pid: int, interval: float = 0.2) -> None:
-        self.pid, self.interval = pid, interval
-        self.peak_kb = 0
-        self.phase = "start"
-        self.phase_peak: dict[str, int] = {}
-        self.samples = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            rss = proc_status(self.pid).get("VmRSS")
-            if rss is None:
-                continue
-            self.samples += 1
-            self.peak_kb = max(self.peak_kb, rss)
-            self.phase_peak[self.phase] = max(self.phase_peak.get(self.phase, 0), rss)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=1)
-
-
-def run_client(url: str, plan: Path, *, mode: str, prefix: str, count: int = 0, concurrency: int = 32,
-               rate: float = 0, seconds: float = 0, max_seconds: float = 120, seed: int = 1) -> dict:
-    cmd = [PY, str(HERE / "loadclient.py"), "--url", url, "--plan", str(plan), "--mode", mode,
-           "--prefix", prefix, "--seed", str(seed), "--max-seconds", str(max_seconds)]
-    if mode == "closed":
-        cmd += ["--count", str(count), "--concurrency", str(concurrency)]
-    else:
-        cmd += ["--rate", str(rate), "--seconds", str(seconds)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=max_seconds + 60)
-    if done.returncode != 0:
-        raise BenchError(f"load client failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
-    return json.loads(done.stdout)
-
-
-def run_seed(commands: list[list[str]]) -> list[dict]:
-    done = subprocess.run([PY, str(HERE / "seed.py")], input=json.dumps(commands), capture_output=True,
-                          text=True, timeout=120)
-    if done.returncode != 0:
-        raise BenchError(f"seeding failed: {done.stderr.strip()[-2000:]}")
-    results = json.loads(done.stdout)
-    bad = [(c, r) for c, r in zip(commands, results) if r["rc"] != 0]
-    if bad:
-        cmd, r = bad[0]
-        raise BenchError(f"`gateway {' '.join(cmd)}` failed ({r['rc']}): {r['err'].strip()}")
-    return results
-
-
-class PySpy:
-    """``py-spy record`` on the daemon for one phase (optional)."""
-
-    def __init__(self, pid: int, out: str, rate: int) -> None:
-        exe = shutil.which("py-spy", path=os.pathsep.join([str(Path(PY).parent), os.environ.get("PATH", "")]))
-        if exe is None:
-            raise BenchError("--py-spy: py-spy not found (pip install py-spy)")
-        fmt = "speedscope" if out.endswith(".json") else "raw" if out.endswith((".txt", ".folded")) else "flamegraph"
-        self.out = out
-        self.proc = subprocess.Popen([exe, "record", "--pid", str(pid), "--rate", str(rate), "--format", fmt,
-                                      "--nonblocking", "-o", out], stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
-        time.sleep(0.5)  # let it attach before the load starts
-
-    def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        try:
-            out, _ = self.proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, _ = self.proc.communicate()
-        lines = (out or "").strip().splitlines()
-        return next((line for line in lines if "Samples" in line), lines[-1] if lines else "")
-
-
-# --------------------------------------------------------------------------- the run
-
-async def count_rows(url: str, table: str) -> int:
-    sys.path.insert(0, str(HERE.parent))
-    from gateway.stores import open_store
-
-    store = open_store(url)
-    await store.open()
-    try:
-        return await store.db.count(table)
+        res["startup"] = s = d.wait_started()
+        ready = "never" if s["ready_notify_s"] is None else f"{s['ready_notify_s']:.3f} s"
+        log(f"{tag}: daemon pid {d.pid} on {d.base}: /readyz 200 after {s['ready_http_s']:.3f} s, READY=1 after {ready}")
+        if args.pid_file:
+            Path(args.pid_file).write_text(f"{d.pid}\n")
+        d.rss.phase = "seed"
+        phones, res["seed"] = seed(d, args, log)
+        plans = write_plans(workdir, phones)
+        spy = PySpy(d.pid, spy_out, args.py_spy_rate, args.py_spy_opts.split() or None) if spy_out else None
+        res["closed"] = closed_phases(d.base + "/carriers/loopback/inbound", d.pid, plans, args, tag, log, d.rss)
+        answered = sum(r["ok"] for r in res["closed"].values()) + len(plans) * (args.warmup or 0)
+        if steady:
+            d.rss.phase = "steady"
+            cpu0 = cpu_seconds(d.pid)
+            st = run_client(d.base + "/carriers/loopback/inbound", plans["mix"], mode="open", prefix="steady",
+                            rate=args.rate, seconds=args.steady_seconds, max_seconds=args.steady_seconds + 30,
+                            cpu=args.client_cpu)
+            cpu1 = cpu_seconds(d.pid)
+            st["server_cpu_pct"] = round(100 * (cpu1 - cpu0) / st["elapsed_s"], 1) if cpu0 is not None and cpu1 \
+                else None
+            res["steady"] = st
+            answered += st["ok"]
+            log(f"{tag} steady: {st['ok']} ok / {st['errors']} errors at {args.rate:g}/s, p50 {st['p50_ms']} ms, "
+                f"p99 {st['p99_ms']} ms")
+            if st.get("by_second"):
+                log(f"{tag} steady p50/p99 ms by second: " + "  ".join(
+                    f"{b['p50_ms']:.1f}/{b['p99_ms']:.1f}" for b in st["by_second"]))
+        if spy:
+            res["py_spy"] = {"output": spy_out, "said": spy.stop()}
+            spy = None
+        d.rss.phase = "end"
+        res["memory"] = d.memory()
+        log(f"{tag}: peak RSS {peak_mb(res['memory']):.1f} MB; by phase (MB) " + ", ".join(
+            f"{k} {v / 1024:.1f}" for k, v in res["memory"]["vmrss_peak_by_phase_kb"].items()))
     finally:
-        await store.close()
+        if spy is not None:
+            spy.stop()
+        res["shutdown"] = sh = d.stop()
+        log(f"{tag}: SIGTERM -> exit {sh['exit_code']} in {sh['seconds']:.3f} s"
+            f"{', STOPPING=1 seen' if sh['stopping_notified'] else ''}")
+    try:  # after the fact: every answered text is a durable inbound row
+        rows = asyncio.run(count_rows(database_url, "inbound_messages"))
+    except Exception as exc:  # noqa: BLE001 - a schema change must not break the benchmark
+        rows = f"unknown ({exc})"
+    errors, size = d.log_errors()
+    res["durability"] = {"answered_200": answered, "inbound_rows": rows, "daemon_log_errors": errors,
+                         "daemon_log_bytes": size}
+    return res
+
+
+def bare_run(args: argparse.Namespace, workdir: Path, log) -> dict:
+    """The same closed loops against bench/bare_server.py (on the daemon's CPU when pinned)."""
+    phones = [f"+1555{1000000 + i * 100 + j:07d}" for i in range(args.sites) for j in range(args.contacts_per_site)]
+    workdir.mkdir(parents=True, exist_ok=True)
+    plans = write_plans(workdir, phones)
+    port = free_port()
+    bare = subprocess.Popen([PY, str(HERE / "bare_server.py"), "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=on_cpu(args.daemon_cpu))
+    try:
+        if wait_ready(f"http://127.0.0.1:{port}/readyz", bare, timeout=15) is None:
+            raise BenchError("the bare aiohttp server did not start")
+        return closed_phases(f"http://127.0.0.1:{port}/carriers/loopback/inbound", bare.pid, plans, args, "bare", log)
+    finally:
+        bare.send_signal(signal.SIGTERM)
+        try:
+            bare.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            bare.kill()
+            bare.wait(timeout=5)
 
 
 def bench(args: argparse.Namespace, workdir: Path, log) -> dict:
     results: dict = {"params": {k: v for k, v in vars(args).items() if k != "json"}}
-    gateway = args.gateway or shutil.which("gateway", path=str(Path(PY).parent)) or shutil.which("gateway")
-    if not gateway:
-        raise BenchError("cannot find the `gateway` console script (pass --gateway PATH)")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    db = workdir / "gateway.sqlite3"
-    database_url = args.database or f"sqlite:///{db}"
-    config = workdir / "gateway.yaml"
-    config.write_text(
-        f"http: {{host: 127.0.0.1, port: {port}, public_url: \"{base}\"}}\n"
-        f"database: {{url: \"{database_url}\"}}\n"
-        f"keywords: {args.keywords}\n"
-        f"logging: {{level: {args.log_level}}}\n")
-    results["env"] = {"git": git_describe(), "cpus": os.cpu_count(), "python": sys.version.split()[0], "db_filesystem": filesystem_of(db) if not args.database else "postgresql",
-                      "workdir": str(workdir)}
-
-    notify = NotifyListener(workdir / "notify.sock")
-    daemon_log = open(workdir / "daemon.log", "wb")
-    env = {**os.environ, "NOTIFY_SOCKET": str(notify.path)}
-    env.pop("WATCHDOG_USEC", None)
-    env.pop("WATCHDOG_PID", None)
-    t_start = time.monotonic()
-    daemon = subprocess.Popen([gateway, "serve", "-c", str(config)], env=env, stdout=daemon_log,
-                              stderr=subprocess.STDOUT, start_new_session=True, cwd=workdir)
-    rss = RssMonitor(daemon.pid)
-    bare = spy = None
-    try:
-        t_http = wait_ready(base + "/readyz", daemon, timeout=30)
-        if t_http is None:
-            raise BenchError(f"daemon did not become ready (exit {daemon.poll()}); log: {workdir / 'daemon.log'}")
-        for _ in range(100):  # the datagram may trail the listener by a moment
-            if notify.first("READY=1") is not None:
-                break
-            time.sleep(0.01)
-        t_notify = notify.first("READY=1")
-        results["startup"] = {"ready_http_s": round(t_http - t_start, 3),
-                              "ready_notify_s": None if t_notify is None else round(t_notify - t_start, 3),
-                              "rss_kb_at_ready": proc_status(daemon.pid).get("VmRSS")}
-        log(f"daemon pid {daemon.pid} on {base}: /readyz 200 after {t_http - t_start:.3f} s, READY=1 after "
-            f"{'never' if t_notify is None else f'{t_notify - t_start:.3f} s'}")
-        if args.pid_file:
-            Path(args.pid_file).write_text(f"{daemon.pid}\n")
-
-        # ---- seed: sites and contacts through the CLI, then alarm events over HTTP
-        rss.phase = "seed"
-        t0 = time.monotonic()
-        cfg = ["-c", str(config)]
-        sites = [r["out"].split("\t")[0] for r in run_seed(
-            [["site", "add", *cfg, "--dealer", "bench", "--name", f"Bench site {i}"] for i in range(args.sites)])]
-        phones, commands = [], []
-        for i, site in enumerate(sites):
-            for j in range(args.contacts_per_site):
-                phone = f"+1555{1000000 + i * 100 + j:07d}"
-                phones.append(phone)
-                commands.append(["contact", "add", *cfg, "--site", site, "--first-name", f"C{j}",
-                                 "--last-name", f"Site{i}", "--phone", phone, "--auto-notify"])
-        run_seed(commands)
-        # The daemon leaves its operator key beside a SQLite file, else in ./var (its working directory here).
-        key = (workdir / ("var/operator.key" if args.database else "operator.key")).read_text().strip()
-        texts_expected = 0
-        verifications = 0
-
-        def post_event(n: int) -> tuple[int, dict | None]:
-            site = sites[n % len(sites)]
-            return http_json("POST", base + "/ext/v1/events", {
-                "site_id": site, "event_id": f"bench-ev-{n}", "event_code": "BA", "zone": str(1 + n % 8),
-                "text": "Front door"}, headers={"Authorization": f"Bearer {key}"})
-
-        with ThreadPoolExecutor(4) as pool:
-            for status, body in pool.map(post_event, range(len(sites) * args.events_per_site)):
-                if status != 201:
-                    raise BenchError(f"POST /ext/v1/events answered {status}: {body}")
-                for v in body["data"]["verifications"]:
-                    verifications += 1
-                    texts_expected += len(v["sent_to"])
-        # let the outbox sender finish the verification texts so they do not overlap the load
-        sent = 0
-        drain_deadline = time.monotonic() + 30
-        while time.monotonic() < drain_deadline:
-            sent, after = 0, 0
-            for _ in range(50):
-                status, body = http_json("GET", f"{base}/carriers/loopback/outbox?after={after}&limit=1000")
-                page = (body or {}).get("messages") or []
-                sent += len(page)
-                if status != 200 or len(page) < 1000:
-                    break
-                after = page[-1]["id"]
-            if sent >= texts_expected:
-                break
-            time.sleep(0.1)
-        results["seed"] = {"sites": len(sites), "contacts": len(phones), "events": len(sites) * args.events_per_site,
-                           "verifications": verifications, "texts_sent": sent, "texts_expected": texts_expected,
-                           "seconds": round(time.monotonic() - t0, 2)}
-        log(f"seeded {len(sites)} sites, {len(phones)} contacts, {verifications} open verifications, "
-            f"{sent}/{texts_expected} texts sent in {time.monotonic() - t0:.1f} s")
-
-        plan = workdir / "plan.json"
-        plan.write_text(json.dumps({"contacts": phones, "mix": [0.4, 0.3, 0.3],
-                                    "unknown": [f"+1555{2000000 + k:07d}" for k in range(5000)]}))
-        url = base + "/carriers/loopback/inbound"
-
-        # ---- closed loop against the gateway
-        rss.phase = "warmup"
-        if args.warmup:
-            run_client(url, plan, mode="closed", prefix="warm", count=args.warmup, concurrency=args.concurrency)
-        rss.phase = "closed"
-        spy = PySpy(daemon.pid, args.py_spy, args.py_spy_rate) if args.py_spy else None
-        cpu0 = cpu_seconds(daemon.pid)
-        gw = run_client(url, plan, mode="closed", prefix="load", count=args.messages, concurrency=args.concurrency,
-                        max_seconds=args.max_phase_seconds)
-        cpu1 = cpu_seconds(daemon.pid)
-        gw["server_cpu_pct"] = round(100 * (cpu1 - cpu0) / gw["elapsed_s"], 1) if cpu0 is not None and cpu1 else None
-        results["gateway"] = gw
-        log(f"gateway: {gw['ok']} ok / {gw['errors']} errors, {gw['per_second']} msg/s, p50 {gw['p50_ms']} ms, "
-            f"p99 {gw['p99_ms']} ms")
-
-        # ---- the same closed loop against a bare aiohttp handler
-        rss.phase = "bare"
-        bare_port = free_port()
-        bare = subprocess.Popen([PY, str(HERE / "bare_server.py"), "--port", str(bare_port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        if wait_ready(f"http://127.0.0.1:{bare_port}/readyz", bare, timeout=15) is None:
-            raise BenchError("the bare aiohttp server did not start")
-        bare_url = f"http://127.0.0.1:{bare_port}/carriers/loopback/inbound"
-        if args.warmup:
-            run_client(bare_url, plan, mode="closed", prefix="warm", count=args.warmup, concurrency=args.concurrency)
-        cpu0 = cpu_seconds(bare.pid)
-        bb = run_client(bare_url, plan, mode="closed", prefix="load", count=args.messages,
-                        concurrency=args.concurrency, max_seconds=args.max_phase_seconds)
-        cpu1 = cpu_seconds(bare.pid)
-        bb["server_cpu_pct"] = round(100 * (cpu1 - cpu0) / bb["elapsed_s"], 1) if cpu0 is not None and cpu1 else None
-        bare.send_signal(signal.SIGTERM)
-        bare.wait(timeout=10)
-        bare = None
-        results["bare"] = bb
-        results["ratio"] = round(gw["per_second"] / bb["per_second"], 3) if gw["per_second"] and bb["per_second"] \
-            else None
-        log(f"bare:    {bb['ok']} ok / {bb['errors']} errors, {bb['per_second']} msg/s; ratio {results['ratio']}")
-
-        # ---- open loop at a steady rate against the gateway
-        rss.phase = "steady"
-        cpu0 = cpu_seconds(daemon.pid)
-        st = run_client(url, plan, mode="open", prefix="steady", rate=args.rate, seconds=args.steady_seconds,
-                        max_seconds=args.steady_seconds + 30)
-        cpu1 = cpu_seconds(daemon.pid)
-        if spy:  # recorded the closed loop and the steady phase (py-spy leaves out the idle bare phase)
-            results["py_spy"] = {"output": args.py_spy, "said": spy.stop()}
-            spy = None
-        st["server_cpu_pct"] = round(100 * (cpu1 - cpu0) / st["elapsed_s"], 1) if cpu0 is not None and cpu1 else None
-        results["steady"] = st
-        log(f"steady:  {st['ok']} ok / {st['errors']} errors at {args.rate:g}/s, p50 {st['p50_ms']} ms, "
-            f"p99 {st['p99_ms']} ms")
-        if st.get("by_second"):
-            log("steady p50/p99 ms by second: " + "  ".join(
-                f"{b['p50_ms']:.1f}/{b['p99_ms']:.1f}" for b in st["by_second"]))
-
-        # ---- memory, then shutdown
-        rss.phase = "end"
-        status = proc_status(daemon.pid)
-        rss.stop()
-        results["memory"] = {"vmhwm_kb": status.get("VmHWM"), "vmrss_end_kb": status.get("VmRSS"),
-                             "vmrss_peak_sampled_kb": rss.peak_kb, "samples": rss.samples,
-                             "vmrss_peak_by_phase_kb": rss.phase_peak}
-    finally:
-        rss.stop()
-        if spy is not None:
-            spy.stop()
-        if bare is not None and bare.poll() is None:
-            bare.kill()
-            bare.wait(timeout=5)
-        t_term = time.monotonic()
-        exit_code = daemon.poll()
-        if exit_code is None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                exit_code = daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait(timeout=5)
-                exit_code = "killed after 30 s"
-        t_exit = time.monotonic()
-        time.sleep(0.05)
-        t_stopping = notify.first("STOPPING=1")
-        notify.close()
-        daemon_log.close()
-        results["shutdown"] = {"exit_code": exit_code, "seconds": round(t_exit - t_term, 3),
-                               "stopping_notified": t_stopping is not None}
-        log(f"shutdown: SIGTERM -> exit {exit_code} in {t_exit - t_term:.3f} s"
-            f"{', STOPPING=1 seen' if t_stopping else ''}")
-
-    # ---- after the fact: every answered text is a durable inbound row; problems in the daemon log
-    answered = sum(results[k]["ok"] for k in ("gateway", "steady")) + (args.warmup or 0)
-    try:
-        rows = asyncio.run(count_rows(database_url, "inbound_messages"))
-    except Exception as exc:  # noqa: BLE001 - a schema change must not break the benchmark
-        rows = f"unknown ({exc})"
-    text = (workdir / "daemon.log").read_text(errors="replace")
-    results["durability"] = {"answered_200": answered, "inbound_rows": rows,
-                             "daemon_log_errors": sum(1 for line in text.splitlines()
-                                                      if " ERROR " in line or " CRITICAL " in line
-                                                      or line.startswith("Traceback")),
-                             "daemon_log_bytes": len(text)}
+    db = workdir / "sqlite" / "gateway.sqlite3"
+    results["env"] = {"git": git_describe(), "cpus": os.cpu_count(), "python": sys.version.split()[0],
+                      "db_filesystem": filesystem_of(workdir), "workdir": str(workdir),
+                      "pinned": {"daemon": args.daemon_cpu, "client": args.client_cpu}}
+    main_url = args.database or f"sqlite:///{db}"
+    results["gateway"] = gateway_run(args, workdir / "sqlite", main_url, "gateway", log, steady=True,
+                                     spy_out=args.py_spy)
+    results["bare"] = bare_run(args, workdir / "bare", log)
+    results["ratio"] = {k: ratio(results["gateway"]["closed"][k], results["bare"][k]) for k in results["bare"]}
+    log(f"ratio gateway/bare: {results['ratio']}")
+    if args.postgres:
+        name = "gw_bench_" + secrets.token_hex(4)
+        asyncio.run(pg_admin(args.postgres, f"CREATE DATABASE {name}"))
+        try:
+            results["postgres"] = gateway_run(args, workdir / "postgres", args.postgres.rsplit("/", 1)[0] + "/" + name,
+                                              "postgres", log, steady=False)
+        finally:
+            asyncio.run(pg_admin(args.postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        results["ratio_postgres"] = {k: ratio(results["postgres"]["closed"][k], results["bare"][k])
+                                     for k in results["bare"]}
+        log(f"ratio postgres/bare: {results['ratio_postgres']}")
     return results
+
+
+async def pg_admin(server: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
 
 
 # --------------------------------------------------------------------------- output
@@ -474,38 +259,62 @@ def verdict(ok: bool) -> str:
 
 
 def table(r: dict) -> str:
-    s, g, b, st, m, sh = r["startup"], r["gateway"], r["bare"], r["steady"], r["memory"], r["shutdown"]
-    peak_mb = max(m["vmhwm_kb"] or 0, m["vmrss_peak_sampled_kb"]) / 1024
+    g, b = r["gateway"], r["bare"]
+    s, st, m, sh = g["startup"], g["steady"], g["memory"], g["shutdown"]
+    pk = peak_mb(m)
     rows = [
         ("start-up: /readyz 200", f"{s['ready_http_s']:.3f} s", f"< {AIMS['ready_s']:g} s",
          verdict(s["ready_http_s"] < AIMS["ready_s"])),
         ("start-up: sd_notify READY=1", "-" if s["ready_notify_s"] is None else f"{s['ready_notify_s']:.3f} s",
          f"< {AIMS['ready_s']:g} s", verdict(s["ready_notify_s"] is not None and s["ready_notify_s"] < AIMS["ready_s"])),
-        (f"gateway closed loop (c={g['concurrency']})", f"{g['per_second']:.0f} msg/s", "", ""),
-        ("  latency p50 / p99", f"{g['p50_ms']:.2f} / {g['p99_ms']:.2f} ms", "", ""),
-        ("  errors / duplicates", f"{g['errors']} / {g['duplicates']} of {g['sent']}", "< 1%",
-         verdict(g["errors"] <= MAX_ERROR_RATE * max(1, g["sent"]))),
-        ("  CPU: daemon / client", f"{g['server_cpu_pct']}% / {g['client_cpu_pct']}%", "", ""),
-        (f"bare aiohttp closed loop (c={b['concurrency']})", f"{b['per_second']:.0f} msg/s", "", ""),
-        ("  latency p50 / p99", f"{b['p50_ms']:.2f} / {b['p99_ms']:.2f} ms", "", ""),
-        ("  CPU: server / client", f"{b['server_cpu_pct']}% / {b['client_cpu_pct']}%", "", ""),
-        ("ratio gateway / bare", f"{r['ratio']:.3f}", f">= {AIMS['ratio']:.2f}", verdict((r["ratio"] or 0) >= AIMS["ratio"])),
+    ]
+    engines = [("", g, r["ratio"])] + ([("postgres ", r["postgres"], r["ratio_postgres"])] if "postgres" in r else [])
+    for name, label in (("mix", "chatter mix"), ("help", "HELP from unknown")):
+        bb = b[name]
+        for engine, res, ratios in engines:
+            gw = res["closed"][name]
+            rows += [
+                (f"{engine}gateway closed loop, {label} (c={gw['concurrency']})", f"{gw['per_second']:.0f} msg/s",
+                 "", ""),
+                ("  latency p50 / p99", f"{gw['p50_ms']:.2f} / {gw['p99_ms']:.2f} ms", "", ""),
+                ("  errors / duplicates", f"{gw['errors']} / {gw['duplicates']} of {gw['sent']}", "< 1%",
+                 verdict(gw["errors"] <= MAX_ERROR_RATE * max(1, gw["sent"]))),
+                ("  CPU: daemon / client", f"{gw['server_cpu_pct']}% / {gw['client_cpu_pct']}%", "", ""),
+                ("  daemon per text: CPU, context switches",
+                 f"{gw['server_cpu_us_per_text']} us, {gw['context_switches_per_text']}", "", ""),
+            ]
+        rows += [
+            (f"bare aiohttp closed loop, {label}", f"{bb['per_second']:.0f} msg/s", "", ""),
+            ("  latency p50 / p99", f"{bb['p50_ms']:.2f} / {bb['p99_ms']:.2f} ms", "", ""),
+            ("  CPU: server / client", f"{bb['server_cpu_pct']}% / {bb['client_cpu_pct']}%", "", ""),
+        ]
+        for engine, _, ratios in engines:
+            rows.append((f"ratio {engine}gateway / bare, {label}", f"{ratios[name]:.3f}", f">= {AIMS['ratio']:.2f}",
+                         verdict((ratios[name] or 0) >= AIMS["ratio"]) if not engine else ""))
+    rows += [
         (f"steady {st['rate']:g} msg/s open loop", f"{st['ok']} ok, {st['errors']} err, {st['per_second']:.0f} msg/s",
          "", ""),
         ("  latency p50 / p99", f"{st['p50_ms']:.2f} / {st['p99_ms']:.2f} ms" if st["p99_ms"] is not None else "-",
          f"p99 < {AIMS['steady_p99_ms']:g} ms", verdict(st["p99_ms"] is not None and st["p99_ms"] < AIMS["steady_p99_ms"])),
         ("  latency p90 / max, daemon CPU", f"{st['p90_ms']:.2f} / {st['max_ms']:.2f} ms, {st['server_cpu_pct']}%"
          if st["max_ms"] is not None else "-", "", ""),
-        ("daemon peak RSS (VmHWM)", f"{peak_mb:.1f} MB", f"< {AIMS['rss_mb']:g} MB", verdict(peak_mb < AIMS["rss_mb"])),
+        ("daemon peak RSS (VmHWM)", f"{pk:.1f} MB", f"< {AIMS['rss_mb']:g} MB", verdict(pk < AIMS["rss_mb"])),
         ("  RSS at ready / at end", f"{(s['rss_kb_at_ready'] or 0) / 1024:.1f} / {(m['vmrss_end_kb'] or 0) / 1024:.1f} MB",
          "", ""),
-        ("shutdown on SIGTERM", f"exit {sh['exit_code']} in {sh['seconds']:.3f} s", "exit 0",
-         verdict(sh["exit_code"] == 0)),
-        ("inbound rows / answered 200", f"{r['durability']['inbound_rows']} / {r['durability']['answered_200']}", "",
-         ""),
-        ("daemon log ERROR lines", str(r["durability"]["daemon_log_errors"]), "0",
-         verdict(r["durability"]["daemon_log_errors"] == 0)),
     ]
+    for engine, res, _ in engines:
+        d = res["durability"]
+        rows += [
+            (f"{engine}shutdown on SIGTERM", f"exit {res['shutdown']['exit_code']} in {res['shutdown']['seconds']:.3f} s",
+             "exit 0", verdict(res["shutdown"]["exit_code"] == 0)),
+            (f"{engine}inbound rows / answered 200", f"{d['inbound_rows']} / {d['answered_200']}", "equal",
+             verdict(d["inbound_rows"] == d["answered_200"])),
+            (f"{engine}daemon log ERROR lines", str(d["daemon_log_errors"]), "0", verdict(d["daemon_log_errors"] == 0)),
+        ]
+    if "postgres" in r:
+        rows.insert(2, ("postgres start-up: READY=1", f"{r['postgres']['startup']['ready_notify_s']} s", "", ""))
+        rows.append(("postgres daemon peak RSS", f"{peak_mb(r['postgres']['memory']):.1f} MB",
+                     f"< {AIMS['rss_mb']:g} MB", verdict(peak_mb(r["postgres"]["memory"]) < AIMS["rss_mb"])))
     w0 = max(len(x[0]) for x in rows)
     w1 = max(len(x[1]) for x in rows)
     w2 = max(len(x[2]) for x in rows)
@@ -539,12 +348,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--py-spy", metavar="OUT", help="record the daemon with py-spy from the gateway closed loop to "
                    "the end of the steady phase (.svg flame graph, .json speedscope, .txt folded stacks)")
     p.add_argument("--py-spy-rate", type=int, default=200, help="py-spy samples per second (default 200)")
+    p.add_argument("--py-spy-opts", default="", help="py-spy record options instead of --nonblocking, e.g. "
+                   "'--gil --native --threads'")
+    p.add_argument("--pin", action="store_true", help="daemon and bare server on CPU 0, load client on CPU 1")
+    p.add_argument("--postgres", metavar="SERVER_URL", help="also run one daemon on a throwaway database made on "
+                   "this PostgreSQL server (e.g. postgresql://postgres@127.0.0.1:5432/postgres; dropped after)")
     args = p.parse_args(argv)
     q = args.quick
     args.messages = args.messages or (2000 if q else 20000)
     args.warmup = (100 if q else 500) if args.warmup is None else args.warmup
     args.steady_seconds = args.steady_seconds or (3.0 if q else 10.0)
     args.sites = args.sites or (5 if q else 20)
+    if args.pin and len(os.sched_getaffinity(0) & {0, 1}) < 2:
+        p.error("--pin needs CPUs 0 and 1")
+    args.daemon_cpu, args.client_cpu = (0, 1) if args.pin else (None, None)
     for name in ("messages", "concurrency", "rate", "steady_seconds", "sites", "contacts_per_site"):
         if getattr(args, name) <= 0:
             p.error(f"--{name.replace('_', '-')} must be positive")
@@ -558,9 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         results = bench(args, workdir, log)
     except (BenchError, subprocess.SubprocessError, OSError) as exc:
         print(f"benchmark broke: {exc}", file=sys.stderr)
-        log_file = workdir / "daemon.log"
-        if log_file.exists():
-            print("--- daemon.log (last 30 lines) ---\n" + "\n".join(
+        for log_file in sorted(workdir.glob("*/daemon.log")):
+            print(f"--- {log_file} (last 30 lines) ---\n" + "\n".join(
                 log_file.read_text(errors="replace").splitlines()[-30:]), file=sys.stderr)
         print(f"(kept {workdir})", file=sys.stderr)
         return 1
@@ -568,26 +384,24 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(results))
     print(f"(gateway {results['env']['git']}; total {results['total_seconds']} s; "
-          f"db on {results['env']['db_filesystem']}, "
-          f"{results['env']['cpus']} CPUs; mix sent {results['gateway']['kinds']})")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
-    if args.keep:
-        print(f"kept {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
+          f"db on {results['env']['db_filesystem']}, {results['env']['cpus']} CPUs, "
+          f"{'pinned: daemon CPU 0, client CPU 1' if args.pin else 'not pinned'}; "
+          f"mix sent {results['gateway']['closed']['mix']['kinds']})")
+    keep_or_remove(results, args.json, args.keep, workdir)
 
     broken = []
-    for phase in ("gateway", "bare", "steady"):
-        ph = results[phase]
+    phases = [(f"bare {k}", v) for k, v in results["bare"].items()]
+    for engine in ("gateway", "postgres"):
+        if engine in results:
+            phases += [(f"{engine} {k}", v) for k, v in results[engine]["closed"].items()]
+            phases += [(f"{engine} steady", results[engine]["steady"])] if "steady" in results[engine] else []
+            if results[engine]["shutdown"]["exit_code"] != 0:
+                broken.append(f"{engine} daemon exit status {results[engine]['shutdown']['exit_code']} after SIGTERM")
+    for phase, ph in phases:
         attempts = ph["sent"] + ph.get("skipped", 0)
         if ph["errors"] > MAX_ERROR_RATE * max(1, attempts):
             broken.append(f"{phase}: {ph['errors']} errors of {attempts} (first: {ph['first_error']})")
-    if results["shutdown"]["exit_code"] != 0:
-        broken.append(f"daemon exit status {results['shutdown']['exit_code']} after SIGTERM")
-    for line in broken:
-        print(f"BROKEN: {line}", file=sys.stderr)
-    return 1 if broken else 0
+    return exit_status(broken)
 
 
 if __name__ == "__main__":

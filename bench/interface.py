@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from inbound import RssMonitor, free_port, wait_ready  # noqa: E402
+from harness import RssMonitor, free_port, wait_ready  # noqa: E402
 
 PIN = "48213579"
 

@@ -8,8 +8,9 @@ Two modes, both POSTing loopback inbound texts (``{"from", "body", "message_id"}
   ``--seconds``), whether or not earlier ones are answered; latency is measured from the
   scheduled start, so a stalled server shows up as latency instead of as fewer sends.
 
-The message mix (``--mix``) comes from a plan file written by inbound.py: the phone
-numbers of contacts with open verifications, and a pool of unknown numbers.
+The message mix comes from a plan file written by inbound.py: the phone numbers of contacts
+with open verifications, a pool of unknown numbers, the shares of each kind (``mix``) and,
+optionally, the bodies texts from unknown numbers carry (``unknown_bodies``, e.g. ``["HELP"]``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ CHATTER_BODIES = ["hello", "who is this?", "I'm at work, call me later", "ok tha
                   "Is the alarm still going?", "please stop texting the old number"]
 REQUEST_TIMEOUT = 10.0
 HARD_LIMIT_SECONDS = 300.0  # no phase may run longer than this, whatever the arguments
+HEADERS: dict[str, str] = {}  # --bearer-file: every request's Authorization
 
 
 class Mix:
@@ -39,6 +41,7 @@ class Mix:
         self.contacts = plan["contacts"]
         self.unknown = plan["unknown"]
         self.share_verify, self.share_chatter = plan.get("mix", [0.4, 0.3, 0.3])[:2]
+        self.unknown_bodies = plan.get("unknown_bodies") or CHATTER_BODIES + ["YES", "STOP?"]
         self.kinds = {"verify": 0, "chatter": 0, "unknown": 0}
 
     def pick(self) -> tuple[str, str]:
@@ -50,7 +53,25 @@ class Mix:
             self.kinds["chatter"] += 1
             return self.rng.choice(self.contacts), self.rng.choice(CHATTER_BODIES)
         self.kinds["unknown"] += 1
-        return self.rng.choice(self.unknown), self.rng.choice(CHATTER_BODIES + ["YES", "STOP?"])
+        return self.rng.choice(self.unknown), self.rng.choice(self.unknown_bodies)
+
+
+    def payload(self, prefix: str, i: int) -> dict:
+        phone, body = self.pick()
+        return {"from": phone, "body": body, "message_id": f"{prefix}-{i}"}
+
+
+class EventMix:
+    """Alarm events (``POST /ext/v1/events``) at the plan's sites in turn: burglary codes over the zones."""
+
+    def __init__(self, plan: dict, seed: int) -> None:
+        self.sites = plan["sites"]
+        self.kinds = {"event": 0}
+
+    def payload(self, prefix: str, i: int) -> dict:
+        self.kinds["event"] += 1
+        return {"site_id": self.sites[i % len(self.sites)], "event_id": f"{prefix}-{i}", "event_code": "BA",
+                "zone": str(1 + i % 8), "text": "Storm zone"}
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
@@ -80,7 +101,7 @@ async def send_one(http: aiohttp.ClientSession, url: str, payload: dict, rec: Re
     try:
         async with http.post(url, json=payload) as resp:
             body = await resp.read()
-            if resp.status != 200:
+            if resp.status not in (200, 201):
                 rec.error(f"HTTP {resp.status}: {body[:200].decode(errors='replace')}")
                 return
             if b'"duplicate": true' in body or b'"duplicate":true' in body:
@@ -93,27 +114,25 @@ async def send_one(http: aiohttp.ClientSession, url: str, payload: dict, rec: Re
     rec.timeline.append((started, latency))
 
 
-async def closed_loop(url: str, mix: Mix, prefix: str, count: int, concurrency: int, rec: Recorder,
+async def closed_loop(url: str, mix: Mix | EventMix, prefix: str, count: int, concurrency: int, rec: Recorder,
                       deadline: float) -> int:
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
     sent = 0
 
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=HEADERS) as http:
         async def worker() -> None:
             nonlocal sent
             while sent < count and time.monotonic() < deadline:
                 i = sent
                 sent += 1
-                phone, body = mix.pick()
-                payload = {"from": phone, "body": body, "message_id": f"{prefix}-{i}"}
-                await send_one(http, url, payload, rec, time.perf_counter())
+                await send_one(http, url, mix.payload(prefix, i), rec, time.perf_counter())
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return sent
 
 
-async def open_loop(url: str, mix: Mix, prefix: str, rate: float, seconds: float, rec: Recorder,
+async def open_loop(url: str, mix: Mix | EventMix, prefix: str, rate: float, seconds: float, rec: Recorder,
                     max_in_flight: int, deadline: float) -> tuple[int, int, float]:
     connector = aiohttp.TCPConnector(limit=max_in_flight)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
@@ -121,7 +140,7 @@ async def open_loop(url: str, mix: Mix, prefix: str, rate: float, seconds: float
     tasks: set[asyncio.Task] = set()
     skipped = 0
     worst_lag = 0.0
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=HEADERS) as http:
         t0 = time.perf_counter() + 0.05
         for i in range(total):
             if time.monotonic() > deadline:
@@ -136,9 +155,7 @@ async def open_loop(url: str, mix: Mix, prefix: str, rate: float, seconds: float
                 skipped += 1
                 rec.error("skipped: too many in flight")
                 continue
-            phone, body = mix.pick()
-            payload = {"from": phone, "body": body, "message_id": f"{prefix}-{i}"}
-            task = asyncio.create_task(send_one(http, url, payload, rec, target))
+            task = asyncio.create_task(send_one(http, url, mix.payload(prefix, i), rec, target))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         if tasks:
@@ -148,7 +165,9 @@ async def open_loop(url: str, mix: Mix, prefix: str, rate: float, seconds: float
 
 async def main_async(args: argparse.Namespace) -> dict:
     plan = json.loads(open(args.plan).read())
-    mix = Mix(plan, args.seed)
+    mix = EventMix(plan, args.seed) if args.events else Mix(plan, args.seed)
+    if args.bearer_file:
+        HEADERS["Authorization"] = "Bearer " + open(args.bearer_file).read().strip()
     rec = Recorder()
     deadline = time.monotonic() + min(args.max_seconds, HARD_LIMIT_SECONDS)
     cpu0 = time.process_time()
@@ -198,6 +217,8 @@ def main() -> int:
     p.add_argument("--max-in-flight", type=int, default=512, help="open: beyond this, scheduled sends are skipped")
     p.add_argument("--prefix", default="bench", help="message_id prefix (ids are PREFIX-N)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--events", action="store_true", help="POST alarm events at the plan's sites instead of texts")
+    p.add_argument("--bearer-file", help="a file holding the API key sent as 'Authorization: Bearer' on each request")
     p.add_argument("--max-seconds", type=float, default=120.0, help="stop sending after this long, whatever is left")
     args = p.parse_args()
     result = asyncio.run(main_async(args))

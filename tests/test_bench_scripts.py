@@ -1,10 +1,13 @@
-"""bench/schemathesis.sh around its daemon: started, stopped by its own pid, its folder removed only after."""
+"""The bench scripts at tiny sizes: each runs to the end and reports its figures (what they are is bench/README.md's
+business, not a test's); bench/schemathesis.sh stops its daemon by its own pid before removing its folder."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -40,3 +43,43 @@ def test_schemathesis_script_stops_its_daemon_before_removing_its_folder(tmp_pat
     finally:
         for pid in processes_mentioning(str(work)):
             os.kill(pid, signal.SIGKILL)
+
+
+def _bench(script: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+def test_inbound_bench_pinned_reports_both_ratios_and_every_text_durable(tmp_path):
+    out = tmp_path / "inbound.json"
+    result = _bench("inbound.py", "--quick", "--pin", "--messages", "200", "--warmup", "20", "--steady-seconds", "1",
+                    "--rate", "100", "--sites", "2", "--json", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads(out.read_text())
+    assert set(figures["ratio"]) == {"mix", "help"} and all(v > 0 for v in figures["ratio"].values())
+    assert figures["gateway"]["closed"]["help"]["kinds"] == {"verify": 0, "chatter": 0, "unknown": 200}
+    assert figures["env"]["pinned"] == {"daemon": 0, "client": 1}
+    durable = figures["gateway"]["durability"]
+    assert durable["inbound_rows"] == durable["answered_200"] == 20 * 2 + 200 * 2 + 100
+    assert "ratio gateway / bare, HELP from unknown" in result.stdout
+
+
+def test_storm_bench_measures_intake_first_texts_drain_and_the_urgent_alarm(tmp_path):
+    out = tmp_path / "storm.json"
+    result = _bench("storm.py", "--quick", "--sites", "10", "--events", "40", "--event-rate", "40", "--reply-rate",
+                    "10", "--notices", "60", "--pace", "50", "--json", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads(out.read_text())
+    storm = figures["storm"]
+    assert storm["events"]["ok"] == 40 and storm["events_with_text"] == 40 and storm["left_queued"] == 0
+    assert storm["drain"]["texts"] == 80 and storm["depth"]
+    assert figures["priority"]["sends_before_urgent"] <= figures["priority"]["max_in_flight"]
+    assert "event to first text" in result.stdout and "urgent alarm" in result.stdout
+
+
+def test_instructions_bench_counts_a_text_under_callgrind():  # valgrind is on every kind of machine (env docs)
+    result = _bench("instructions.py", "--texts", "20", "--warmup", "5", "--kinds", "help", "--sites", "1",
+                    timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    per_text = int(result.stdout.splitlines()[-1].split()[-1].replace(",", ""))
+    assert per_text > 100_000  # a text costs hundreds of thousands of instructions, not none

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import msgspec
 import pytest
@@ -34,3 +35,33 @@ async def test_twilio_test_numbers_are_refused_with_twilios_error(client, auth, 
     assert [(r["contact_id"], r["details"]["error_code"]) for r in failed] == [(landline.id, "21614")]
     assert "not a mobile number" in failed[0]["comment"]
     assert await outbox(client, "+15005550009") == []
+
+
+@pytest.mark.parametrize("rate", [4.0, None])
+async def test_loopback_sends_keep_the_configured_pace(aiohttp_client, config, clock, rate):
+    """``carrier.loopback.max_per_second`` paces the loopback carrier like a real one (bench/storm.py's drain)."""
+    import asyncio
+
+    from gateway.clock import ManualClock
+    from gateway.model import PRIORITY_NOTICE, Decision, OutboundMessage
+    from gateway.web.app import create_app
+    from gateway.web.appkeys import SENDER, STORE
+    from tests.conftest import PHONE
+    from tests.helpers import outbox
+
+    class SteppingClock(ManualClock):  # a paced send's wait moves the clock instead of taking time
+        async def sleep(self, seconds: float) -> None:
+            self.advance(seconds)
+            await asyncio.sleep(0)
+
+    clock = SteppingClock(clock.now())
+    carrier = msgspec.structs.replace(config.carrier, loopback=msgspec.structs.replace(
+        config.carrier.loopback, max_per_second=rate))
+    app = create_app(msgspec.structs.replace(config, carrier=carrier), clock=clock, run_loops=False)
+    client = await aiohttp_client(app)
+    await app[STORE].commit(Decision(outbound=[OutboundMessage(to_phone=PHONE, body=f"notice {i}", kind="notice",
+                                                               priority=PRIORITY_NOTICE) for i in range(8)]))
+    assert await app[SENDER].run_once() == 8
+    sent = [datetime.fromisoformat(m["sent_at"]) for m in await outbox(client, PHONE)]
+    gaps = [(b - a).total_seconds() for a, b in zip(sent, sent[1:])]
+    assert gaps == pytest.approx([1 / rate] * 7 if rate else [0.0] * 7)

@@ -30,7 +30,7 @@ from gateway.errors import CarrierError, ValidationFailed
 from gateway.model import InboundMessage
 from gateway.stores import OutboxItem
 from gateway.web.appkeys import TRACE_ID
-from gateway.web.bodies import decode_json, query_int
+from gateway.web.bodies import decode_json, query_int, respond
 
 log = logging.getLogger(__name__)
 # Twilio's documented "magic" To numbers and the error each answers with test credentials.
@@ -98,6 +98,9 @@ class LoopbackCarrier(Carrier):
     def routes(self) -> list[web.RouteDef]:
         return [web.post("/inbound", self.inbound), web.get("/outbox", self.outbox)]
 
+    def max_per_second(self, sender: str) -> float | None:
+        return self.services.config.carrier.loopback.max_per_second
+
     def recover_inbound_minutes(self) -> int:
         return self.services.config.carrier.loopback.recover_inbound_minutes
 
@@ -120,8 +123,7 @@ class LoopbackCarrier(Carrier):
         result = await self.services.inbound.receive(
             carrier=self.name, carrier_message_id=message_id, from_phone=payload.from_, to_phone=to_phone,
             body=payload.body, trace_id=request.get(TRACE_ID))
-        return web.json_response({"message_id": result.message_id, "replies": result.replies,
-                                  "duplicate": result.duplicate})
+        return respond(result)  # {"message_id", "replies", "duplicate"}
 
     async def outbox(self, request: web.Request) -> web.Response:
         to = request.query.get("to") or None

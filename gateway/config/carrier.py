@@ -37,9 +37,11 @@ class Twilio(Section):
 
 
 class Loopback(Section):
-    """``carrier.loopback``: the loopback carrier's texts "missed" (kept, not delivered) are recovered too."""
+    """``carrier.loopback``: the loopback carrier's texts "missed" (kept, not delivered) are recovered too;
+    ``max_per_second`` paces its sends like a real carrier's (segments per second; none: unpaced)."""
 
     recover_inbound_minutes: RecoverMinutes = 60
+    max_per_second: PositiveFloat | None = None
 
 
 class Carrier(Section):

@@ -24,8 +24,11 @@ class SegmentCount:
     segments: int
 
 
+GSM7 = GSM7_BASIC | GSM7_EXTENSION
+
+
 def is_gsm7(text: str) -> bool:
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+    return GSM7.issuperset(text)
 
 
 def _pack(costs: list[int], single: int, part: int) -> int:
@@ -43,8 +46,19 @@ def _pack(costs: list[int], single: int, part: int) -> int:
 
 def count(text: str) -> SegmentCount:
     """The encoding, size and segment count of ``text``."""
+    # Where every character costs one unit, no character can straddle a part: the count is arithmetic, not a
+    # loop in Python over each character (which cost 14 us for an 81-character reply, on every outbound row).
     if is_gsm7(text):
+        if GSM7_EXTENSION.isdisjoint(text):
+            return SegmentCount("GSM-7", len(text), _uniform(len(text), 160, 153))
         costs = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
         return SegmentCount("GSM-7", sum(costs), _pack(costs, 160, 153))
+    if max(text) <= "\uffff":
+        return SegmentCount("UCS-2", len(text), _uniform(len(text), 70, 67))
     costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
     return SegmentCount("UCS-2", sum(costs), _pack(costs, 70, 67))
+
+
+def _uniform(units: int, single: int, part: int) -> int:
+    """:func:`_pack` of ``units`` one-unit characters."""
+    return 1 if units <= single else -(-units // part)

@@ -7,12 +7,38 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from gateway import codes
 
 
+class _Children:
+    """``labels(...)`` remembered per label values: prometheus_client checks and converts the values and takes
+    a lock on every call, which the per-text counters paid on each inbound text. Only for metrics whose
+    series are never removed (a removed child would stay remembered)."""
+
+    def labels(self, *values: str, **named: str):
+        if named:  # by name: as prometheus_client does it, not remembered
+            return super().labels(*values, **named)
+        try:
+            return self._children[values]
+        except AttributeError:
+            self._children = {}
+        except KeyError:
+            pass
+        child = self._children[values] = super().labels(*values)
+        return child
+
+
+class _Counter(_Children, Counter):
+    pass
+
+
+class _Histogram(_Children, Histogram):
+    pass
+
+
 class Metrics:
     def __init__(self, *, canary: bool = False) -> None:
         """``canary``: one is configured, so its series exist (from 0) for the canary alerts to read."""
         self.registry = CollectorRegistry()
         r = self.registry
-        self.inbound = Counter("gateway_inbound_messages", "Inbound texts by carrier and outcome.",
+        self.inbound = _Counter("gateway_inbound_messages", "Inbound texts by carrier and outcome.",
                                ["carrier", "outcome"], registry=r)
         self.inbound_recovered = Counter("gateway_inbound_recovered", "Inbound texts the carrier took while the "
                                          "gateway could not, recovered from it and run late.", ["carrier"], registry=r)
@@ -20,16 +46,16 @@ class Metrics:
                                 ["carrier", "outcome"], registry=r)
         self.outbound_segments = Counter("gateway_outbound_segments", "SMS segments handed to the carrier.",
                                          ["carrier"], registry=r)
-        self.event_log = Counter("gateway_event_log_rows", "Event-log rows written, by event code.",
+        self.event_log = _Counter("gateway_event_log_rows", "Event-log rows written, by event code.",
                                  ["code"], registry=r)
         self.event_log.labels(codes.SEND_EXPIRED)  # alerted on: at 0 from the start, so increase() sees the first
         self.outbox_depth = Gauge("gateway_outbox_depth", "Messages queued or sending.", registry=r)
         self.time_to_response = Histogram(
             "gateway_verification_response_seconds", "Time from verification sent to first decisive response.",
             buckets=(5, 15, 30, 60, 120, 180, 300, 600, 1800), registry=r)
-        self.verifications = Counter("gateway_verifications", "Verifications by what became of them.",
+        self.verifications = _Counter("gateway_verifications", "Verifications by what became of them.",
                                      ["outcome"], registry=r)
-        self.http_latency = Histogram(
+        self.http_latency = _Histogram(
             "gateway_http_request_seconds", "HTTP request latency by route and status.", ["route", "status"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5), registry=r)
         self.http_connections = Gauge("gateway_http_connections", "Open HTTP connections.", registry=r)
