@@ -15,3 +15,6 @@ WELCOME_SENT = "WELCOMESENT"  # a welcome text with the confirmation link was qu
 WELCOME_CONFIRMED = "WELCOMECONF"  # the contact pressed Confirm on the welcome page
 LATE_REPLY = "SMSLATE"  # a text recovered from the carrier answered a verification that timed out before it was seen
 CANARY_MISSED = "CANARYMISS"  # the canary text did not come back as an inbound text within canary.timeout_seconds
+CALL_ANSWERED = "CALLANSWER"  # a verification call was answered and a key pressed (or a word said) decided it
+CALL_UNANSWERED = "CALLNOANS"  # a verification call ended busy, unanswered, failed, canceled, by a machine, or undecided
+PUSH_GONE = "PUSHGONE"  # the push service said a browser's subscription is gone (404/410): it was removed

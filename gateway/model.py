@@ -51,6 +51,7 @@ class Contact(msgspec.Struct, frozen=True, kw_only=True):
     phone_status: str = "unknown"  # unknown | valid | invalid, from a carrier lookup
     line_type: str | None = None  # mobile, landline, nonFixedVoip ... as the lookup named it
     created_at: datetime
+    language: str | None = None  # BCP 47 (en-US) for a verification call; None: voice.language
 
     @property
     def name(self) -> str:
@@ -102,7 +103,7 @@ class LogRow(LogEntry, frozen=True, kw_only=True):
 
 
 MessageKind = Literal["verification", "reply", "dispatch", "notice", "welcome", "canary"]
-Channel = Literal["sms", "email"]
+Channel = Literal["sms", "email", "call", "push"]
 RecipientStatus = Literal["pending", "sent", "delivered", "failed"]
 VerificationStatus = Literal["pending", "sent", "delivered", "failed", "responded", "expired"]
 Response = Literal["confirmed", "cancelled"]

@@ -60,6 +60,7 @@ class AutoProcess:
     pin_response_code: str
     expired_code: str
     keywords: tuple[Keyword, ...]
+    call_template: str | None = None  # what a verification call says; None: derived from ``template``
     _lookup: dict[str, Keyword] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

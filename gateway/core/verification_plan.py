@@ -21,9 +21,9 @@ from gateway.model import (
     Recipient, Site, Verification,
 )
 from gateway.core.templates import placeholders, render
+from gateway.core.voice import call_template
 
-METHODS = ("sms", "email")
-NOT_YET = ("push", "call")
+METHODS = ("sms", "email", "call", "push")
 _CONTACT_REF = re.compile(r"^(?:contact_)?(\d{1,12})$")
 
 
@@ -67,18 +67,27 @@ class Request:
     require_response: bool
     event_id: str | None
     alarm: AlarmEvent | None
+    push_ready: frozenset[int] = frozenset()  # the contacts with a browser subscribed to push alerts
 
 
 def _recipients(request: Request, opted_out: set[str]) -> list[Recipient]:
     recipients = []
     for c in request.contacts:
-        if request.method == "sms":
+        if request.method in ("sms", "call"):
+            channel = request.method
             if not c.phone:
-                recipients.append(Recipient(contact_id=c.id, phone=None, status="failed", error="no phone number"))
-            elif c.phone in opted_out:
+                recipients.append(Recipient(contact_id=c.id, phone=None, status="failed", error="no phone number",
+                                            channel=channel))
+            elif c.phone in opted_out and channel == "sms":  # STOP opts out of texts, not of calls
                 recipients.append(Recipient(contact_id=c.id, phone=c.phone, status="failed", error="opted out (STOP)"))
             else:
-                recipients.append(Recipient(contact_id=c.id, phone=c.phone))
+                recipients.append(Recipient(contact_id=c.id, phone=c.phone, channel=channel))
+        if request.method == "push":
+            if c.id in request.push_ready:
+                recipients.append(Recipient(contact_id=c.id, phone=None, channel="push"))
+            else:
+                recipients.append(Recipient(contact_id=c.id, phone=None, channel="push", status="failed",
+                                            error="no browser subscribed to push alerts"))
         if c.email and (request.method == "email" or c.email_notify):
             recipients.append(Recipient(contact_id=c.id, phone=None, email=c.email, channel="email"))
         elif request.method == "email":
@@ -111,13 +120,14 @@ def plan_verification(request: Request, process: AutoProcess, table: KeywordTabl
             decision.log.append(LogEntry(code=codes.SEND_FAILED, contact_id=contact.id, phone=r.phone,
                                          comment=f"{r.channel} to {contact.name}: {r.error}", **base))
             continue
-        text = request.message or render(process.template, alert_values(
+        template = call_template(process) if r.channel == "call" else process.template
+        text = request.message or render(template, alert_values(
             site=request.site, alarm=request.alarm, contact=contact, process=process,
             central_station=table.central_station, now=now))
         expires = timeout_at if request.require_response else None
-        if r.channel == "sms":
+        if r.channel in ("sms", "call", "push"):
             decision.outbound.append(OutboundMessage(
-                to_phone=r.phone, from_phone=from_phone, body=text, kind="verification",
+                to_phone=r.phone or "", from_phone=from_phone, body=text, kind="verification", channel=r.channel,
                 priority=PRIORITY_VERIFICATION, site_id=request.site.id, contact_id=contact.id,
                 verification_id=verification.id, expires_at=expires))
         else:

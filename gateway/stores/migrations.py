@@ -16,6 +16,7 @@ MIGRATIONS = (
     "0008_console",
     "0009_trace",
     "0010_recovery",
+    "0011_channels",
 )
 
 # Every table the migrations make but schema_migrations, parents before the tables that refer to them.
@@ -25,4 +26,5 @@ TABLES = (
     "loopback_messages", "interface_state", "delivery_statuses", "opt_outs", "phone_lookups", "oauth_clients",
     "oauth_tokens", "contact_welcome", "webhook_events", "webhook_deliveries", "webhook_cursor",
     "response_tokens", "dispatches", "dispatch_recipients", "loopback_inbound",
+    "push_subscriptions",
 )

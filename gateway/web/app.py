@@ -13,6 +13,7 @@ from aiohttp import web
 
 from gateway.auth.admission import CheckAdmission
 from gateway.services.alarms import AlarmService
+from gateway.services.calls import CallDesk
 from gateway.auth.apikeys import ApiKeyAuth, load_keys_file, write_operator_key
 from gateway.carriers import CarrierServices, create_carrier
 from gateway.clock import Clock
@@ -65,10 +66,12 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
               if config.canary else None)
     inbound = InboundService(store, keywords, clock, metrics, config.phone.default_region, config.interface,
                              config.verifications, checks=checks, canary=canary)
-    carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, inbound, metrics))
+    calls = CallDesk(store, keywords, clock, metrics, config.voice, config.verifications.already_answered)
+    carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, inbound, metrics, calls))
     mailer = create_mailer(config.email, folder=config.folder)
     courier = EmailCourier(mailer, store, clock, config.http.public_url, config.email.from_address)
     sender = OutboxSender(store, carrier, clock, metrics, config.outbox, email=courier)
+    calls.gave_up = sender.gave_up
     if canary is not None:
         app[CANARY], canary.wake = canary, sender.wake
     app[CONFIG], app[CLOCK], app[METRICS], app[STORE], app[KEYWORDS] = config, clock, metrics, store, keywords

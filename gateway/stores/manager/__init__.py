@@ -7,6 +7,7 @@ engine. Each area is one module here; ``Store`` is all of them.
 
 from __future__ import annotations
 
+from gateway.stores.manager.channels import ChannelStore
 from gateway.stores.manager.events import EventStore
 from gateway.stores.manager.outbox import OutboxStore
 from gateway.stores.manager.partner import PartnerStore
@@ -19,7 +20,7 @@ from gateway.stores.manager.verifications import VerificationStore
 
 
 class Store(PipelineStore, SiteStore, VerificationStore, OutboxStore, EventStore, PartnerStore, PhoneStore,
-            TraceStore, RecoveryStore):
+            TraceStore, RecoveryStore, ChannelStore):
     """Durable state: sites, contacts, verifications, the outbox, the event log."""
 
 

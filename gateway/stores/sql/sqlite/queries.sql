@@ -215,8 +215,8 @@ UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL;
 SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at, id;
 
 -- name: insert_loopback_message<!
-INSERT INTO loopback_messages (outbound_id, to_phone, from_phone, body, sent_at)
-VALUES (:outbound_id, :to_phone, :from_phone, :body, :sent_at);
+INSERT INTO loopback_messages (outbound_id, to_phone, from_phone, body, sent_at, kind)
+VALUES (:outbound_id, :to_phone, :from_phone, :body, :sent_at, :kind);
 
 -- name: loopback_messages
 SELECT * FROM loopback_messages
@@ -621,3 +621,27 @@ RETURNING id;
 SELECT * FROM loopback_inbound WHERE to_phone = :to_phone AND received_at >= :since
 ORDER BY received_at, id
 LIMIT :limit;
+
+-- The call and push methods (0011_channels)
+
+-- name: set_contact_language!
+UPDATE contacts SET language = :language WHERE id = :id;
+
+-- name: loopback_call^
+-- A call the loopback carrier placed, with its outbox row's status: 'sent' while it is still ringing or talking.
+SELECT m.id, m.outbound_id, m.to_phone, m.body, o.status AS outbound_status, o.carrier, o.carrier_message_id
+FROM loopback_messages m JOIN outbound_messages o ON o.id = m.outbound_id
+WHERE m.id = :id AND m.kind = 'call';
+
+-- name: save_push_subscription!
+-- One browser is one endpoint: subscribing it again (another contact, new keys) replaces what it held.
+INSERT INTO push_subscriptions (contact_id, endpoint, p256dh, auth, created_at)
+VALUES (:contact_id, :endpoint, :p256dh, :auth, :created_at)
+ON CONFLICT (endpoint) DO UPDATE SET contact_id = excluded.contact_id, p256dh = excluded.p256dh,
+    auth = excluded.auth, created_at = excluded.created_at;
+
+-- name: push_subscriptions
+SELECT * FROM push_subscriptions WHERE contact_id = :contact_id ORDER BY id;
+
+-- name: delete_push_subscription!
+DELETE FROM push_subscriptions WHERE endpoint = :endpoint;
