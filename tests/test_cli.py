@@ -199,3 +199,24 @@ def test_a_database_folder_that_cannot_be_made_is_one_clear_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "gateway", "site", "list", "-c", str(config)], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 2 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_chat_shows_an_incoming_call_and_presses_a_key(d):
+    import json
+
+    site_id = d.cli("site", "add", "--dealer", "12345", "--name", "Main Office").stdout.split("\t")[0]
+    contact_id = d.cli("contact", "add", "--site", site_id, "--first-name", "John", "--last-name", "Doe",
+                       "--phone", "(555) 012-3456", "--language", "en-GB").stdout.split("\t")[0].strip()
+    d.start()
+    status, _ = d.request("POST", "/ext/v1/verifications", json.dumps({
+        "site_id": site_id, "contacts": [int(contact_id)], "method": "call",
+        "message": "Alarm at Main Office."}).encode(),
+        {"Authorization": f"Bearer {d.operator_key()}", "Content-Type": "application/json"})
+    assert status == 200
+    from tests.test_daemon import outbox_counts, wait_until
+
+    wait_until(lambda: outbox_counts(d.db_url) == {"sent": 1})
+    lines = d.cli("chat", "--from", "(555) 012-3456", "--url", d.url, input="1\n").stdout.splitlines()
+    assert lines[0] == "< incoming call: Alarm at Main Office."
+    assert lines[2].startswith("< (call) Thank you John. Alarm at Main Office CONFIRMED.")
+    assert lines[3] == "< (call ended)"

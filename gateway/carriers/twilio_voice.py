@@ -74,7 +74,7 @@ class TwilioVoice:
         form = await self.carrier.webhook.form(request, twilio_webhook.VOICE)
         item = await self._call(form["CallSid"])
         if item is None:
-            return _twiml(VoiceResponse().hangup())
+            return _hang_up()
         script = await self._desk().opening(item, answered_by=form.get("AnsweredBy"))
         return self._answer(script, attempt=1)
 
@@ -82,7 +82,7 @@ class TwilioVoice:
         form = await self.carrier.webhook.form(request, twilio_webhook.VOICE)
         item = await self._call(form["CallSid"])
         if item is None:
-            return _twiml(VoiceResponse().hangup())
+            return _hang_up()
         try:
             attempt = max(1, int(request.query.get("attempt", "1")))
         except ValueError:
@@ -131,6 +131,12 @@ class TwilioVoice:
             await asyncio.sleep(0.02)  # real time: the outbox's commit is what we wait for
         log.warning("twilio voice: a webhook about call %s, which this gateway did not place; hung up", sid)
         return None
+
+
+def _hang_up() -> web.Response:
+    response = VoiceResponse()
+    response.hangup()
+    return _twiml(response)
 
 
 def _twiml(response: VoiceResponse) -> web.Response:

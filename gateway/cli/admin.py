@@ -24,6 +24,7 @@ from gateway.mail import create_mailer
 from gateway.auth.oauth import create_client, load_clients_file
 from gateway.services.optouts import keyword_collisions
 from gateway.core.phone import display
+from gateway.core.voice import language_tag
 from gateway.services.sites import Form, SiteService
 
 
@@ -52,6 +53,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--title")
     p.add_argument("--slot", type=int, dest="slot_number")
     p.add_argument("--time-zone", help="IANA zone for times shown to this contact (default: the site's)")
+    p.add_argument("--language", help="BCP 47 language a verification call speaks, e.g. en-US (default: voice.language)")
     p.add_argument("--external-id", help="the contact's id in your own system")
     p.add_argument("--on-test", action="store_true", dest="on_test_permission",
                    help="may put sites on test by SMS (TEST / UNTEST)")
@@ -173,8 +175,11 @@ async def contact_add(config: Config, args: argparse.Namespace) -> int:
                   on_test_permission=args.on_test_permission)
     async with opened(config) as store, creation_lookups(config, store, args.phone) as lookups:
         of = await named_site(store, args.site) if args.site else await named_group(store, args.group)
+        language = language_tag(args.language, "--language") if args.language else None
         contact, lookup = await SiteService(store, Clock(), config.phone.default_region, lookups=lookups
                                             ).create_contact(of, fields, CLI)
+        if language:
+            await store.set_contact_language(contact.id, language)
     print(f"{contact.id}\t{contact.name}\t{display(contact.phone) if contact.phone else '-'}")
     if lookup is not None:
         print(describe(lookup))

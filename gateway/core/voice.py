@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gateway.core.keywords import AutoProcess, Keyword, fold
+from gateway.errors import ValidationFailed
 
 DIGITS = {"1": "confirm", "2": "cancel"}
 REPEAT = "9"
 SPOKEN = {"YES": "confirm", "YEAH": "confirm", "CONFIRM": "confirm", "NO": "cancel", "CANCEL": "cancel"}
 _SENTENCE = re.compile(r"[^.!?]*[.!?]*\s*")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$")
 _TEXT_BACK = re.compile(r"\b(reply|text|sms)\b", re.IGNORECASE)
 UNANSWERED = ("busy", "no-answer", "failed", "canceled", "machine", "no-input")
 SAYS = {"busy": "The line was busy.", "no-answer": "Nobody answered.", "failed": "The call could not be placed.",
@@ -68,3 +70,12 @@ def choice(process: AutoProcess | None, digits: str | None, speech: str | None) 
 def unanswered_reason(result: str) -> str:
     """The recipient's error for a call that ended with ``result`` (busy, no-answer, failed, canceled, machine)."""
     return f"call {result}: {SAYS.get(result, 'The call ended without an answer.')}"
+
+
+def language_tag(value: str, field: str = "language") -> str:
+    """A BCP 47 language tag as voices name them (``en-US``, ``es-MX``, ``fr``); 422 naming ``field`` otherwise."""
+    tag = value.strip()
+    if not _LANGUAGE.fullmatch(tag):
+        raise ValidationFailed(f"{field} {value!r} is not a BCP 47 language tag like en-US.", field=field)
+    primary, *rest = tag.split("-")
+    return "-".join([primary.lower(), *(p.upper() if len(p) == 2 else p for p in rest)])
