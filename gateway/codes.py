@@ -18,3 +18,4 @@ CANARY_MISSED = "CANARYMISS"  # the canary text did not come back as an inbound 
 CALL_ANSWERED = "CALLANSWER"  # a verification call was answered and a key pressed (or a word said) decided it
 CALL_UNANSWERED = "CALLNOANS"  # a verification call ended busy, unanswered, failed, canceled, by a machine, or undecided
 PUSH_GONE = "PUSHGONE"  # the push service said a browser's subscription is gone (404/410): it was removed
+PUSH_SUBSCRIBED = "PUSHSUB"  # a contact allowed alarm alerts in a browser on the welcome page

@@ -51,8 +51,8 @@ class OutboxSender:
                  email: EmailCourier | None = None, push: Transport | None = None) -> None:
         self.store = store
         self.carrier = carrier
-        # By channel: who takes a message. A call goes to the carrier's voice side, as a text to its SMS side.
-        self.transports: dict[str, Transport | None] = {"sms": carrier, "call": carrier, "email": email, "push": push}
+        self.email = email
+        self.push = push
         self.clock = clock
         self.metrics = metrics
         self.config = config
@@ -217,7 +217,7 @@ class OutboxSender:
         compose = self.compose_hooks.get(item.kind)
         if compose is not None:
             item = await compose(item)
-        transport = self.transports.get(item.channel)
+        transport = self.transport(item.channel)
         if transport is None:
             await self._give_up(item, "failed", None, f"{NOT_SET_UP.get(item.channel, item.channel)} is not set up.",
                                 codes.SEND_FAILED)
@@ -262,6 +262,10 @@ class OutboxSender:
         self.metrics.logged([entry])
         log.error("outbox %d to %s %s: %s", item.id, item.to_phone, status, error)
         await self.gave_up(item, error)
+
+    def transport(self, channel: str) -> Transport | None:
+        """Who takes a message of ``channel``: a call goes to the carrier's voice side, as a text to its SMS side."""
+        return {"sms": self.carrier, "call": self.carrier, "email": self.email, "push": self.push}.get(channel)
 
     async def gave_up(self, item: OutboxItem, reason: str) -> None:
         """Run the give-up hook of ``item``'s kind: the outbox gave up on it, or the carrier ended it undelivered

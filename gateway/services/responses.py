@@ -6,6 +6,7 @@ and one whose verification is answered or over, opens nothing.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -15,7 +16,21 @@ from gateway.core.keywords import KeywordTable
 from gateway.core.pipeline import OUTCOME_RESPONSES
 from gateway.daemon.metrics import Metrics
 from gateway.services.answers import Answers
-from gateway.stores import Store
+from gateway.stores import OutboxItem, Store
+
+
+async def response_link(store: Store, public_url: str, item: OutboxItem) -> str | None:
+    """A new one-time link for the recipient of ``item`` to answer its verification (append ``/confirm`` or
+    ``/cancel``; alone it opens a page with both); None when the message asks for no answer. Only the token's
+    digest is stored, and it dies with the verification."""
+    if not item.verification_id or item.contact_id is None:
+        return None
+    verification = await store.get_verification(item.verification_id)
+    if verification is None or not verification.require_response:
+        return None
+    token = secrets.token_urlsafe(32)
+    await store.add_response_token(token_digest(token), verification.id, item.contact_id, verification.timeout_at)
+    return f"{public_url.rstrip('/')}/v/{token}"
 
 
 class ResponseLinks:
