@@ -220,3 +220,28 @@ def test_chat_shows_an_incoming_call_and_presses_a_key(d):
     assert lines[0] == "< incoming call: Alarm at Main Office."
     assert lines[2].startswith("< (call) Thank you John. Alarm at Main Office CONFIRMED.")
     assert lines[3] == "< (call ended)"
+
+
+def test_check_names_the_call_and_push_methods_and_their_problems(tmp_path, d):
+    lines = d.cli("check").stdout.splitlines()
+    assert "call: through the loopback carrier, in en-US (voice alice), answering machines detected" in lines
+    assert "push: not configured (push.backend: none): the push method answers 422 UNSUPPORTED_METHOD" in lines
+    results = {}
+    for name, settings in (("bad", {"push": {"backend": "webpush", "subject": "ops"},
+                                    "voice": {"language": "english!"}}),
+                           ("good", {"push": {"backend": "webpush", "subject": "mailto:ops@acme.test",
+                                              "vapid_private_key_file": "vapid.pem"}})):
+        (tmp_path / name).mkdir()
+        daemon = Daemon(tmp_path / name, **settings)
+        try:
+            results[name] = daemon.cli("check", check=False)
+            if name == "good":
+                (tmp_path / name / "vapid.pem").write_text("not a key")
+                results["broken"] = daemon.cli("check", check=False)
+        finally:
+            daemon.close()
+    bad = results["bad"].stdout + results["bad"].stderr
+    assert results["bad"].returncode == 1 and "push.subject: required for webpush" in bad
+    assert "voice.language: 'english!' is not a BCP 47 language tag like en-US" in bad
+    assert "push: webpush as mailto:ops@acme.test, VAPID key vapid.pem" in results["good"].stdout
+    assert results["broken"].returncode == 1 and "is not a PEM EC P-256 private key" in results["broken"].stdout

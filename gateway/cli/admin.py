@@ -16,6 +16,8 @@ from gateway.cli.store import named_group, named_site, opened
 from gateway.cli.access import register_interface
 from gateway.cli.validate import creation_lookups, describe, register_lookup
 from gateway.config import Config
+from gateway.config.channels import channels_summary
+from gateway.push import vapid
 from gateway.errors import ConfigurationError, GatewayError
 from gateway.auth.hashes import hash_secret
 from gateway.config.keyword_file import KeywordFileError, load_keyword_table
@@ -103,6 +105,12 @@ async def check(config: Config, args: argparse.Namespace) -> int:
     finally:
         await mailer.close()
     warnings = [w for w in [loopback_exposure(config)] if w]
+    if config.push.backend == "webpush":
+        try:
+            vapid.load_key(vapid.key_path(config), create=False)
+        except ConfigurationError as exc:
+            if vapid.key_path(config).exists():  # a missing key is made by serve on its first start
+                problems.append(f"{config.source or '<defaults>'}: {exc.message}")
     if config.carrier.backend == "twilio":
         from gateway.carriers import twilio_settings
 
@@ -137,6 +145,8 @@ async def check(config: Config, args: argparse.Namespace) -> int:
           f"{len(table.processes)} auto process(es), {len(table.dispatch_templates)} dispatch template(s)")
     if answers:
         print(f"ok: {answers}")
+    for line in channels_summary(config):
+        print(line)
     print(canary_summary(config))
     return 0
 

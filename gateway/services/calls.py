@@ -169,7 +169,8 @@ class CallDesk:
         return (contact.language if contact else None) or self.voice.language
 
     def _script(self, language: str, *say: str, listen: bool) -> CallScript:
-        return CallScript(say=tuple(s for s in say if s), listen=listen, language=language, voice=self.voice.tts_voice)
+        voice = self.voice.voices.get(language) or self.voice.tts_voice
+        return CallScript(say=tuple(s for s in say if s), listen=listen, language=language, voice=voice)
 
 
 def item_carrier_id(item: OutboxItem) -> tuple[str, str]:

@@ -20,6 +20,19 @@
     return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
   }
 
+  // The worker's scope (/push/) does not hold this page, so navigator.serviceWorker.ready would never come.
+  function activated(registration) {
+    const worker = registration.installing || registration.waiting;
+    if (!worker) {
+      return Promise.resolve(registration);
+    }
+    return new Promise((resolve) => worker.addEventListener("statechange", () => {
+      if (worker.state === "activated") {
+        resolve(registration);
+      }
+    }));
+  }
+
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
@@ -28,8 +41,8 @@
         button.disabled = false;
         return;
       }
-      const registration = await navigator.serviceWorker.register(button.dataset.worker, {scope: button.dataset.scope});
-      await navigator.serviceWorker.ready;
+      const registration = await activated(
+        await navigator.serviceWorker.register(button.dataset.worker, {scope: button.dataset.scope}));
       const subscription = await registration.pushManager.subscribe({
         userVisibleOnly: true, applicationServerKey: key(button.dataset.key)});
       const response = await fetch(button.dataset.action, {
