@@ -23,7 +23,7 @@ import msgspec
 from aiohttp import web
 
 from gateway.carriers.base import Carrier
-from gateway.carriers.loopback_calls import answer_loopback_call
+from gateway.carriers import loopback_calls
 from gateway.clock import isoformat
 from gateway.core.carrier_errors import explain
 from gateway.core.pin import masked
@@ -136,5 +136,6 @@ class LoopbackCarrier(Carrier):
                      "body": r["body"], "kind": r["kind"], "sent_at": isoformat(r["sent_at"])} for r in rows]
         return web.json_response({"messages": messages, "next_after": messages[-1]["id"] if messages else None})
 
+    @loopback_calls.DOCUMENTED
     async def answer_call(self, request: web.Request) -> web.Response:
-        return await answer_loopback_call(self.services, request)
+        return await loopback_calls.answer_loopback_call(self.services, request)

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from gateway.errors import Conflict, NotFound, ValidationFailed
 from gateway.web.bodies import decode_json
+from gateway.web.openapi import Param, operation
 
 if TYPE_CHECKING:
     from gateway.carriers.base import CarrierServices
@@ -23,10 +24,30 @@ RESULTS = ("busy", "no-answer", "failed", "canceled", "machine", "completed")
 
 
 class CallAnswer(msgspec.Struct, forbid_unknown_fields=True):
+    """One of ``digits``, ``speech`` or ``result``."""
+
     digits: str | None = None
     speech: str | None = None
     result: str | None = None
     attempt: int = 1  # the how-manieth time the question has been asked, for a call nobody presses a key on
+
+
+class CallSays(msgspec.Struct):
+    call_id: int
+    says: str  # what the call says next ("" when it just ended)
+    listening: bool  # whether it waits for another key
+    status: str  # the call's outbox status: sent while it goes on, delivered (answered) or failed
+
+
+DOCUMENTED = operation(
+    summary="Answer a call the loopback carrier placed", tag="loopback", security=None, body=CallAnswer,
+    params=[Param("call_id", "path", int, "The call's id in GET /carriers/loopback/outbox (kind call)")],
+    responses={200: (CallSays, "What the call says next")},
+    errors={400: "Malformed JSON", 404: "No such call", 409: "The call is over (code CONFLICT)",
+            413: "Body too large", 415: "Not application/json",
+            422: "Not one of digits (one key), speech or result (busy, no-answer, failed, canceled, machine, completed)"},
+    description="Offline testing and `gateway chat`: press a key, say a word, or end the call as Twilio's call "
+                "status would; only with the loopback carrier.")
 
 
 async def answer_loopback_call(services: CarrierServices, request: web.Request) -> web.Response:
@@ -57,5 +78,6 @@ async def answer_loopback_call(services: CarrierServices, request: web.Request) 
     else:
         script = await desk.pressed(item, payload.digits, payload.speech, payload.attempt)
     after = await services.store.outbound_by_carrier_id(row["carrier"], row["carrier_message_id"])
-    return web.json_response({"call_id": call_id, "says": script.text if script else "",
-                              "listening": bool(script and script.listen), "status": after[1] if after else status})
+    return web.json_response(msgspec.to_builtins(CallSays(
+        call_id=call_id, says=script.text if script else "", listening=bool(script and script.listen),
+        status=after[1] if after else status)))

@@ -119,6 +119,7 @@ def _push(app: web.Application, push: WebPush | None) -> None:
         app[VERIFICATIONS].unavailable["push"] = "push.backend is none (set it to webpush)."
         return
     app[PUSH] = push
+    app.add_routes(push_pages.routes)
 
     async def opened(app: web.Application) -> AsyncIterator[None]:
         await push.start()
@@ -130,8 +131,7 @@ def _push(app: web.Application, push: WebPush | None) -> None:
 
 def _mount(app: web.Application, carrier) -> None:
     """Every HTTP surface, and the carrier's own webhooks under ``/carriers/<name>/``."""
-    for surface in (health, ext_api, verifications_api, response_pages, oauth, partner_api, welcome, push_pages,
-                    openapi):
+    for surface in (health, ext_api, verifications_api, response_pages, oauth, partner_api, welcome, openapi):
         app.add_routes(surface.routes)
     console.setup(app)
     carrier_app = web.Application()
