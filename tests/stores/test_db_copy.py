@@ -63,6 +63,8 @@ async def populate(store, clock) -> None:
     await store.fan_out_webhook_events(clock.now(), lambda kind, at: ["https://hooks.example/all"], 10)
     await store.record_loopback_inbound(InboundMessage(carrier="loopback", carrier_message_id="LBIN1", from_phone=PHONE,
                                                        to_phone="+15550000000", body="missed", received_at=clock.now()))
+    await store.save_push_subscription(john.id, "https://push.example/a", "P256", "AUTH", clock.now())
+    await store.set_contact_language(john.id, "es-MX")
 
 
 async def snapshot(store) -> dict:
@@ -78,6 +80,7 @@ async def snapshot(store) -> dict:
                                                                                            limit=10),
         "alarm": await store.get_alarm_event("evt_1"), "depth": await store.outbox_depth(),
         "missed": await store.loopback_inbound("+15550000000", _now(store) - timedelta(hours=1), 10),
+        "push": await store.push_subscriptions(1),
     }
 
 
