@@ -98,3 +98,13 @@ async def test_bad_answers_are_refused(client, auth, site, contact):
     assert (await answer(client, placed["id"], result="hung-up"))[0] == 422
     assert (await answer(client, placed["id"], digits="1", result="busy"))[0] == 422
     assert (await answer(client, 999999, digits="1"))[0] == 404
+
+
+async def test_words_said_on_a_call_are_stored_without_a_pin(client, auth, site, contact):
+    await call(client, auth, site, contact)
+    [placed] = await outbox(client)
+    status, said = await answer(client, placed["id"], speech="yes 4321")
+    assert status == 200 and "CONFIRMED" in said["says"]
+    rows = await event_log(client, auth, site.id)
+    assert all("4321" not in (r["comment"] or "") and "4321" not in str(r["details"]) for r in rows)
+    assert rows[-1]["comment"] == "call answered: yes ****"

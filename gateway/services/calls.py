@@ -19,6 +19,7 @@ from gateway.clock import Clock
 from gateway.config.channels import Voice
 from gateway.core.autoprocess import alert_values
 from gateway.core.keywords import KeywordTable
+from gateway.core.pin import masked
 from gateway.core.templates import render
 from gateway.core.voice import SAYS, choice, choices, unanswered_reason
 from gateway.daemon.metrics import Metrics
@@ -106,10 +107,11 @@ class CallDesk:
         now = self.clock.now()
         answered = LogEntry(code=codes.CALL_ANSWERED, at=now, site_id=item.site_id, contact_id=item.contact_id,
                             phone=item.to_phone, verification_id=verification.id, event_id=verification.event_id,
-                            comment=f"call answered: {said}", details={"pressed": said, "outcome": keyword.outcome,
-                                                                      "outbox_id": item.id, "channel": "call"})
+                            comment=f"call answered: {masked(said)}",  # words said may hold a PIN
+                            details={"pressed": masked(said), "outcome": keyword.outcome, "outbox_id": item.id,
+                                     "channel": "call"})
         response = await self.answers.answer(verification, item.contact_id, keyword.outcome, channel="call",
-                                             comment=f"{keyword.word} by call ({said})", extra=[answered])
+                                             comment=f"{keyword.word} by call ({masked(said)})", extra=[answered])
         if response is None:  # answered (or expired) a moment before
             await self.ended(item, "completed")
             return self._script(language, self._over(await self._verification(item)), GOODBYE, listen=False)

@@ -18,7 +18,7 @@ class SentTo(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     contact_id: Annotated[int, msgspec.Meta(description="The Contacts API's contact_id (a number)")]
     name: str | None
-    channel: Annotated[str, msgspec.Meta(description="sms or email")]
+    channel: Annotated[str, msgspec.Meta(description="sms, email, call or push")]
     phone: str | None = None
     email: str | None = None
     status: Annotated[str, msgspec.Meta(description="pending, sent, delivered, failed or removed")]
@@ -54,7 +54,7 @@ def verification_json(v: Verification, names: dict[int, str | None] | None = Non
         response=v.response, responded_at=isoformat(v.responded_at) if v.responded_at else None,
         responded_by=v.responded_by,
         sent_to=[SentTo(contact_id=r.contact_id, name=names.get(r.contact_id), channel=r.channel,
-                        phone=r.phone if r.channel == "sms" else None,
+                        phone=r.phone if r.channel in ("sms", "call") else None,
                         email=r.email if r.channel == "email" else None, status=r.status, error=r.error,
                         response=r.response, responded_at=isoformat(r.responded_at) if r.responded_at else None)
                  for r in v.recipients],
