@@ -66,7 +66,9 @@ async def test_answered_twiml_gathers_and_a_press_of_1_confirms(client, config, 
 
 
 async def test_a_spoken_answer_in_the_contacts_language(client, store, config, auth, site, contact, tw):
-    await store.set_contact_language(contact.id, "es-MX")
+    import msgspec
+
+    await store.update_contact(msgspec.structs.replace(contact, language="es-MX"), reset_welcome=False)
     verification_id, call = await place(client, auth, site, contact, tw)
     _, body = await tw.calls.answer(call)
     assert 'language="es-MX"' in body

@@ -26,7 +26,6 @@ from gateway.mail import create_mailer
 from gateway.auth.oauth import create_client, load_clients_file
 from gateway.services.optouts import keyword_collisions
 from gateway.core.phone import display
-from gateway.core.voice import language_tag
 from gateway.services.sites import Form, SiteService
 
 
@@ -182,14 +181,11 @@ async def contact_add(config: Config, args: argparse.Namespace) -> int:
     fields = dict(first_name=args.first_name, last_name=args.last_name, title=args.title, phone=args.phone,
                   external_contact_id=args.external_id, email=args.email, auto_notify=args.auto_notify,
                   email_notify=args.email_notify, slot_number=args.slot_number, time_zone=args.time_zone,
-                  on_test_permission=args.on_test_permission)
+                  on_test_permission=args.on_test_permission, language=args.language)
     async with opened(config) as store, creation_lookups(config, store, args.phone) as lookups:
         of = await named_site(store, args.site) if args.site else await named_group(store, args.group)
-        language = language_tag(args.language, "--language") if args.language else None
         contact, lookup = await SiteService(store, Clock(), config.phone.default_region, lookups=lookups
                                             ).create_contact(of, fields, CLI)
-        if language:
-            await store.set_contact_language(contact.id, language)
     print(f"{contact.id}\t{contact.name}\t{display(contact.phone) if contact.phone else '-'}")
     if lookup is not None:
         print(describe(lookup))

@@ -13,6 +13,7 @@ import msgspec
 
 from gateway import codes
 from gateway.clock import Clock
+from gateway.core.voice import language_tag
 from gateway.core.phone import to_e164
 from gateway.core.plain_text import clean, identifier
 from gateway.daemon.metrics import Metrics
@@ -77,6 +78,8 @@ def checked(contact: Contact, changes: Mapping[str, Any], region: str, form: For
         values["phone"] = _phone(values["phone"], region, form.name("phone"))
     if values.get("time_zone") is not None:
         _time_zone(values["time_zone"], form.name("time_zone"))
+    if values.get("language") is not None:
+        values["language"] = language_tag(values["language"], form.name("language"))
     if "auto_notify" in values and values["auto_notify"] is None:
         values["auto_notify"] = values.get("phone", contact.phone) is not None
     contact = msgspec.structs.replace(contact, **values)

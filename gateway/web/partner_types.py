@@ -21,6 +21,8 @@ PhoneText = Annotated[str, msgspec.Meta(max_length=32, description="As people wr
                                         "as E.164 (numbers without +country use the configured default region)")]
 Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^(|[^@\s]+@[^@\s]+\.[^@\s]+)$")]
 Title = Annotated[str, msgspec.Meta(max_length=64, description="As Name")]
+Language = Annotated[str, msgspec.Meta(min_length=2, max_length=35, description="BCP 47, e.g. en-US: what a "
+                                       "verification call speaks (default: voice.language)")]
 Slot = Annotated[int, msgspec.Meta(ge=1, le=9999, description="The contact's slot in the automation platform")]
 TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="IANA time zone",
                                        examples=["America/New_York"])]
@@ -56,6 +58,7 @@ class ContactIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     slot_number: Slot | None = None
     email_verification: EmailVerification = False
     auto_notify: AutoNotify | None = None
+    language: Language | None = None
 
 
 class ContactUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -70,6 +73,7 @@ class ContactUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     slot_number: Slot | None | Unset = UNSET
     email_verification: EmailVerification | Unset = UNSET
     auto_notify: AutoNotify | Unset = UNSET
+    language: Language | None | Unset = UNSET
 
 
 class ContactVerification(msgspec.Struct, kw_only=True):
@@ -93,6 +97,7 @@ class ContactOut(msgspec.Struct, kw_only=True):
     email_verification: bool
     auto_notify: bool
     verification: ContactVerification
+    language: str | None
 
 
 def site_out(site: Site) -> SiteOut:
@@ -105,6 +110,6 @@ def contact_out(contact: Contact, welcome: Welcome | None) -> ContactOut:
         contact_id=contact.id, external_contact_id=contact.external_contact_id, first_name=contact.first_name,
         last_name=contact.last_name, phone_number=contact.phone, email=contact.email,
         created_at=isoformat(contact.created_at), title=contact.title, slot_number=contact.slot_number,
-        email_verification=contact.email_notify, auto_notify=contact.auto_notify,
+        email_verification=contact.email_notify, auto_notify=contact.auto_notify, language=contact.language,
         verification=ContactVerification(phone=contact.phone_status, welcome=welcome.state if welcome else "none",
                                          send_error=welcome.send_error if welcome else None))

@@ -11,11 +11,18 @@ from tests.stores.conftest import text_for, verification
 LEASE = timedelta(seconds=60)
 
 
-async def test_a_contacts_language(store, contact):
+async def test_a_contacts_language(store, site, contact, clock):
+    import msgspec
+
+    from gateway.model import Contact
+
     assert (await store.get_contact(contact.id)).language is None
-    await store.set_contact_language(contact.id, "es-MX")
+    await store.update_contact(msgspec.structs.replace(contact, language="es-MX"), reset_welcome=False)
     assert (await store.get_contact(contact.id)).language == "es-MX"
-    assert [c.language for c in await store.list_contacts(contact.site_id)] == ["es-MX"]
+    other = await store.add_contact(Contact(id=0, site_id=site.id, first_name="Ann", last_name="Lee",
+                                            language="fr-CA", created_at=clock.now()))
+    assert [c.language for c in await store.list_contacts(contact.site_id)] == ["es-MX", "fr-CA"]
+    assert other.language == "fr-CA"
 
 
 async def test_a_placed_call_is_found_by_its_carrier_id_and_as_a_loopback_call(store, site, contact, clock):

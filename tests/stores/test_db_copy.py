@@ -29,7 +29,7 @@ async def populate(store, clock) -> None:
     group = await store.add_site_group(SiteGroup(id="grp_1", dealer_id="12345", name="Retail", created_at=clock.now()))
     await store.add_site_to_group(group.id, site.id)
     john = await store.add_contact(Contact(id=0, site_id=site.id, first_name="John", last_name="Doe", phone=PHONE,
-                                           auto_notify=True, created_at=clock.now()))
+                                           auto_notify=True, language="es-MX", created_at=clock.now()))
     await store.add_contact(Contact(id=0, site_id=None, group_id=group.id, first_name="Gina", last_name="Lee",
                                     phone=OTHER_PHONE, created_at=clock.now()))
     await store.set_pin(john.id, "$argon2id$pin", clock.now() + timedelta(days=30))
@@ -64,7 +64,6 @@ async def populate(store, clock) -> None:
     await store.record_loopback_inbound(InboundMessage(carrier="loopback", carrier_message_id="LBIN1", from_phone=PHONE,
                                                        to_phone="+15550000000", body="missed", received_at=clock.now()))
     await store.save_push_subscription(john.id, "https://push.example/a", "P256", "AUTH", clock.now())
-    await store.set_contact_language(john.id, "es-MX")
 
 
 async def snapshot(store) -> dict:

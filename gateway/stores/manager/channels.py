@@ -1,4 +1,5 @@
-"""The call and push methods' own records: a contact's language, the loopback carrier's calls, push subscriptions."""
+"""The call and push methods' own records: the calls a carrier placed, the loopback carrier's calls, push
+subscriptions. (A contact's ``language`` is written with the rest of the contact.)"""
 
 from __future__ import annotations
 
@@ -10,10 +11,6 @@ from gateway.stores.records import OutboxItem, outbox_item_from_row
 
 
 class ChannelStore(StoreBase):
-    async def set_contact_language(self, contact_id: int, language: str | None) -> None:
-        """The BCP 47 language (``en-US``) a verification call speaks to this contact; None: the configured one."""
-        await self.db.execute("set_contact_language", id=contact_id, language=language)
-
     async def outbound_by_carrier_id(self, carrier: str, carrier_message_id: str) -> tuple[OutboxItem, str] | None:
         """The outbox message a carrier knows as ``carrier_message_id`` (a call's sid), with its outbox status."""
         row = await self.db.fetch("outbound_by_carrier_id", carrier=carrier, carrier_message_id=carrier_message_id)

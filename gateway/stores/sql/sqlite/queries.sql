@@ -40,9 +40,11 @@ SELECT * FROM sites WHERE (:dealer_id IS NULL OR dealer_id = :dealer_id) ORDER B
 
 -- name: insert_contact<!
 INSERT INTO contacts (site_id, group_id, external_contact_id, first_name, last_name, phone, email,
-                      auto_notify, email_notify, title, slot_number, time_zone, on_test_permission, created_at)
+                      auto_notify, email_notify, title, slot_number, time_zone, on_test_permission, created_at,
+                      language)
 VALUES (:site_id, :group_id, :external_contact_id, :first_name, :last_name, :phone, :email,
-        :auto_notify, :email_notify, :title, :slot_number, :time_zone, :on_test_permission, :created_at);
+        :auto_notify, :email_notify, :title, :slot_number, :time_zone, :on_test_permission, :created_at,
+        :language);
 
 -- name: get_contact^
 SELECT * FROM contacts WHERE id = :id;
@@ -408,7 +410,7 @@ UPDATE contacts SET phone_status = :phone_status, line_type = :line_type WHERE p
 UPDATE contacts
 SET external_contact_id = :external_contact_id, first_name = :first_name, last_name = :last_name,
     phone = :phone, email = :email, auto_notify = :auto_notify, email_notify = :email_notify,
-    title = :title, slot_number = :slot_number,
+    title = :title, slot_number = :slot_number, language = :language,
     phone_status = CASE WHEN phone IS :phone THEN phone_status ELSE 'unknown' END,
     line_type = CASE WHEN phone IS :phone THEN line_type ELSE NULL END
 WHERE id = :id;
@@ -623,9 +625,6 @@ ORDER BY received_at, id
 LIMIT :limit;
 
 -- The call and push methods (0011_channels)
-
--- name: set_contact_language!
-UPDATE contacts SET language = :language WHERE id = :id;
 
 -- name: loopback_call^
 -- A call the loopback carrier placed, with its outbox row's status: 'sent' while it is still ringing or talking.
