@@ -108,3 +108,15 @@ async def test_words_said_on_a_call_are_stored_without_a_pin(client, auth, site,
     rows = await event_log(client, auth, site.id)
     assert all("4321" not in (r["comment"] or "") and "4321" not in str(r["details"]) for r in rows)
     assert rows[-1]["comment"] == "call answered: yes ****"
+
+
+async def test_a_carrier_that_places_no_calls_gives_the_call_up(client, app, auth, site, contact):
+    from tests.test_outbox import ScriptedCarrier
+
+    app[SENDER].carrier = ScriptedCarrier(app[SENDER].carrier.services, [])  # texts only
+    resp = await client.post("/ext/v1/verifications", headers=auth, json={
+        "site_id": site.id, "contacts": [contact.id], "method": "call", "message": TEXT})
+    await deliver(client)
+    got = await verification(client, auth, (await resp.json())["data"]["verification_id"])
+    assert got["sent_to"][0]["status"] == "failed" and "Calling" in got["sent_to"][0]["error"]
+    assert app[SENDER].carrier.sent == []

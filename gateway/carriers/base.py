@@ -35,6 +35,7 @@ class CarrierServices:
 
 class Carrier(abc.ABC):
     name: str
+    places_calls = False  # whether ``send`` takes a message of channel ``call`` (a verification call)
 
     def __init__(self, services: CarrierServices) -> None:
         self.services = services

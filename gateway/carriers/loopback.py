@@ -69,6 +69,7 @@ class LoopbackInbound(msgspec.Struct, forbid_unknown_fields=True):
 
 class LoopbackCarrier(Carrier):
     name = "loopback"
+    places_calls = True
     recovery_limit = 1000  # texts per number and recovery pass
 
     async def start(self) -> None:

@@ -62,6 +62,7 @@ class TimedHttpClient(AsyncTwilioHttpClient):
 
 class TwilioCarrier(Carrier):
     name = "twilio"
+    places_calls = True
     # A report can overtake the outbox's own record of the send it is about; wait this long for it.
     unknown_report_wait_seconds = 2.0
     recovery_page_size = 50  # Twilio's own default page of the Messages list

@@ -35,7 +35,7 @@ from gateway.loops.pace import SenderLimits
 from gateway.stores import OutboxItem, Store
 
 log = logging.getLogger(__name__)
-NOT_SET_UP = {"email": "Email (email.backend)", "push": "Push (push.backend)", "call": "Calling"}
+NOT_SET_UP = {"email": "Email (email.backend)", "push": "Push (push.backend)", "call": "Calling (with this carrier)"}
 
 
 class Transport(Protocol):
@@ -265,7 +265,8 @@ class OutboxSender:
 
     def transport(self, channel: str) -> Transport | None:
         """Who takes a message of ``channel``: a call goes to the carrier's voice side, as a text to its SMS side."""
-        return {"sms": self.carrier, "call": self.carrier, "email": self.email, "push": self.push}.get(channel)
+        call = self.carrier if self.carrier.places_calls else None
+        return {"sms": self.carrier, "call": call, "email": self.email, "push": self.push}.get(channel)
 
     async def gave_up(self, item: OutboxItem, reason: str) -> None:
         """Run the give-up hook of ``item``'s kind: the outbox gave up on it, or the carrier ended it undelivered

@@ -26,6 +26,7 @@ from gateway import codes
 from gateway.clock import Clock
 from gateway.config import Config
 from gateway.core.keywords import KeywordTable
+from gateway.daemon.metrics import Metrics
 from gateway.errors import CarrierError
 from gateway.model import LogEntry
 from gateway.push.vapid import JWT_HOURS, key_path, load_key, public_key
@@ -44,8 +45,9 @@ def _b64(text: str) -> bytes:
 class WebPush:
     name = "push"
 
-    def __init__(self, config: Config, store: Store, clock: Clock, table: Callable[[], KeywordTable]) -> None:
-        self.config, self.store, self.clock, self.table = config, store, clock, table
+    def __init__(self, config: Config, store: Store, clock: Clock, table: Callable[[], KeywordTable],
+                 metrics: Metrics) -> None:
+        self.config, self.store, self.clock, self.table, self.metrics = config, store, clock, table, metrics
         self.vapid = None
         self.http: aiohttp.ClientSession | None = None
 
@@ -133,8 +135,10 @@ class WebPush:
     async def _gone(self, item: OutboxItem, sub: dict, status: int) -> None:
         await self.store.delete_push_subscription(sub["endpoint"])
         host = urlsplit(sub["endpoint"]).netloc
-        await self.store.log([LogEntry(
+        entry = LogEntry(
             code=codes.PUSH_GONE, at=self.clock.now(), site_id=item.site_id, contact_id=item.contact_id,
             verification_id=item.verification_id, comment=f"The push service ({host}) answered {status}: the "
-            "browser's subscription is gone and was removed.", details={"status": status, "push_service": host})])
+            "browser's subscription is gone and was removed.", details={"status": status, "push_service": host})
+        await self.store.log([entry])
+        self.metrics.logged([entry])
         log.info("push: subscription of contact %s at %s gone (%d); removed", item.contact_id, host, status)

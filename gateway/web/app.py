@@ -74,7 +74,7 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, inbound, metrics, calls))
     mailer = create_mailer(config.email, folder=config.folder)
     courier = EmailCourier(mailer, store, clock, config.http.public_url, config.email.from_address)
-    push = WebPush(config, store, clock, keywords) if config.push.backend == "webpush" else None
+    push = WebPush(config, store, clock, keywords, metrics) if config.push.backend == "webpush" else None
     sender = OutboxSender(store, carrier, clock, metrics, config.outbox, email=courier, push=push)
     calls.gave_up = sender.gave_up
     if canary is not None:
