@@ -140,3 +140,55 @@ async def test_the_service_worker_shows_the_alert_and_answers_it(need_chromium, 
 
     verification = await store.get_verification(verification_id)
     assert (verification.status, verification.response) == ("responded", "cancelled")
+
+
+async def test_the_confirmed_welcome_page_loads_its_push_script_and_finds_the_worker(
+        need_chromium, aiohttp_client, aiohttp_server, config, clock, tmp_path):  # noqa: F811
+    import re
+
+    from gateway.auth.oauth import create_client
+    from tests.helpers import deliver, outbox
+
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    config = Config(http=Http(port=port, public_url=public), database=config.database, keywords=config.keywords,
+                    push=Push(backend="webpush", subject="mailto:ops@acme.test",
+                              vapid_private_key_file=str(tmp_path / "vapid.pem")))
+    server = await aiohttp_server(create_app(config, clock=clock, run_loops=False), port=port)
+    client = await aiohttp_client(server)
+    store = server.app[STORE]
+    site = await store.add_site(Site(id="site_main", dealer_id="12345", name="Main Office", created_at=clock.now()))
+    contact = await store.add_contact(Contact(id=0, site_id=site.id, first_name="John", last_name="Doe",
+                                              phone=PHONE, created_at=clock.now()))
+    client_id, secret = await create_client(store, "12345", None, clock)
+    token = (await (await client.post("/oauth/token", data={
+        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})).json())
+    resp = await client.post(f"/partner/v1/dealers/12345/sites/{site.id}/contacts/{contact.id}/welcome",
+                             headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert resp.status == 202
+    await deliver(client)
+    link = re.search(r"http://\S+/welcome/\S+", (await outbox(client, PHONE))[-1]["body"]).group(0)
+
+    async with browser_page(tmp_path / "chromium-profile", tmp_path / "chromium.log") as page:
+        await page.send("Page.enable")
+        await page.send("Log.enable")
+        await page.navigate(link)
+        page.events.clear()
+        await page.click("button")  # Confirm: the thanks page, at /welcome/TOKEN/confirm
+        await page.wait_event("Page.loadEventFired")
+        assert await evaluate(page, "document.getElementById('push-subscribe').textContent") == \
+            "Also alert me on this device"
+        # this browser can take push alerts: the script leaves the button on (a CSP refusing the script would be
+        # an error in the log, checked below)
+        assert await evaluate(page, "document.getElementById('push-subscribe').disabled") is False
+        # the button's relative URLs name the gateway's worker and subscription path from this page too
+        scope = await evaluate(page, "(() => { const b = document.getElementById('push-subscribe'); "
+                                     "return navigator.serviceWorker.register(b.dataset.worker, "
+                                     "{scope: b.dataset.scope}).then((r) => r.scope); })()")
+        assert scope == f"{public}/push/"
+        action = await evaluate(page, "new URL(document.getElementById('push-subscribe').dataset.action, "
+                                      "location.href).href")
+        assert action == link + "/push"
+        problems = [e["params"]["entry"] for e in page.events if e["method"] == "Log.entryAdded"
+                    and e["params"]["entry"]["level"] == "error"]
+        assert problems == []
