@@ -43,7 +43,7 @@ async def test_results_are_cached(app, store, config, fake_twilio, contact, caps
 async def test_lookup_at_contact_creation_when_configured(app, store, config, fake_twilio, site, capsys):
     args = argparse.Namespace(site=site.id, group=None, first_name="Jane", last_name="Roe", phone="(555) 012-3457",
                               email=None, auto_notify=True, email_notify=False, title=None, slot_number=None,
-                              time_zone=None, external_id=None, on_test_permission=False)
+                              time_zone=None, external_id=None, on_test_permission=False, language=None)
     fake_twilio.lines["+15550123457"] = "landline"
     await contact_add(config, args)
     assert fake_twilio.lookups == []  # off by default
@@ -56,7 +56,7 @@ async def test_a_failed_lookup_at_creation_leaves_the_contact_created_and_unknow
                                                                                   site, capsys, caplog):
     args = argparse.Namespace(site=site.id, group=None, first_name="Jane", last_name="Roe", phone="(555) 012-3457",
                               email=None, auto_notify=True, email_notify=False, title=None, slot_number=None,
-                              time_zone=None, external_id=None, on_test_permission=False)
+                              time_zone=None, external_id=None, on_test_permission=False, language=None)
     config = with_twilio(config, fake_twilio, lookup_on_create=True)
     fake_twilio.auth_token = "not the gateway's"  # every lookup is refused
     assert await contact_add(config, args) == 0
