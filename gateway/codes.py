@@ -16,3 +16,7 @@ WELCOME_CONFIRMED = "WELCOMECONF"  # the contact pressed Confirm on the welcome 
 LATE_REPLY = "SMSLATE"  # a text recovered from the carrier answered a verification that timed out before it was seen
 CANARY_MISSED = "CANARYMISS"  # the canary text did not come back as an inbound text within canary.timeout_seconds
 WHICH_ALARM = "SMSWHICH"  # a reply to one of several open alarms named none of them: asked which, nothing changed
+CALL_ANSWERED = "CALLANSWER"  # a verification call was answered and a key pressed (or a word said) decided it
+CALL_UNANSWERED = "CALLNOANS"  # a verification call ended busy, unanswered, failed, canceled, by a machine, or undecided
+PUSH_GONE = "PUSHGONE"  # the push service said a browser's subscription is gone (404/410): it was removed
+PUSH_SUBSCRIBED = "PUSHSUB"  # a contact allowed alarm alerts in a browser on the welcome page

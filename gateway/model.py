@@ -53,6 +53,7 @@ class Contact(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     call_order: int | None = None  # place in the site's call list, lower first (None: after those with one)
     quiet_hours: str | None = None  # "22:00-07:00" in the contact's zone: non-urgent processes wait it out
+    language: str | None = None  # BCP 47 (en-US) for a verification call; None: voice.language
 
     @property
     def name(self) -> str:
@@ -104,7 +105,7 @@ class LogRow(LogEntry, frozen=True, kw_only=True):
 
 
 MessageKind = Literal["verification", "reply", "dispatch", "notice", "welcome", "canary"]
-Channel = Literal["sms", "email"]
+Channel = Literal["sms", "email", "call", "push"]
 # waiting: a later step of a call list, not reached yet; held: quiet hours, due when they end; skipped: not
 # reached (opted out, landline, no phone), the list moved on; not_reached: the list ended before its step.
 RecipientStatus = Literal["pending", "sent", "delivered", "failed", "waiting", "held", "skipped", "not_reached"]

@@ -2,7 +2,7 @@
 
 It serves the Messages resource (Basic auth checked, 201 answers shaped like Twilio's,
 scripted errors and slow answers; the list of every message it took or sent, paged as Twilio
-pages it: tests/fake_twilio_messages.py) and Lookup v2, and it fires status callbacks and inbound
+pages it: tests/fake_twilio_messages.py), Calls (tests/fake_twilio_calls.py) and Lookup v2, and it fires status callbacks and inbound
 webhooks signed with the auth token exactly as Twilio signs them. A text sent to one of ``numbers``
 comes back to that number's inbound webhook (the canary's way round), unless ``drop`` says to lose it;
 ``missed_text`` is a text Twilio took while the gateway could not (its webhook failed: error 11200).
@@ -29,6 +29,7 @@ from twilio.request_validator import RequestValidator
 from gateway.core import segments
 from gateway.config import Carrier, Twilio
 from tests import fake_twilio_messages
+from tests.fake_twilio_calls import FakeCalls
 from tests.fake_twilio_messages import Message
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -89,12 +90,14 @@ class FakeTwilio:
         self._tasks: set[asyncio.Task] = set()
         self._runner: web.AppRunner | None = None
         self.deliver_to = None  # a test client (aiohttp) or base URL where callbacks are delivered
+        self.calls = FakeCalls(self)  # the Calls resource (tests/fake_twilio_calls.py)
 
     async def start(self) -> FakeTwilio:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{account}/Messages.json", self._create)
         app.router.add_get("/2010-04-01/Accounts/{account}/Messages.json", self._list)
         app.router.add_get("/v2/PhoneNumbers/{number}", self._lookup)
+        app.router.add_post("/2010-04-01/Accounts/{account}/Calls.json", self.calls.create)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

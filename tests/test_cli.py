@@ -199,3 +199,49 @@ def test_a_database_folder_that_cannot_be_made_is_one_clear_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "gateway", "site", "list", "-c", str(config)], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 2 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_chat_shows_an_incoming_call_and_presses_a_key(d):
+    import json
+
+    site_id = d.cli("site", "add", "--dealer", "12345", "--name", "Main Office").stdout.split("\t")[0]
+    contact_id = d.cli("contact", "add", "--site", site_id, "--first-name", "John", "--last-name", "Doe",
+                       "--phone", "(555) 012-3456", "--language", "en-GB").stdout.split("\t")[0].strip()
+    d.start()
+    status, _ = d.request("POST", "/ext/v1/verifications", json.dumps({
+        "site_id": site_id, "contacts": [int(contact_id)], "method": "call",
+        "message": "Alarm at Main Office."}).encode(),
+        {"Authorization": f"Bearer {d.operator_key()}", "Content-Type": "application/json"})
+    assert status == 200
+    from tests.test_daemon import outbox_counts, wait_until
+
+    wait_until(lambda: outbox_counts(d.db_url) == {"sent": 1})
+    lines = d.cli("chat", "--from", "(555) 012-3456", "--url", d.url, input="1\n").stdout.splitlines()
+    assert lines[0] == "< incoming call: Alarm at Main Office."
+    assert lines[2].startswith("< (call) Thank you John. Alarm at Main Office CONFIRMED.")
+    assert lines[3] == "< (call ended)"
+
+
+def test_check_names_the_call_and_push_methods_and_their_problems(tmp_path, d):
+    lines = d.cli("check").stdout.splitlines()
+    assert "call: through the loopback carrier, in en-US (voice alice), answering machines detected" in lines
+    assert "push: not configured (push.backend: none): the push method answers 422 UNSUPPORTED_METHOD" in lines
+    results = {}
+    for name, settings in (("bad", {"push": {"backend": "webpush", "subject": "ops"},
+                                    "voice": {"language": "english!"}}),
+                           ("good", {"push": {"backend": "webpush", "subject": "mailto:ops@acme.test",
+                                              "vapid_private_key_file": "vapid.pem"}})):
+        (tmp_path / name).mkdir()
+        daemon = Daemon(tmp_path / name, **settings)
+        try:
+            results[name] = daemon.cli("check", check=False)
+            if name == "good":
+                (tmp_path / name / "vapid.pem").write_text("not a key")
+                results["broken"] = daemon.cli("check", check=False)
+        finally:
+            daemon.close()
+    bad = results["bad"].stdout + results["bad"].stderr
+    assert results["bad"].returncode == 1 and "push.subject: required for webpush" in bad
+    assert "voice.language: 'english!' is not a BCP 47 language tag like en-US" in bad
+    assert "push: webpush as mailto:ops@acme.test, VAPID key vapid.pem" in results["good"].stdout
+    assert results["broken"].returncode == 1 and "is not a PEM EC P-256 private key" in results["broken"].stdout

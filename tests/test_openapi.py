@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 from gateway.auth.apikeys import create_key, split_key
 from gateway.config import CredentialChecks
 from gateway.auth.oauth import create_client
+from tests.channels_helpers import exercise_channels
 
 
 class Recorder:
@@ -34,6 +35,17 @@ def template_for(doc: dict, path: str) -> str:
         if re.match(pattern, path):
             return template
     raise AssertionError(f"{path} is not in the document")
+
+
+@pytest.fixture
+def config(config, tmp_path):
+    """Push alerts on, so that their paths are mounted and documented."""
+    import msgspec
+
+    from gateway.config import Push
+
+    return msgspec.structs.replace(config, push=Push(backend="webpush", subject="mailto:ops@acme.test",
+                                                     vapid_private_key_file=str(tmp_path / "vapid.pem")))
 
 
 @pytest.fixture
@@ -191,6 +203,8 @@ async def test_real_responses_of_every_endpoint_match_the_document(client, doc, 
     statuses = [(await call("POST", "/oauth/token", data={**form, "client_secret": "wrong"}))[0]
                 for _ in range(CredentialChecks().per_caller_burst - 1)]  # two checks were spent above
     assert statuses == [401] * (CredentialChecks().per_caller_burst - 2) + [429]
+
+    await exercise_channels(call, client, auth, site, contact)
 
     covered: dict[tuple[str, str], set[int]] = {}
     for method, path, status, body, headers in call.seen:

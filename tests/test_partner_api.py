@@ -55,7 +55,7 @@ async def test_contact_create_matches_the_seed_plus_our_fields(client, partner, 
         "contact_id": body["contact_id"], "external_contact_id": "1234", "first_name": "John", "last_name": "Doe",
         "phone_number": "+15550123456", "email": "john.doe@example.com", "created_at": "2026-01-15T15:30:00.000Z",
         "title": None, "slot_number": None, "email_verification": False, "auto_notify": True,
-        "verification": {"phone": "unknown", "welcome": "none", "send_error": None},
+        "verification": {"phone": "unknown", "welcome": "none", "send_error": None}, "language": None,
     }
     assert isinstance(body["contact_id"], int)
     assert resp.headers["Location"] == f"{BASE}/{site.id}/contacts/{body['contact_id']}"
@@ -268,3 +268,15 @@ async def test_deleting_a_contact_voids_its_email_response_links(client, partner
     assert (await client.delete(f"{BASE}/{site.id}/contacts/{created['contact_id']}", headers=partner)).status == 204
     token = await store.response_token("a" * 64)
     assert token["expires_at"] <= clock.now()
+
+
+async def test_a_contacts_language_for_calls(client, partner, site):
+    body = await create(client, partner, site.id, language="es-mx")
+    assert body["language"] == "es-MX"
+    one = f"{BASE}/{site.id}/contacts/{body['contact_id']}"
+    resp = await client.put(one, json={"language": "english!"}, headers=partner)
+    assert await error(resp) == (422, "VALIDATION_ERROR", {"field": "language"})
+    resp = await client.put(one, json={"first_name": "Juan"}, headers=partner)
+    assert (await resp.json())["language"] == "es-MX"  # kept when not given
+    resp = await client.put(one, json={"language": None}, headers=partner)
+    assert (await resp.json())["language"] is None

@@ -44,7 +44,7 @@ async def test_lookup_at_contact_creation_when_configured(app, store, config, fa
     args = argparse.Namespace(site=site.id, group=None, first_name="Jane", last_name="Roe", phone="(555) 012-3457",
                               email=None, auto_notify=True, email_notify=False, title=None, slot_number=None,
                               time_zone=None, external_id=None, on_test_permission=False, call_order=None,
-                              quiet_hours=None)
+                              quiet_hours=None, language=None)
     fake_twilio.lines["+15550123457"] = "landline"
     await contact_add(config, args)
     assert fake_twilio.lookups == []  # off by default
@@ -58,7 +58,7 @@ async def test_a_failed_lookup_at_creation_leaves_the_contact_created_and_unknow
     args = argparse.Namespace(site=site.id, group=None, first_name="Jane", last_name="Roe", phone="(555) 012-3457",
                               email=None, auto_notify=True, email_notify=False, title=None, slot_number=None,
                               time_zone=None, external_id=None, on_test_permission=False, call_order=None,
-                              quiet_hours=None)
+                              quiet_hours=None, language=None)
     config = with_twilio(config, fake_twilio, lookup_on_create=True)
     fake_twilio.auth_token = "not the gateway's"  # every lookup is refused
     assert await contact_add(config, args) == 0

@@ -73,7 +73,7 @@ async def test_invalid_contacts_are_listed(client, auth, site, contact):
                              "details": {"invalid_contacts": ["contact_999", "bogus"]}}
 
 
-@pytest.mark.parametrize("method, status, code", [("push", 422, "UNSUPPORTED_METHOD"), ("call", 422, "UNSUPPORTED_METHOD"),
+@pytest.mark.parametrize("method, status, code", [("push", 422, "UNSUPPORTED_METHOD"),  # push.backend: none
                                                   ("fax", 422, "VALIDATION_ERROR")])
 async def test_methods(client, auth, site, contact, method, status, code):
     body = await verify(client, auth, "/ext/v1/verifications",

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from gateway.clock import Clock
     from gateway.config import Config
+    from gateway.services.calls import CallDesk
     from gateway.services.inbound import InboundService
     from gateway.model import InboundMessage, PhoneLookup
     from gateway.stores import OutboxItem, Store
@@ -29,6 +30,7 @@ class CarrierServices:
     clock: Clock
     inbound: InboundService
     metrics: Metrics = field(default_factory=Metrics)  # the daemon's; a command's own, never scraped
+    calls: CallDesk | None = None  # what a verification call says and does; None where no call is placed
 
 
 class Carrier(abc.ABC):

@@ -23,6 +23,7 @@ import msgspec
 from aiohttp import web
 
 from gateway.carriers.base import Carrier
+from gateway.carriers import loopback_calls
 from gateway.clock import isoformat
 from gateway.core.carrier_errors import explain
 from gateway.core.pin import masked
@@ -68,6 +69,7 @@ class LoopbackInbound(msgspec.Struct, forbid_unknown_fields=True):
 
 class LoopbackCarrier(Carrier):
     name = "loopback"
+    places_calls = True
     recovery_limit = 1000  # texts per number and recovery pass
 
     async def start(self) -> None:
@@ -83,7 +85,7 @@ class LoopbackCarrier(Carrier):
             raise CarrierError(f"loopback refused {item.to_phone} (a Twilio test number) with error {code}: "
                                f"{explain(code).title}", retryable=False, code=code)
         row_id = await self.services.store.record_loopback(item, self.services.clock.now())
-        if item.to_phone in self.services.config.own_numbers:
+        if item.to_phone in self.services.config.own_numbers and item.channel == "sms":
             await self._loop_back(item, row_id)
         return f"LB{row_id:010d}"
 
@@ -96,7 +98,8 @@ class LoopbackCarrier(Carrier):
             log.exception("loopback: the text to our own number %s did not come back in", item.to_phone)
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post("/inbound", self.inbound), web.get("/outbox", self.outbox)]
+        return [web.post("/inbound", self.inbound), web.get("/outbox", self.outbox),
+                web.post("/calls/{call_id}", self.answer_call)]
 
     def max_per_second(self, sender: str) -> float | None:
         return self.services.config.carrier.loopback.max_per_second
@@ -133,5 +136,9 @@ class LoopbackCarrier(Carrier):
             to_phone=to, after=query_int(request, "after", 0, minimum=0),
             limit=query_int(request, "limit", 100, minimum=1, maximum=1000))
         messages = [{"id": r["id"], "outbound_id": r["outbound_id"], "to": r["to_phone"], "from": r["from_phone"],
-                     "body": r["body"], "sent_at": isoformat(r["sent_at"])} for r in rows]
+                     "body": r["body"], "kind": r["kind"], "sent_at": isoformat(r["sent_at"])} for r in rows]
         return web.json_response({"messages": messages, "next_after": messages[-1]["id"] if messages else None})
+
+    @loopback_calls.DOCUMENTED
+    async def answer_call(self, request: web.Request) -> web.Response:
+        return await loopback_calls.answer_loopback_call(self.services, request)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
+from collections.abc import Iterator
 from datetime import datetime
 
 import aiohttp
@@ -26,6 +28,7 @@ from gateway import codes
 from gateway.carriers.base import Carrier, CarrierServices
 from gateway.carriers import twilio_webhook
 from gateway.carriers.twilio_settings import load_settings
+from gateway.carriers.twilio_voice import TwilioVoice
 from gateway.errors import CarrierError
 from gateway.model import DeliveryReport, InboundMessage, LogEntry, PhoneLookup
 from gateway.services.optouts import OptOuts
@@ -59,6 +62,7 @@ class TimedHttpClient(AsyncTwilioHttpClient):
 
 class TwilioCarrier(Carrier):
     name = "twilio"
+    places_calls = True
     # A report can overtake the outbox's own record of the send it is about; wait this long for it.
     unknown_report_wait_seconds = 2.0
     recovery_page_size = 50  # Twilio's own default page of the Messages list
@@ -72,6 +76,7 @@ class TwilioCarrier(Carrier):
                                                     check_signatures=self.settings.options.validate_signatures)
         self.optouts = OptOuts(services.store, services.clock)
         self.client: Client | None = None
+        self.voice = TwilioVoice(self)
         self._sending = 0
         self._last_send: float | None = None
 
@@ -94,6 +99,9 @@ class TwilioCarrier(Carrier):
     # Sending
     async def send(self, item: OutboxItem) -> str:
         assert self.client is not None, "carrier not started"
+        if item.channel == "call":
+            with self._in_flight():
+                return await self.voice.place(item)
         options = self.settings.options
         fields = {"to": item.to_phone, "body": item.body}
         if options.messaging_service_sid:
@@ -104,17 +112,25 @@ class TwilioCarrier(Carrier):
             fields["status_callback"] = self.settings.status_callback_url
         if item.kind == "verification":
             fields["validity_period"] = self._validity(item)
+        with self._in_flight():
+            try:
+                message = await self.client.messages.create_async(**fields)
+            except TwilioException as exc:
+                raise await self._refused(exc, item) from None
+            except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+                raise CarrierError(f"Twilio did not answer: {type(exc).__name__}", retryable=True,
+                                   code="timeout") from None
+        return message.sid
+
+    @contextlib.contextmanager
+    def _in_flight(self) -> Iterator[None]:
+        """Count a send while Twilio has it: a webhook about it may come before the outbox records its sid."""
         self._sending += 1
         try:
-            message = await self.client.messages.create_async(**fields)
-        except TwilioException as exc:
-            raise await self._refused(exc, item) from None
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            raise CarrierError(f"Twilio did not answer: {type(exc).__name__}", retryable=True, code="timeout") from None
+            yield
         finally:
             self._sending -= 1
             self._last_send = self.services.clock.monotonic()
-        return message.sid
 
     def _validity(self, item: OutboxItem) -> int:
         """Seconds Twilio may hold an alarm text: the configured validity, never past the verification's end."""
@@ -178,7 +194,7 @@ class TwilioCarrier(Carrier):
 
     # Webhooks
     def routes(self) -> list[web.RouteDef]:
-        return [web.post("/inbound", self.inbound), web.post("/status", self.status)]
+        return [web.post("/inbound", self.inbound), web.post("/status", self.status), *self.voice.routes()]
 
     async def inbound(self, request: web.Request) -> web.Response:
         form = await self.webhook.form(request, twilio_webhook.INBOUND)

@@ -16,6 +16,8 @@ from gateway.cli.store import named_group, named_site, opened
 from gateway.cli.access import register_interface
 from gateway.cli.validate import creation_lookups, describe, register_lookup
 from gateway.config import Config
+from gateway.config.channels import channels_summary
+from gateway.push import vapid
 from gateway.errors import ConfigurationError, GatewayError
 from gateway.auth.hashes import hash_secret
 from gateway.config.call_list_file import channel_problems, push_ready
@@ -56,6 +58,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--time-zone", help="IANA zone for times shown to this contact (default: the site's)")
     p.add_argument("--call-order", type=int, help="place in the site's call list, lower first (in-order processes)")
     p.add_argument("--quiet-hours", help='e.g. 22:00-07:00 in the contact\'s zone: non-urgent processes wait')
+    p.add_argument("--language", help="BCP 47 language a verification call speaks, e.g. en-US (default: voice.language)")
     p.add_argument("--external-id", help="the contact's id in your own system")
     p.add_argument("--on-test", action="store_true", dest="on_test_permission",
                    help="may put sites on test by SMS (TEST / UNTEST)")
@@ -105,6 +108,12 @@ async def check(config: Config, args: argparse.Namespace) -> int:
     finally:
         await mailer.close()
     warnings = [w for w in [loopback_exposure(config)] if w]
+    if config.push.backend == "webpush":
+        try:
+            vapid.load_key(vapid.key_path(config), create=False)
+        except ConfigurationError as exc:
+            if vapid.key_path(config).exists():  # a missing key is made by serve on its first start
+                problems.append(f"{config.source or '<defaults>'}: {exc.message}")
     if config.carrier.backend == "twilio":
         from gateway.carriers import twilio_settings
 
@@ -144,6 +153,8 @@ async def check(config: Config, args: argparse.Namespace) -> int:
           f"{len(table.processes)} auto process(es), {len(table.dispatch_templates)} dispatch template(s)")
     if answers:
         print(f"ok: {answers}")
+    for line in channels_summary(config):
+        print(line)
     print(canary_summary(config))
     return 0
 
@@ -181,7 +192,7 @@ async def contact_add(config: Config, args: argparse.Namespace) -> int:
                   external_contact_id=args.external_id, email=args.email, auto_notify=args.auto_notify,
                   email_notify=args.email_notify, slot_number=args.slot_number, time_zone=args.time_zone,
                   on_test_permission=args.on_test_permission, call_order=args.call_order,
-                  quiet_hours=args.quiet_hours)
+                  quiet_hours=args.quiet_hours, language=args.language)
     async with opened(config) as store, creation_lookups(config, store, args.phone) as lookups:
         of = await named_site(store, args.site) if args.site else await named_group(store, args.group)
         contact, lookup = await SiteService(store, Clock(), config.phone.default_region, lookups=lookups

@@ -16,6 +16,7 @@ from gateway.core.phone import to_e164
 from gateway.web.app import operator_key_path
 
 POLL_SECONDS = 0.5
+CALL_KEYS = (*"0123456789*#", "busy", "no-answer", "failed", "machine", "hangup")
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -89,12 +90,13 @@ async def chat(config: Config, args: argparse.Namespace) -> int:
         raise GatewayError(f"--from: {exc.message}") from None
     base = _base_url(config, args.url)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
+        ringing: list[int] = []  # the loopback calls to this phone still going, oldest first
         try:
-            cursor = await _print_outbox(http, base, phone, after=0, history=5)
+            cursor = await _print_outbox(http, base, phone, after=0, history=5, ringing=ringing)
         except aiohttp.ClientError as exc:
             raise GatewayError(f"cannot reach the daemon at {base}: {exc}") from None
         print(f"You are {phone}. Type a text and press Enter; Ctrl-D to quit.", file=sys.stderr)
-        poller = asyncio.create_task(_poll_outbox(http, base, phone, cursor))
+        poller = asyncio.create_task(_poll_outbox(http, base, phone, cursor, ringing))
         loop = asyncio.get_running_loop()
         try:
             while True:
@@ -102,6 +104,9 @@ async def chat(config: Config, args: argparse.Namespace) -> int:
                 if not line:
                     break
                 if not line.strip():
+                    continue
+                if ringing and line.strip().lower() in CALL_KEYS:
+                    await _on_call(http, base, ringing, line.strip().lower())
                     continue
                 try:
                     async with http.post(f"{base}/carriers/loopback/inbound",
@@ -119,7 +124,26 @@ async def chat(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _print_outbox(http: aiohttp.ClientSession, base: str, phone: str, after: int, history: int = 0) -> int:
+async def _on_call(http: aiohttp.ClientSession, base: str, ringing: list[int], key: str) -> None:
+    """Press ``key`` on the oldest call still going (or end it busy, no-answer, machine, hang up)."""
+    payload = {"digits": key} if len(key) == 1 else {"result": "completed" if key == "hangup" else key}
+    try:
+        async with http.post(f"{base}/carriers/loopback/calls/{ringing[0]}", json=payload) as resp:
+            body = await resp.json(content_type=None)
+    except aiohttp.ClientError as exc:
+        print(f"! cannot reach the daemon at {base}: {exc}", file=sys.stderr)
+        return
+    if resp.status >= 400:
+        print(f"! {_error(body)}", file=sys.stderr)
+    if body.get("says"):
+        print(f"< (call) {body['says']}", flush=True)
+    if resp.status >= 400 or not body.get("listening"):
+        print("< (call ended)", flush=True)
+        ringing.pop(0)
+
+
+async def _print_outbox(http: aiohttp.ClientSession, base: str, phone: str, after: int, history: int = 0,
+                        ringing: list[int] | None = None) -> int:
     """Print messages to ``phone`` after ``after`` (only the last ``history`` when set); the new cursor."""
     found: list[dict] = []
     for _ in range(100):  # pages of 1000: bounded
@@ -134,14 +158,19 @@ async def _print_outbox(http: aiohttp.ClientSession, base: str, phone: str, afte
             break
         after = page[-1]["id"]
     for message in found[-history:] if history else found:
-        print(f"< {message['body']}", flush=True)
+        if message.get("kind") == "call" and ringing is not None:
+            ringing.append(message["id"])
+            print(f"< incoming call: {message['body']}\n  (type 1, 2 or 9 to press a key; busy, no-answer, "
+                  "machine or hangup to end it)", flush=True)
+        else:
+            print(f"< {message['body']}", flush=True)
     return after
 
 
-async def _poll_outbox(http: aiohttp.ClientSession, base: str, phone: str, cursor: int) -> None:
+async def _poll_outbox(http: aiohttp.ClientSession, base: str, phone: str, cursor: int, ringing: list[int]) -> None:
     while True:
         await asyncio.sleep(POLL_SECONDS)
         try:
-            cursor = await _print_outbox(http, base, phone, cursor)
+            cursor = await _print_outbox(http, base, phone, cursor, ringing=ringing)
         except (aiohttp.ClientError, GatewayError) as exc:
             print(f"! outbox: {exc}", file=sys.stderr)

@@ -14,6 +14,7 @@ from gateway.config.base import Positive, PositiveFloat
 from gateway.config.carrier import Carrier, Loopback, Twilio
 from gateway.config.loading import (DEFAULT_PATH, LOG_LEVELS, WELCOME_TEXT_PLACEHOLDERS, ConfigFileError, load_config,
                                     parse_config)
+from gateway.config.channels import Push, Voice
 from gateway.config.secrets import read_secret
 from gateway.config.sections import (WEBHOOK_EVENTS, Api, Canary, Config, Console, CredentialChecks, Database, Email, Http,
                                      Interface, InterfaceCodes, Logging, Outbox, Phone, Verifications, Webhook, Welcome)
@@ -24,4 +25,5 @@ __all__ = [
     "Interface", "InterfaceCodes",
     "Logging", "Loopback", "Outbox", "Phone", "Positive", "PositiveFloat", "Twilio", "Verifications", "Webhook", "Welcome",
     "load_config", "parse_config", "read_secret",
+    "Push", "Voice",
 ]

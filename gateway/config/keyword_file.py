@@ -102,7 +102,7 @@ class _Reader:
         path: Path_ = ("auto_processes", i)
         c = self.check
         m = c.mapping(item, path, ("name", "triggers", "template", "timeout_seconds", "codes"),
-                      ("keywords", "escalation", "urgent"))
+                      ("keywords", "escalation", "urgent", "call_template"))
         if m is None:
             return None
         before = len(c.problems)
@@ -113,6 +113,8 @@ class _Reader:
         template = c.string(m, path, "template")
         self._template((*path, "template"), template, ALERT_PLACEHOLDERS | REF_PLACEHOLDERS)
         timeout = c.integer(m, path, "timeout_seconds", 300, 10, 86400)
+        call_template = c.string(m, path, "call_template", nullable=True)
+        self._template((*path, "call_template"), call_template, ALERT_PLACEHOLDERS)
         at = (*path, "codes")
         codes = (c.mapping(m["codes"], at, _PROCESS_CODES, tuple(CALL_LIST_CODES)) or {}) if "codes" in m else {}
         code = {k: c.string(codes, at, k, pattern=CODE, hint=_CODE_HINT) for k in _PROCESS_CODES}
@@ -123,7 +125,8 @@ class _Reader:
         if len(c.problems) > before:
             return None
         return AutoProcess(name, frozenset(t.upper() for _, t in triggers), template, timeout, code["sent"],
-                              code["response"], code["pin_response"], code["expired"], tuple(keywords), call_list)
+                              code["response"], code["pin_response"], code["expired"], tuple(keywords), call_list,
+                              call_template=call_template)
 
     def keyword(self, item: Any, path: Path_, seen: dict[str, Path_]) -> Keyword | None:
         c = self.check

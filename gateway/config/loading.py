@@ -12,6 +12,7 @@ from urllib.parse import SplitResult, urlsplit
 import msgspec
 import phonenumbers
 
+from gateway.config.channels import check_channels
 from gateway.config.secrets import masked_url
 from gateway.config.sections import EMAIL_BACKENDS, WEBHOOK_EVENTS, Config, Email, Welcome
 from gateway.errors import InvalidPhoneNumber
@@ -97,6 +98,7 @@ def _check(config: Config, lines: LineMap) -> list[Problem]:
     if config.outbox.backoff_base_seconds > config.outbox.backoff_max_seconds:
         bad(("outbox", "backoff_base_seconds"), "must not exceed backoff_max_seconds")
     _check_email(config.email, bad)
+    check_channels(config, bad)
     _check_welcome(config.welcome, bad)
     for key, allowed in VERIFICATION_TEXT_PLACEHOLDERS.items():
         _check_text(("verifications", key), getattr(config.verifications, key), allowed, bad)

@@ -10,6 +10,7 @@ import msgspec
 
 from gateway.config.base import Positive, PositiveFloat, Section
 from gateway.config.carrier import Carrier
+from gateway.config.channels import Push, Voice
 
 
 class Http(Section):
@@ -237,6 +238,8 @@ class Config(Section, dict=True):
     console: Console = msgspec.field(default_factory=Console)
     canary: Canary | None = None
     logging: Logging = msgspec.field(default_factory=Logging)
+    voice: Voice = msgspec.field(default_factory=Voice)
+    push: Push = msgspec.field(default_factory=Push)
 
     source = None
 

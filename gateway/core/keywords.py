@@ -62,6 +62,7 @@ class AutoProcess:
     expired_code: str
     keywords: tuple[Keyword, ...]
     call_list: CallList = CallList()  # keywords.yaml's escalation and urgent
+    call_template: str | None = None  # what a verification call says; None: derived from ``template``
     _lookup: dict[str, Keyword] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

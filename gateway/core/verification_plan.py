@@ -25,9 +25,9 @@ from gateway.model import (
     OutboundMessage, Recipient, Site, Verification,
 )
 from gateway.core.templates import placeholders, render
+from gateway.core.voice import call_template
 
-METHODS = ("sms", "email")
-NOT_YET = ("push", "call")
+METHODS = ("sms", "email", "call", "push")
 _CONTACT_REF = re.compile(r"^(?:contact_)?(\d{1,12})$")
 
 
@@ -73,18 +73,27 @@ class Request:
     alarm: AlarmEvent | None
     escalation: str = "all"  # or in_order: the contacts one at a time, in the order the request lists them
     step_seconds: int = 60
+    push_ready: frozenset[int] = frozenset()  # the contacts with a browser subscribed to push alerts
 
 
 def _recipients(request: Request, opted_out: set[str]) -> list[Recipient]:
     recipients = []
     for c in request.contacts:
-        if request.method == "sms":
+        if request.method in ("sms", "call"):
+            channel = request.method
             if not c.phone:
-                recipients.append(Recipient(contact_id=c.id, phone=None, status="failed", error="no phone number"))
-            elif c.phone in opted_out:
+                recipients.append(Recipient(contact_id=c.id, phone=None, status="failed", error="no phone number",
+                                            channel=channel))
+            elif c.phone in opted_out and channel == "sms":  # STOP opts out of texts, not of calls
                 recipients.append(Recipient(contact_id=c.id, phone=c.phone, status="failed", error="opted out (STOP)"))
             else:
-                recipients.append(Recipient(contact_id=c.id, phone=c.phone))
+                recipients.append(Recipient(contact_id=c.id, phone=c.phone, channel=channel))
+        if request.method == "push":
+            if c.id in request.push_ready:
+                recipients.append(Recipient(contact_id=c.id, phone=None, channel="push"))
+            else:
+                recipients.append(Recipient(contact_id=c.id, phone=None, channel="push", status="failed",
+                                            error="no browser subscribed to push alerts"))
         if c.email and (request.method == "email" or c.email_notify):
             recipients.append(Recipient(contact_id=c.id, phone=None, email=c.email, channel="email"))
         elif request.method == "email":
@@ -128,14 +137,15 @@ def plan_verification(request: Request, process: AutoProcess, table: KeywordTabl
                                          comment=f"{r.channel} to {contact.name}: {r.error}", **base))
             continue
         ref = shown.get(r.phone) if r.channel == "sms" else None
-        text = request.message or render(process.template, {**alert_values(
+        template = call_template(process) if r.channel == "call" else process.template
+        text = request.message or render(template, {**alert_values(
             site=request.site, alarm=request.alarm, contact=contact, process=process,
             central_station=table.central_station, now=now), "ref": ref_value(ref)})
         text = with_ref(text, "" if request.message else process.template, process, ref)
         expires = timeout_at if request.require_response else None
-        if r.channel == "sms":
+        if r.channel in ("sms", "call", "push"):
             decision.outbound.append(OutboundMessage(
-                to_phone=r.phone, from_phone=from_phone, body=text, kind="verification",
+                to_phone=r.phone or "", from_phone=from_phone, body=text, kind="verification", channel=r.channel,
                 priority=PRIORITY_VERIFICATION, site_id=request.site.id, contact_id=contact.id,
                 verification_id=verification.id, expires_at=expires))
         else:

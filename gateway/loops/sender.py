@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 from datetime import timedelta
 
 from gateway import codes
@@ -33,14 +34,24 @@ from gateway.loops.pace import sender_pace
 from gateway.stores import OutboxItem, Store
 
 log = logging.getLogger(__name__)
+NOT_SET_UP = {"email": "Email (email.backend)", "push": "Push (push.backend)", "call": "Calling (with this carrier)"}
+
+
+class Transport(Protocol):
+    """What takes an outbox message of one channel: the carrier, the email courier, the push sender."""
+
+    name: str
+
+    async def send(self, item: OutboxItem) -> str: ...
 
 
 class OutboxSender:
     def __init__(self, store: Store, carrier: Carrier, clock: Clock, metrics: Metrics, config: OutboxConfig,
-                 email: EmailCourier | None = None) -> None:
+                 email: EmailCourier | None = None, push: Transport | None = None) -> None:
         self.store = store
         self.carrier = carrier
         self.email = email
+        self.push = push
         self.clock = clock
         self.metrics = metrics
         self.config = config
@@ -194,8 +205,8 @@ class OutboxSender:
         """Give up on a stale or opted-out message, else reserve its segments; the seconds to wait, or None."""
         if await self._stale(item):
             return None
-        if item.channel == "email":
-            return 0.0  # no opt-out list or sender pace for email
+        if item.channel in ("email", "push"):
+            return 0.0  # no SMS opt-out list or sender pace for email and push
         if await self.store.opted_out(item.to_phone):
             await self._give_up(item, "failed", OPTED_OUT, "The number opted out (STOP); not sent.", codes.SEND_FAILED)
             self.metrics.outbound.labels(self.carrier.name, "opted_out").inc()
@@ -226,9 +237,10 @@ class OutboxSender:
         compose = self.compose_hooks.get(item.kind)
         if compose is not None:
             item = await compose(item)
-        transport = self.email if item.channel == "email" else self.carrier
+        transport = self.transport(item.channel)
         if transport is None:
-            await self._give_up(item, "failed", None, "Email is not set up (email.backend).", codes.SEND_FAILED)
+            await self._give_up(item, "failed", None, f"{NOT_SET_UP.get(item.channel, item.channel)} is not set up.",
+                                codes.SEND_FAILED)
             return
         carrier = transport.name
         try:
@@ -281,6 +293,16 @@ class OutboxSender:
         await self.store.outbound_failed(item, status, error_code, error, self.clock.now(), [entry])
         self.metrics.logged([entry])
         log.error("outbox %d to %s %s: %s", item.id, item.to_phone, status, error)
+        await self.gave_up(item, error)
+
+    def transport(self, channel: str) -> Transport | None:
+        """Who takes a message of ``channel``: a call goes to the carrier's voice side, as a text to its SMS side."""
+        call = self.carrier if self.carrier.places_calls else None
+        return {"sms": self.carrier, "call": call, "email": self.email, "push": self.push}.get(channel)
+
+    async def gave_up(self, item: OutboxItem, reason: str) -> None:
+        """Run the give-up hook of ``item``'s kind: the outbox gave up on it, or the carrier ended it undelivered
+        after taking it (a call nobody answered: gateway/services/calls.py)."""
         hook = self.give_up_hooks.get(item.kind)
         if hook is not None:
-            await hook(item, error)
+            await hook(item, reason)

@@ -8,12 +8,10 @@ the outbox table.
 
 from __future__ import annotations
 
-import secrets
-
 from gateway.clock import Clock
-from gateway.auth.hashes import token_digest
 from gateway.mail.base import Mailer
 from gateway.mail.message import compose
+from gateway.services.responses import response_link
 from gateway.stores import OutboxItem, Store
 
 
@@ -31,15 +29,10 @@ class EmailCourier:
 
     async def send(self, item: OutboxItem) -> str:
         text = item.body
-        if item.verification_id and item.contact_id is not None:
-            verification = await self.store.get_verification(item.verification_id)
-            if verification is not None and verification.require_response:
-                token = secrets.token_urlsafe(32)
-                await self.store.add_response_token(token_digest(token), verification.id, item.contact_id,
-                                                    verification.timeout_at)
-                link = f"{self.public_url}/v/{token}"
-                text += (f"\n\nConfirm the alarm: {link}/confirm\nCancel the alarm: {link}/cancel\n"
-                         "Each link works once, until the verification times out. You may also reply by SMS.")
+        link = await response_link(self.store, self.public_url, item)
+        if link is not None:
+            text += (f"\n\nConfirm the alarm: {link}/confirm\nCancel the alarm: {link}/cancel\n"
+                     "Each link works once, until the verification times out. You may also reply by SMS.")
         message = compose(item.to_address or "", item.subject or "Alarm verification", text,
                           from_address=self.from_address, now=self.clock.now())
         return await self.mailer.send(message)

@@ -6,22 +6,37 @@ and one whose verification is answered or over, opens nothing.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from gateway.auth.hashes import token_digest
 from gateway.clock import Clock
 from gateway.core.keywords import KeywordTable
-from gateway.core.pipeline import DEFAULT_RESPONSE_CODE, OUTCOME_RESPONSES, record_response
+from gateway.core.pipeline import OUTCOME_RESPONSES
 from gateway.daemon.metrics import Metrics
-from gateway.errors import StaleDecision
-from gateway.model import Decision, LogEntry
-from gateway.stores import Store
+from gateway.services.answers import Answers
+from gateway.stores import OutboxItem, Store
+
+
+async def response_link(store: Store, public_url: str, item: OutboxItem) -> str | None:
+    """A new one-time link for the recipient of ``item`` to answer its verification (append ``/confirm`` or
+    ``/cancel``; alone it opens a page with both); None when the message asks for no answer. Only the token's
+    digest is stored, and it dies with the verification."""
+    if not item.verification_id or item.contact_id is None:
+        return None
+    verification = await store.get_verification(item.verification_id)
+    if verification is None or not verification.require_response:
+        return None
+    token = secrets.token_urlsafe(32)
+    await store.add_response_token(token_digest(token), verification.id, item.contact_id, verification.timeout_at)
+    return f"{public_url.rstrip('/')}/v/{token}"
 
 
 class ResponseLinks:
     def __init__(self, store: Store, table: Callable[[], KeywordTable], clock: Clock, metrics: Metrics) -> None:
-        self.store, self.table, self.clock, self.metrics = store, table, clock, metrics
+        self.store, self.clock = store, clock
+        self.answers = Answers(store, table, clock, metrics)
 
     async def message(self, token: str, outcome: str) -> str | None:
         """The verification's message that a link for ``outcome`` (confirm, cancel) would answer ("" for none);
@@ -37,22 +52,9 @@ class ResponseLinks:
         if found is None or not await self.store.use_response_token(token_digest(token), now):
             return None
         verification = await self.store.get_verification(found["verification_id"])
-        process = self.table().process(verification.process)
-        keyword = next((k for k in process.keywords if k.outcome == outcome), None) if process else None
-        response = OUTCOME_RESPONSES[outcome]
-        decision = Decision(log=[LogEntry(
-            code=keyword.code if keyword else (process.response_code if process else DEFAULT_RESPONSE_CODE), at=now,
-            site_id=verification.site_id, contact_id=found["contact_id"], verification_id=verification.id,
-            event_id=verification.event_id, comment=f"{response} by email link", trace_id=trace_id,
-            details={"outcome": outcome, "channel": "email"})])
-        record_response(decision, verification, found["contact_id"], response, now)
-        try:
-            await self.store.commit(decision)
-        except StaleDecision:  # answered by text (or expired) between the check above and now
-            return None
-        self.metrics.logged(decision.log)
-        self.metrics.answered(decision.responses, [verification])
-        return response
+        # answered by text (or expired) between the check above and now: None
+        return await self.answers.answer(verification, found["contact_id"], outcome, channel="email",
+                                         comment=f"{OUTCOME_RESPONSES[outcome]} by email link", trace_id=trace_id)
 
     async def _usable(self, token: str, outcome: str) -> Mapping[str, Any] | None:
         if outcome not in OUTCOME_RESPONSES:

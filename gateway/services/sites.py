@@ -14,6 +14,7 @@ import msgspec
 from gateway import codes
 from gateway.clock import Clock
 from gateway.core import quiet_hours
+from gateway.core.voice import language_tag
 from gateway.core.phone import to_e164
 from gateway.core.plain_text import clean, identifier
 from gateway.daemon.metrics import Metrics
@@ -85,6 +86,8 @@ def checked(contact: Contact, changes: Mapping[str, Any], region: str, form: For
             raise ValidationFailed(f"{form.name('quiet_hours')}: {exc}", field=form.name("quiet_hours")) from None
     if values.get("call_order") is not None and not 0 <= values["call_order"] <= 9999:
         raise ValidationFailed(f"{form.name('call_order')} must be 0 to 9999.", field=form.name("call_order"))
+    if values.get("language") is not None:
+        values["language"] = language_tag(values["language"], form.name("language"))
     if "auto_notify" in values and values["auto_notify"] is None:
         values["auto_notify"] = values.get("phone", contact.phone) is not None
     contact = msgspec.structs.replace(contact, **values)

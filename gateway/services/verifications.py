@@ -18,7 +18,7 @@ from gateway.services.sites import find_site
 from gateway.core.plain_text import clean, identifier
 from gateway.stores import Store
 from gateway.core.verification_plan import (
-    METHODS, NOT_YET, Request, choose_contacts, contact_number, plan_dispatch, plan_verification,
+    METHODS, Request, choose_contacts, contact_number, plan_dispatch, plan_verification,
     render_dispatch,
 )
 
@@ -30,6 +30,7 @@ class VerificationService:
                  sender: OutboxSender, settings: Verifications, from_phone: str) -> None:
         self.store, self.table, self.clock, self.metrics = store, table, clock, metrics
         self.sender, self.settings, self.from_phone = sender, settings, from_phone
+        self.unavailable: dict[str, str] = {}  # method -> why this gateway cannot use it (push without a backend)
 
     def _process(self):
         table = self.table()
@@ -46,8 +47,8 @@ class VerificationService:
                      message: str | None, subject: str | None, timeout_seconds: int | None, require_response: bool,
                      trace_id: str | None, escalation: str = "all", step_seconds: int | None = None) -> Verification:
         """Send a verification and return it as stored once its sends are done (or after a short wait)."""
-        if method in NOT_YET:
-            raise UnsupportedMethod(f"Method {method!r} is not available yet; use sms or email.", method=method)
+        if method in self.unavailable:
+            raise UnsupportedMethod(f"Method {method!r} is not set up here: {self.unavailable[method]}", method=method)
         if method not in METHODS:
             raise ValidationFailed(f"method must be one of sms, email, push, call; got {method!r}.", field="method")
         if step_seconds is not None and escalation != "in_order":
@@ -66,9 +67,12 @@ class VerificationService:
         chosen = choose_contacts(contacts, await self.store.list_contacts(site.id))
         if escalation == "in_order" and contacts == ["all"]:
             chosen = call_order(chosen)
+        push_ready = frozenset([c.id for c in chosen if await self.store.push_subscriptions(c.id)]
+                               if method == "push" else [])
         request = Request(site=site, contacts=chosen, method=method, message=message, subject=subject,
                           timeout_seconds=timeout, require_response=require_response, event_id=event_id, alarm=alarm,
-                          escalation=escalation, step_seconds=step_seconds or self._process().call_list.step_seconds)
+                          escalation=escalation, step_seconds=step_seconds or self._process().call_list.step_seconds,
+                          push_ready=push_ready)
         opted_out = await self._opted_out(chosen)
         phones = [c.phone for c in chosen if c.phone and method == "sms" and require_response]
 

@@ -20,6 +20,7 @@ MIGRATIONS = (
     "0012_paging",
     "0013_sender_pace",
     "0014_call_lists",
+    "0015_channels",
 )
 
 # Every table the migrations make but schema_migrations, parents before the tables that refer to them.
@@ -29,5 +30,5 @@ TABLES = (
     "loopback_messages", "interface_state", "delivery_statuses", "opt_outs", "phone_lookups", "oauth_clients",
     "oauth_tokens", "contact_welcome", "webhook_events", "webhook_deliveries", "webhook_cursor",
     "response_tokens", "dispatches", "dispatch_recipients", "loopback_inbound",
-    "reply_refs", "sender_pace",
+    "reply_refs", "sender_pace", "push_subscriptions",
 )

@@ -51,9 +51,11 @@ class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
     site_id: str | None
     contact_id: int | None
     verification_id: str | None
-    channel: str = "sms"  # sms | email
+    channel: str = "sms"  # sms | email | call | push
     to_address: str | None = None  # for email
     subject: str | None = None
+    carrier: str | None = None  # once sent: the carrier that took it, and its id there (a call's sid)
+    carrier_message_id: str | None = None
 
 
 class DeliveryResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -187,7 +189,7 @@ def contact_from_row(r: Mapping[str, Any]) -> Contact:
         time_zone=r["time_zone"], pin_hash=r["pin_hash"], pin_expires_at=r["pin_expires_at"],
         duress_pin_hash=r["duress_pin_hash"], on_test_permission=bool(r["on_test_permission"]),
         group_id=r["group_id"], phone_status=r["phone_status"], line_type=r["line_type"],
-        created_at=r["created_at"], call_order=r["call_order"], quiet_hours=r["quiet_hours"],
+        created_at=r["created_at"], call_order=r["call_order"], quiet_hours=r["quiet_hours"], language=r["language"],
     )
 
 
@@ -253,6 +255,7 @@ def outbox_item_from_row(r: Mapping[str, Any]) -> OutboxItem:
         body=r["body"], segments=r["segments"], attempts=r["attempts"], created_at=r["created_at"],
         expires_at=r["expires_at"], site_id=r["site_id"], contact_id=r["contact_id"],
         verification_id=r["verification_id"], channel=r["channel"], to_address=r["to_address"], subject=r["subject"],
+        carrier=r.get("carrier"), carrier_message_id=r.get("carrier_message_id"),
     )
 
 

@@ -15,6 +15,9 @@ from gateway.auth.admission import CheckAdmission
 from gateway.services.alarms import AlarmService
 from gateway.auth.apikeys import ApiKeyAuth, load_keys_file
 from gateway.auth.operator_key import stored_operator_key, write_operator_key
+from gateway.services.calls import CallDesk
+from gateway.push import WebPush
+from gateway.services.push_subscriptions import PushSubscriptions
 from gateway.carriers import CarrierServices, create_carrier
 from gateway.clock import Clock
 from gateway.config import Config
@@ -38,6 +41,7 @@ from gateway.stores.manager.base import OUTBOX_CHANNEL, WEBHOOKS_CHANNEL
 from gateway.loops.webhooks import WebhookDispatcher
 from gateway.services.welcome import KIND as WELCOME_KIND, WelcomeService
 from gateway.web import console, ext_api, headers, health, openapi, partner_api, response_pages, verifications_api
+from gateway.web import push_pages
 from gateway.web import token_endpoint as oauth
 from gateway.web import welcome_page as welcome
 from gateway.web.appkeys import (
@@ -45,6 +49,7 @@ from gateway.web.appkeys import (
     VERIFICATIONS, WEBHOOKS,
 )
 from gateway.web.appkeys import CANARY, ESCALATION, PARTNER_AUTH, RECOVERY, RESPONSE_LINKS, SITES, WELCOME
+from gateway.web.appkeys import PUSH, PUSH_SUBSCRIPTIONS
 from gateway.web.middleware import trace_and_errors
 
 log = logging.getLogger(__name__)
@@ -68,10 +73,13 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
               if config.canary else None)
     inbound = InboundService(store, keywords, clock, metrics, config.phone.default_region, config.interface,
                              config.verifications, checks=checks, canary=canary)
-    carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, inbound, metrics))
+    calls = CallDesk(store, keywords, clock, metrics, config.voice, config.verifications.already_answered)
+    carrier = create_carrier(config.carrier.backend, CarrierServices(config, store, clock, inbound, metrics, calls))
     mailer = create_mailer(config.email, folder=config.folder)
     courier = EmailCourier(mailer, store, clock, config.http.public_url, config.email.from_address)
-    sender = OutboxSender(store, carrier, clock, metrics, config.outbox, email=courier)
+    push = WebPush(config, store, clock, keywords, metrics) if config.push.backend == "webpush" else None
+    sender = OutboxSender(store, carrier, clock, metrics, config.outbox, email=courier, push=push)
+    calls.gave_up = sender.gave_up
     if canary is not None:
         app[CANARY], canary.wake = canary, sender.wake
     app[CONFIG], app[CLOCK], app[METRICS], app[STORE], app[KEYWORDS] = config, clock, metrics, store, keywords
@@ -104,9 +112,27 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     if config.webhooks:
         app[WEBHOOKS] = WebhookDispatcher(store, clock, metrics, config.webhooks, resolve=config.resolve,
                                           poll_seconds=config.outbox.poll_seconds)
+    _push(app, push)
     _mount(app, carrier)
     _resources(app, run_loops=run_loops, canary=canary is not None, webhooks=bool(config.webhooks))
     return app
+
+
+def _push(app: web.Application, push: WebPush | None) -> None:
+    """The push method's parts: its sender opened and closed with the app, or the method refused."""
+    app[PUSH_SUBSCRIPTIONS] = PushSubscriptions(app[STORE], app[CLOCK], app[METRICS])
+    if push is None:
+        app[VERIFICATIONS].unavailable["push"] = "push.backend is none (set it to webpush)."
+        return
+    app[PUSH] = push
+    app.add_routes(push_pages.routes)
+
+    async def opened(app: web.Application) -> AsyncIterator[None]:
+        await push.start()
+        yield
+        await push.close()
+
+    app.cleanup_ctx.append(opened)
 
 
 def _mount(app: web.Application, carrier) -> None:

@@ -25,6 +25,8 @@ from gateway.stores import Store
 from gateway.services.verifications import VerificationService
 from gateway.loops.webhooks import WebhookDispatcher
 from gateway.services.welcome import WelcomeService
+from gateway.push import WebPush
+from gateway.services.push_subscriptions import PushSubscriptions
 
 CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)
@@ -49,3 +51,5 @@ SITES = web.AppKey("sites", SiteService)
 RESPONSE_LINKS = web.AppKey("response_links", ResponseLinks)
 RECOVERY = web.AppKey("recovery", InboundRecovery)
 CANARY = web.AppKey("canary", CanaryWatch)
+PUSH = web.AppKey("push", WebPush)  # only when push.backend is webpush
+PUSH_SUBSCRIPTIONS = web.AppKey("push_subscriptions", PushSubscriptions)

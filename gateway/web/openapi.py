@@ -91,9 +91,18 @@ SECURITY_SCHEMES = {
 }
 
 
+def _routes(app: web.Application):
+    """``app``'s routes and those of its sub-applications (the carrier's, under /carriers/<name>/)."""
+    yield from app.router.routes()
+    for resource in app.router.resources():
+        sub = resource.get_info().get("app")
+        if isinstance(sub, web.Application):
+            yield from _routes(sub)
+
+
 def _documented(app: web.Application) -> list[tuple[str, str, Operation]]:
     found = []
-    for route in app.router.routes():
+    for route in _routes(app):
         spec = getattr(route.handler, "__openapi__", None)
         if spec is not None and route.resource is not None and route.method != "HEAD":
             found.append((route.resource.canonical, route.method.lower(), spec))

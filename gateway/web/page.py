@@ -29,11 +29,12 @@ def page_headers(style: str, img_src: str = "'none'", script_src: str | None = N
             "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
-def page(title: str, body: str, *, style: str, status: int = 200, img_src: str = "'none'") -> web.Response:
+def page(title: str, body: str, *, style: str, status: int = 200, img_src: str = "'none'",
+         script_src: str | None = None) -> web.Response:
     """A page titled ``title`` (escaped here) around ``body`` (markup: its caller escapes what it puts in)."""
     html = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'
             f'<meta name="robots" content="noindex"><title>{escape(title)}</title>'
             f"<style>{style}</style></head><body>{body}</body></html>")
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8",
-                        headers=page_headers(style, img_src))
+                        headers=page_headers(style, img_src, script_src))

@@ -21,6 +21,8 @@ PhoneText = Annotated[str, msgspec.Meta(max_length=32, description="As people wr
                                         "as E.164 (numbers without +country use the configured default region)")]
 Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^(|[^@\s]+@[^@\s]+\.[^@\s]+)$")]
 Title = Annotated[str, msgspec.Meta(max_length=64, description="As Name")]
+Language = Annotated[str, msgspec.Meta(min_length=2, max_length=35, description="BCP 47, e.g. en-US: what a "
+                                       "verification call speaks (default: voice.language)")]
 Slot = Annotated[int, msgspec.Meta(ge=1, le=9999, description="The contact's slot in the automation platform")]
 CallOrder = Annotated[int, msgspec.Meta(ge=0, le=9999, description=(
     "Place in the site's call list, lower first: auto processes with escalation in_order reach contacts in this "
@@ -65,6 +67,7 @@ class ContactIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     call_order: CallOrder | None = None
     quiet_hours: QuietHours | None = None
     time_zone: TimeZone | None = None
+    language: Language | None = None
 
 
 class ContactUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -82,6 +85,7 @@ class ContactUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     call_order: CallOrder | None | Unset = UNSET
     quiet_hours: QuietHours | None | Unset = UNSET
     time_zone: TimeZone | None | Unset = UNSET
+    language: Language | None | Unset = UNSET
 
 
 class ContactVerification(msgspec.Struct, kw_only=True):
@@ -108,6 +112,7 @@ class ContactOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     call_order: int | None = None
     quiet_hours: str | None = None
     time_zone: str | None = None
+    language: str | None = None
 
 
 def site_out(site: Site) -> SiteOut:
@@ -121,6 +126,6 @@ def contact_out(contact: Contact, welcome: Welcome | None) -> ContactOut:
         last_name=contact.last_name, phone_number=contact.phone, email=contact.email,
         created_at=isoformat(contact.created_at), title=contact.title, slot_number=contact.slot_number,
         email_verification=contact.email_notify, auto_notify=contact.auto_notify, call_order=contact.call_order,
-        quiet_hours=contact.quiet_hours, time_zone=contact.time_zone,
+        quiet_hours=contact.quiet_hours, time_zone=contact.time_zone, language=contact.language,
         verification=ContactVerification(phone=contact.phone_status, welcome=welcome.state if welcome else "none",
                                          send_error=welcome.send_error if welcome else None))

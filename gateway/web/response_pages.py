@@ -1,6 +1,6 @@
 """The pages behind the links in verification emails: confirm or cancel an alarm with one click.
 
-A GET shows what the click will do and a button; only the POST answers (mail scanners follow
+A GET shows what the click will do and a button (``/v/{token}`` alone: both buttons); only the POST answers (mail scanners follow
 links, they do not submit forms). An unknown, used or expired token gets the same page, which
 names nothing (gateway/services/responses.py decides which links open).
 """
@@ -27,6 +27,18 @@ def _page(title: str, body: str, status: int = 200) -> web.Response:
 
 def _gone() -> web.Response:
     return _page("Link not valid", f"<p>{GONE}</p>", status=404)
+
+
+@routes.get("/v/{token}")
+async def choose(request: web.Request) -> web.Response:
+    """Both buttons: where a push notification's click leads when the browser shows no actions."""
+    message = await request.app[RESPONSE_LINKS].message(request.match_info["token"], "confirm")
+    if message is None:
+        return _gone()
+    token = html.escape(request.match_info["token"])
+    forms = "".join(f'<form method=post action="{token}/{action}"><button type=submit>{html.escape(label)}</button>'
+                    f"</form>" for action, label in LABELS.items())
+    return _page("Confirm or cancel the alarm", f"<p>{html.escape(message)}</p>{forms}")
 
 
 @routes.get("/v/{token}/{action}")

@@ -22,7 +22,9 @@ ContactRef = Annotated[int, msgspec.Meta(ge=1, le=2**62)] | Annotated[str, msgsp
 Contacts = Annotated[list[ContactRef], msgspec.Meta(
     min_length=1, max_length=200,
     description='Contact ids as the Contacts API gives them (1, "1" or "contact_1"), or ["all"].')]
-Method = Annotated[str, msgspec.Meta(description="sms or email (push and call: 422 UNSUPPORTED_METHOD)")]
+Method = Annotated[str, msgspec.Meta(description="sms, email, call (a voice call: press 1 to confirm, 2 to cancel) "
+                                                 "or push (Web Push to the contact's subscribed browsers; 422 "
+                                                 "UNSUPPORTED_METHOD when push.backend is none)")]
 Message = Annotated[str, msgspec.Meta(min_length=1, max_length=1600, description="Tabs and line breaks allowed; "
                                       "other control characters are 422; bidi controls are removed")]
 Timeout = Annotated[int, msgspec.Meta(ge=10, description="seconds to wait for a response (default 300)")]
@@ -91,7 +93,7 @@ class DispatchBody(msgspec.Struct):
 SEND_ERRORS = {**KEY_ERRORS, 400: "Malformed JSON, or contact ids that name no contact of the site "
                                   "(code INVALID_CONTACT, details.invalid_contacts)",
                404: "No such site (code SITE_NOT_FOUND)", 413: "Body too large", 415: "Not application/json",
-               422: "Invalid field (details.field); UNSUPPORTED_METHOD for push and call; DELIVERY_FAILED "
+               422: "Invalid field (details.field); UNSUPPORTED_METHOD for push without push.backend; DELIVERY_FAILED "
                     "(details.reason, details.contact_id) when no recipient can be reached"}
 
 

@@ -1,7 +1,8 @@
 """The welcome page a contact opens from the welcome text, and its Confirm button.
 
 The token in the path is the only credential, so the page keeps it from leaking: no
-referrer, no framing, no script, no resource but the configured logo. Confirming takes a
+referrer, no framing, no resource but the configured logo, and no script but the gateway's own
+push-subscribe.js on the confirmed page when push alerts are set up (gateway/web/push_pages.py). Confirming takes a
 POST (a form button) because link previewers and prefetchers follow GET links by themselves.
 An unknown, expired or voided token gets one "not valid" page that says nothing more.
 """
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from gateway.web.appkeys import CONFIG, TRACE_ID, WELCOME
+from gateway.web.appkeys import CONFIG, PUSH, TRACE_ID, WELCOME
 from gateway.web.page import page
 
 routes = web.RouteTableDef()
@@ -31,6 +32,8 @@ button{width:100%;padding:1rem;font-size:1.1rem;font-weight:700;color:#fff;backg
 border-radius:.6rem}
 .done{border-left:.4rem solid #1f8f4e}
 .muted{color:#5b6578;font-size:.9rem}
+.push{margin-top:1rem}
+.push button{background:#fff;color:#1f5fbf;border:2px solid #1f5fbf}
 """.strip()
 
 
@@ -41,12 +44,28 @@ def _img_source(logo_url: str | None) -> str:
     return "data:" if url.scheme == "data" else f"{url.scheme}://{url.netloc}"
 
 
-def _page(request: web.Request, title: str, body: str, status: int = 200) -> web.Response:
+def _page(request: web.Request, title: str, body: str, status: int = 200, *, script: bool = False) -> web.Response:
     config = request.app[CONFIG]
     station = request.app[WELCOME].central_station
     logo = (f'<img src="{escape(config.welcome.logo_url)}" alt="">' if config.welcome.logo_url else "")
     return page(f"{title} - {station}", f"<main><header>{logo}<h1>{escape(station)}</h1></header>{body}</main>",
-                style=STYLE, status=status, img_src=_img_source(config.welcome.logo_url))
+                style=STYLE, status=status, img_src=_img_source(config.welcome.logo_url),
+                script_src="'self'" if script else None)
+
+
+def _push_offer(request: web.Request) -> str:
+    """The "Also alert me on this device" button (push.backend webpush only): push-subscribe.js does the rest.
+    Relative URLs, like the Confirm form's, so a path prefix in front of the gateway keeps working."""
+    push = request.app.get(PUSH)
+    if push is None:
+        return ""
+    token = escape(request.match_info["token"])
+    up = "../" * (request.path.count("/") - 1)  # from /welcome/T or /welcome/T/confirm to the gateway's root
+    return (f'<section class="card push"><button type="button" id="push-subscribe" data-key="{push.public_key}" '
+            f'data-worker="{up}push/sw.js" data-scope="{up}push/" data-action="{up}welcome/{token}/push">Also '
+            'alert me on this device</button><p id="push-status" class="muted" role="status">Alarm alerts with '
+            'Confirm and Cancel buttons, in this browser, besides the texts.</p></section>'
+            f'<script src="{up}push/subscribe.js" defer></script>')
 
 
 def _not_found(request: web.Request) -> web.Response:
@@ -56,9 +75,10 @@ def _not_found(request: web.Request) -> web.Response:
 
 
 def _thanks(request: web.Request, first_name: str) -> web.Response:
+    offer = _push_offer(request)
     return _page(request, "Confirmed", f'<section class="card done"><h2>Thank you, {escape(first_name)}!</h2>'
                  "<p>You are confirmed as an alarm contact. When an alarm goes off you will receive a text "
-                 "asking you to confirm or cancel it.</p></section>")
+                 f"asking you to confirm or cancel it.</p></section>{offer}", script=bool(offer))
 
 
 @routes.get("/welcome/{token}")

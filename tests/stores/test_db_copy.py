@@ -29,7 +29,7 @@ async def populate(store, clock) -> None:
     group = await store.add_site_group(SiteGroup(id="grp_1", dealer_id="12345", name="Retail", created_at=clock.now()))
     await store.add_site_to_group(group.id, site.id)
     john = await store.add_contact(Contact(id=0, site_id=site.id, first_name="John", last_name="Doe", phone=PHONE,
-                                           auto_notify=True, created_at=clock.now()))
+                                           auto_notify=True, language="es-MX", created_at=clock.now()))
     await store.add_contact(Contact(id=0, site_id=None, group_id=group.id, first_name="Gina", last_name="Lee",
                                     phone=OTHER_PHONE, created_at=clock.now()))
     await store.set_pin(john.id, "$argon2id$pin", clock.now() + timedelta(days=30))
@@ -66,6 +66,7 @@ async def populate(store, clock) -> None:
     await store.reserve_pace("+15550000000", 0.1, clock.now())
     await store.record_loopback_inbound(InboundMessage(carrier="loopback", carrier_message_id="LBIN1", from_phone=PHONE,
                                                        to_phone="+15550000000", body="missed", received_at=clock.now()))
+    await store.save_push_subscription(john.id, "https://push.example/a", "P256", "AUTH", clock.now())
 
 
 async def snapshot(store) -> dict:
@@ -81,6 +82,7 @@ async def snapshot(store) -> dict:
                                                                                            limit=10),
         "alarm": await store.get_alarm_event("evt_1"), "depth": await store.outbox_depth(),
         "missed": await store.loopback_inbound("+15550000000", _now(store) - timedelta(hours=1), 10),
+        "push": await store.push_subscriptions(1),
     }
 
 

@@ -8,6 +8,7 @@ engine. Each area is one module here; ``Store`` is all of them.
 from __future__ import annotations
 
 from gateway.stores.manager.call_lists import CallListStore
+from gateway.stores.manager.channels import ChannelStore
 from gateway.stores.manager.events import EventStore
 from gateway.stores.manager.outbox import OutboxStore
 from gateway.stores.manager.partner import PartnerStore
@@ -20,7 +21,7 @@ from gateway.stores.manager.verifications import VerificationStore
 
 
 class Store(PipelineStore, SiteStore, VerificationStore, OutboxStore, EventStore, PartnerStore, PhoneStore,
-            TraceStore, RecoveryStore, CallListStore):
+            TraceStore, RecoveryStore, CallListStore, ChannelStore):
     """Durable state: sites, contacts, verifications, the outbox, the event log."""
 
 

@@ -103,7 +103,8 @@ class OutboxStore(StoreBase):
     # The loopback carrier's own record
     async def record_loopback(self, item: OutboxItem, now: datetime) -> int:
         return await self.db.execute("insert_loopback_message", outbound_id=item.id, to_phone=item.to_phone,
-                                     from_phone=item.from_phone, body=item.body, sent_at=now)
+                                     from_phone=item.from_phone, body=item.body, sent_at=now,
+                                     kind="call" if item.channel == "call" else "sms")
 
     async def loopback_messages(self, *, to_phone: str | None, after: int, limit: int) -> list[dict[str, Any]]:
         return await self.db.fetch("loopback_messages", to_phone=to_phone, after=after, limit=limit)

@@ -86,7 +86,8 @@ def contact_params(contact: Contact) -> dict[str, Any]:
         first_name=contact.first_name, last_name=contact.last_name, phone=contact.phone, email=contact.email,
         auto_notify=contact.auto_notify, email_notify=contact.email_notify, title=contact.title,
         slot_number=contact.slot_number, time_zone=contact.time_zone, on_test_permission=contact.on_test_permission,
-        created_at=contact.created_at, call_order=contact.call_order, quiet_hours=contact.quiet_hours)
+        created_at=contact.created_at, call_order=contact.call_order, quiet_hours=contact.quiet_hours,
+        language=contact.language)
 
 
 def _add_contact(contact: Contact) -> Body[dict[str, Any]]:

@@ -45,10 +45,10 @@ SELECT * FROM sites WHERE (:dealer_id IS NULL OR dealer_id = :dealer_id) ORDER B
 -- name: insert_contact<!
 INSERT INTO contacts (site_id, group_id, external_contact_id, first_name, last_name, phone, email,
                       auto_notify, email_notify, title, slot_number, time_zone, on_test_permission, created_at,
-                      call_order, quiet_hours)
+                      call_order, quiet_hours, language)
 VALUES (:site_id, :group_id, :external_contact_id, :first_name, :last_name, :phone, :email,
         :auto_notify, :email_notify, :title, :slot_number, :time_zone, :on_test_permission, :created_at,
-        :call_order, :quiet_hours);
+        :call_order, :quiet_hours, :language);
 
 -- name: get_contact^
 SELECT * FROM contacts WHERE id = :id;
@@ -227,8 +227,8 @@ UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL;
 SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at, id;
 
 -- name: insert_loopback_message<!
-INSERT INTO loopback_messages (outbound_id, to_phone, from_phone, body, sent_at)
-VALUES (:outbound_id, :to_phone, :from_phone, :body, :sent_at);
+INSERT INTO loopback_messages (outbound_id, to_phone, from_phone, body, sent_at, kind)
+VALUES (:outbound_id, :to_phone, :from_phone, :body, :sent_at, :kind);
 
 -- name: loopback_messages
 SELECT * FROM loopback_messages
@@ -439,7 +439,7 @@ UPDATE contacts
 SET external_contact_id = :external_contact_id, first_name = :first_name, last_name = :last_name,
     phone = :phone, email = :email, auto_notify = :auto_notify, email_notify = :email_notify,
     title = :title, slot_number = :slot_number, call_order = :call_order, quiet_hours = :quiet_hours,
-    time_zone = :time_zone,
+    time_zone = :time_zone, language = :language,
     phone_status = CASE WHEN phone IS :phone THEN phone_status ELSE 'unknown' END,
     line_type = CASE WHEN phone IS :phone THEN line_type ELSE NULL END
 WHERE id = :id;
@@ -717,3 +717,24 @@ UPDATE verifications SET timeout_at = :timeout_at WHERE id = :id;
 UPDATE verification_recipients
 SET status = CASE WHEN status IN ('waiting', 'held') THEN 'not_reached' ELSE status END, due_at = NULL
 WHERE verification_id = :verification_id AND (status IN ('waiting', 'held') OR due_at IS NOT NULL);
+
+-- The call and push methods (0015_channels)
+
+-- name: loopback_call^
+-- A call the loopback carrier placed, with its outbox row's status: 'sent' while it is still ringing or talking.
+SELECT m.id, m.outbound_id, m.to_phone, m.body, o.status AS outbound_status, o.carrier, o.carrier_message_id
+FROM loopback_messages m JOIN outbound_messages o ON o.id = m.outbound_id
+WHERE m.id = :id AND m.kind = 'call';
+
+-- name: save_push_subscription!
+-- One browser is one endpoint: subscribing it again (another contact, new keys) replaces what it held.
+INSERT INTO push_subscriptions (contact_id, endpoint, p256dh, auth, created_at)
+VALUES (:contact_id, :endpoint, :p256dh, :auth, :created_at)
+ON CONFLICT (endpoint) DO UPDATE SET contact_id = excluded.contact_id, p256dh = excluded.p256dh,
+    auth = excluded.auth, created_at = excluded.created_at;
+
+-- name: push_subscriptions
+SELECT * FROM push_subscriptions WHERE contact_id = :contact_id ORDER BY id;
+
+-- name: delete_push_subscription!
+DELETE FROM push_subscriptions WHERE endpoint = :endpoint;
