@@ -181,6 +181,29 @@ async def test_a_call_step_plans_a_call_in_the_outbox(client, auth, site, clock)
     planned = await client.app[STORE].outbound_texts(verification_id=alarm["verifications"][0]["verification_id"],
                                                      limit=10)
     assert sorted((t.to_phone, t.channel) for t in planned) == [(A, "sms"), (B, "call"), (B, "sms")]
+    [call] = [t for t in planned if t.channel == "call"]
+    assert call.body == "ALARM at Main Office for Bob."  # its call_template: no "Reply YES or NO" on a call
+
+
+@pytest.mark.parametrize("second_method", ["call"])
+@pytest.mark.parametrize("result", ["busy", "machine"])
+async def test_a_call_step_nobody_answers_moves_the_list_on_at_once(client, auth, site, clock, result):
+    """Step 2 calls Bob through the loopback carrier; the call ends busy (or a machine answers): Carol, whom the
+    last step serves, is called at the escalation loop's next pass, with the clock not moved."""
+    await _people(client.app[STORE], site, clock)
+    alarm = await post_alarm(client, auth, site.id, "BA")
+    await deliver(client)
+    await _step(client, clock, 60)
+    [placed] = [m for m in await outbox(client) if m["kind"] == "call"]
+    assert placed["to"] == B
+    resp = await client.post(f"/carriers/loopback/calls/{placed['id']}", json={"result": result})
+    assert resp.status == 200, await resp.text()
+    await _step(client, clock, 0)
+    assert [(m["to"], m["kind"]) for m in await outbox(client)] == [(A, "sms"), (B, "call"), (C, "call")]
+    shown = await _verification(client, auth, alarm["verifications"][0]["verification_id"])
+    assert [(r["name"], r["step"], r["method"], r["status"]) for r in shown["sent_to"]] == [
+        ("Alice Key", 1, "sms", "sent"), ("Bob Key", 2, "call", "failed"), ("Carol Key", 3, "call", "sent")]
+    assert "CALLNOANS" in codes(await event_log(client, auth, site.id))
 
 
 async def test_quiet_hours_hold_a_non_urgent_process_and_not_an_urgent_one(client, auth, site, clock):

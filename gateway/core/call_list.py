@@ -21,6 +21,7 @@ from gateway.core import quiet_hours
 from gateway.core.autoprocess import alert_values, slot_details, zone_named
 from gateway.core.keywords import AutoProcess
 from gateway.core.templates import render
+from gateway.core.voice import call_template
 from gateway.model import (
     PRIORITY_VERIFICATION, AlarmEvent, CallList, CallStep, Contact, Decision, LogEntry, OutboundMessage, Recipient, Site,
     Verification,
@@ -186,9 +187,8 @@ def _messages(listing: Listing, cl: CallList, settled: Sequence[Recipient], resu
             by_contact.setdefault(row.contact_id, []).append(row)
     for contact_id, reached in by_contact.items():
         contact = listing.contacts[contact_id]
-        text = v.message or render(process.template, alert_values(
-            site=listing.site, alarm=listing.alarm, contact=contact, process=process,
-            central_station=listing.central_station, now=v.created_at))
+        values = alert_values(site=listing.site, alarm=listing.alarm, contact=contact, process=process,
+                              central_station=listing.central_station, now=v.created_at)
         number = reached[0].step or 1
         if cl.mode == "in_order":
             step = step_of(cl, number)
@@ -199,6 +199,8 @@ def _messages(listing: Listing, cl: CallList, settled: Sequence[Recipient], resu
                 details={"step": number, "methods": methods, "recipient": contact.name, "process": process.name,
                          **slot_details(contact)}, **base))
         for row in reached:
+            # A call says its call_template (the SMS template without "Reply YES..."), a text or push the template.
+            text = v.message or render(call_template(process) if row.channel == "call" else process.template, values)
             phone = contact.phone if row.channel in PHONE_METHODS else None
             result.outbound.append(OutboundMessage(
                 to_phone=phone or "", from_phone=listing.from_phone if phone else None, body=text,
