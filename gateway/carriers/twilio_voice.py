@@ -126,7 +126,7 @@ class TwilioVoice:
             found = await self.carrier.services.store.outbound_by_carrier_id(self.carrier.name, sid)
             if found is not None:
                 return found[0]
-            if not self.carrier._sent_lately():
+            if not await self.carrier._sent_lately():
                 break
             await asyncio.sleep(0.02)  # real time: the outbox's commit is what we wait for
         log.warning("twilio voice: a webhook about call %s, which this gateway did not place; hung up", sid)
