@@ -3,6 +3,7 @@ webhook and outbox, the event log. The clock is moved, never slept."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -230,3 +231,14 @@ async def test_a_verification_of_the_api_takes_a_reference_too(client, auth, sto
     await text(client, PHONE, "no 1")
     assert (await store.get_verification(again["verification_id"])).response == "cancelled"
     assert (await store.get_verification(api["verification_id"])).response is None
+
+
+async def test_a_burst_of_alarms_for_one_contact_gives_each_its_own_reference(client, auth, store, site, contact):
+    """Twenty alarms for one site posted at once (after a first): each is taken (none refused after racing its neighbours for the
+    same reference), and each text answers by a reference of its own."""
+    await post_alarm(client, auth, site.id, "BA", event_id="evt_burst_first")  # the key is checked once, then known
+    posted = await asyncio.gather(*(client.post("/ext/v1/events", headers=auth, json={
+        "site_id": site.id, "event_code": "BA", "event_id": f"evt_burst_{n}", "text": "burst"}) for n in range(20)))
+    assert [r.status for r in posted] == [201] * 20, [await r.text() for r in posted if r.status != 201]
+    refs = [ref.ref for refs in (await store.reply_refs([PHONE], store.clock.now())).values() for ref in refs]
+    assert sorted(refs) == list(range(1, 22))

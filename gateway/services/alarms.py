@@ -15,6 +15,7 @@ from gateway.core.keywords import KeywordTable
 from gateway.daemon.metrics import Metrics
 from gateway.model import AlarmEvent, Contact, Verification
 from gateway.services.fresh import commit_fresh
+from gateway.services.ordering import KeyedLocks
 from gateway.services.sites import find_site
 from gateway.stores import Store
 
@@ -30,8 +31,9 @@ class AlarmResult(msgspec.Struct, frozen=True):
 
 class AlarmService:
     def __init__(self, store: Store, table: Callable[[], KeywordTable], clock: Clock, metrics: Metrics,
-                 from_phone: str, wake_sender: Callable[[], None]) -> None:
+                 from_phone: str, wake_sender: Callable[[], None], locks: KeyedLocks | None = None) -> None:
         self.store = store
+        self.locks = locks  # the inbound texts' per-number locks: an alarm picks its phones' references in turn
         self.table = table
         self.clock = clock
         self.metrics = metrics
@@ -63,7 +65,8 @@ class AlarmService:
             held = await self.store.reply_refs(phones, alarm.received_at) if phones else {}
             return decide_alarm(alarm, site, contacts, table, now=alarm.received_at, from_phone=self.from_phone,
                                 trace_id=trace_id, held=held, opted_out=opted_out)
-        decision, result = await commit_fresh(self.store, decide, f"alarm {alarm.id}")
+        decision, result = await commit_fresh(self.store, decide, f"alarm {alarm.id}", locks=self.locks,
+                                              phones=phones)
         if result.duplicate:
             log.info("trace=%s alarm %s for site %s: duplicate, ignored", trace_id, alarm.id, site.id)
             return AlarmResult(alarm.id, True, [], [])

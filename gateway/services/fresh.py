@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from gateway.errors import StaleDecision
 from gateway.model import Decision
+from gateway.services.ordering import KeyedLocks, phone_key
 from gateway.stores import CommitResult, Store
 
 log = logging.getLogger(__name__)
@@ -14,10 +15,22 @@ log = logging.getLogger(__name__)
 STALE_RETRIES = 3
 
 
-async def commit_fresh(store: Store, decide: Callable[[], Awaitable[Decision]],
-                       what: str) -> tuple[Decision, CommitResult]:
+async def commit_fresh(store: Store, decide: Callable[[], Awaitable[Decision]], what: str, *,
+                       locks: KeyedLocks | None = None, phones: Sequence[str] = ()) -> tuple[Decision, CommitResult]:
     """``decide()`` (which reads what it needs) and commit; when the store finds the state changed meanwhile
-    (:class:`StaleDecision`: another alarm took a phone's reply reference), decide again from a fresh read."""
+    (:class:`StaleDecision`: another alarm took a phone's reply reference), decide again from a fresh read.
+
+    With ``locks``, the ``phones``' turns (the ones their texts take, across daemons on PostgreSQL) are held while
+    deciding and committing: a burst of alarms for one site's contacts then picks their references one after the
+    other instead of racing for the same one until the retries run out."""
+    if locks is None or not phones:
+        return await _decide_and_commit(store, decide, what)
+    async with locks.hold([phone_key(p) for p in phones]):
+        return await _decide_and_commit(store, decide, what)
+
+
+async def _decide_and_commit(store: Store, decide: Callable[[], Awaitable[Decision]],
+                             what: str) -> tuple[Decision, CommitResult]:
     for attempt in range(STALE_RETRIES):
         decision = await decide()
         try:

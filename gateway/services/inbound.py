@@ -22,7 +22,7 @@ from gateway.errors import ChecksShed, InvalidPhoneNumber, StaleDecision, Valida
 from gateway.auth.hashes import verify_secret_async
 from gateway.core.canary import canary_token
 from gateway.core.keywords import KeywordTable
-from gateway.services.ordering import KeyedLocks
+from gateway.services.ordering import KeyedLocks, phone_key
 from gateway.daemon.metrics import Metrics
 from gateway.model import PRIORITY_REPLY, Contact, Decision, InboundMessage, InterfaceState, OutboundMessage
 from gateway.core.phone import to_e164
@@ -93,7 +93,7 @@ class InboundService:
         token = canary_token(body)
         if token is not None:
             return await self._canary(msg, token)
-        async with self.locks.hold([f"phone:{sender_phone}"]):
+        async with self.locks.hold([phone_key(sender_phone)]):
             for attempt in range(STALE_RETRIES):
                 sender = await self._sender(sender_phone, words, carrier_received_at)
                 try:

@@ -20,6 +20,11 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 Across = Callable[[Sequence[str]], contextlib.AbstractAsyncContextManager[None]]
 
 
+def phone_key(phone: str) -> str:
+    """The lock key of a phone number: its texts, and the alarms that pick its reply references, take it."""
+    return f"phone:{phone}"
+
+
 class KeyedLocks:
     def __init__(self, across: Across | None = None) -> None:
         self._across = across

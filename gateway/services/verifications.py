@@ -14,6 +14,7 @@ from gateway.daemon.metrics import Metrics
 from gateway.model import Contact, Verification
 from gateway.loops.sender import OutboxSender
 from gateway.services.fresh import commit_fresh
+from gateway.services.ordering import KeyedLocks
 from gateway.services.sites import find_site
 from gateway.core.plain_text import clean, identifier
 from gateway.stores import Store
@@ -27,8 +28,10 @@ SEND_WAIT_SECONDS = 2.0  # how long an API call waits to report "sent" rather th
 
 class VerificationService:
     def __init__(self, store: Store, table: Callable[[], KeywordTable], clock: Clock, metrics: Metrics,
-                 sender: OutboxSender, settings: Verifications, from_phone: str) -> None:
+                 sender: OutboxSender, settings: Verifications, from_phone: str,
+                 locks: KeyedLocks | None = None) -> None:
         self.store, self.table, self.clock, self.metrics = store, table, clock, metrics
+        self.locks = locks  # the inbound texts' per-number locks: references are picked in turn
         self.sender, self.settings, self.from_phone = sender, settings, from_phone
         self.unavailable: dict[str, str] = {}  # method -> why this gateway cannot use it (push without a backend)
 
@@ -81,7 +84,8 @@ class VerificationService:
             held = await self.store.reply_refs(phones, now) if phones else {}  # what the phones' texts answer by
             return plan_verification(request, self._process(), self.table(), now=now, from_phone=self.from_phone,
                                      opted_out=opted_out, trace_id=trace_id, held=held)
-        decision, _ = await commit_fresh(self.store, plan, f"verification for site {site.id}")
+        decision, _ = await commit_fresh(self.store, plan, f"verification for site {site.id}", locks=self.locks,
+                                         phones=phones)
         self.metrics.logged(decision.log)
         return await self._after_sends(decision.opened[0].id)
 

@@ -84,7 +84,8 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
         app[CANARY], canary.wake = canary, sender.wake
     app[CONFIG], app[CLOCK], app[METRICS], app[STORE], app[KEYWORDS] = config, clock, metrics, store, keywords
     app[INBOUND], app[CARRIER], app[SENDER], app[MAX_BODY] = inbound, carrier, sender, config.http.max_body_bytes
-    app[ALARMS] = AlarmService(store, keywords, clock, metrics, config.carrier.from_number, sender.wake)
+    app[ALARMS] = AlarmService(store, keywords, clock, metrics, config.carrier.from_number, sender.wake,
+                               locks=inbound.locks)
     app[EXPIRY] = VerificationExpiry(store, keywords, clock, metrics, config.verifications.expiry_poll_seconds,
                                      config.interface.codes.test_end)
     app[ESCALATION] = Escalation(store, keywords, clock, metrics, config.verifications.expiry_poll_seconds,
@@ -104,7 +105,7 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
 
     app[RESPONSE_LINKS] = ResponseLinks(store, keywords, clock, metrics)
     app[VERIFICATIONS] = VerificationService(store, keywords, clock, metrics, sender, config.verifications,
-                                             config.carrier.from_number)
+                                             config.carrier.from_number, locks=inbound.locks)
     app[MAILER] = mailer
     lookups = (PhoneLookups(store, carrier, clock, config.carrier.twilio.lookup_cache_days)
                if lookup_on_create(config) else None)

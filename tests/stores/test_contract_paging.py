@@ -93,7 +93,7 @@ async def test_the_loopback_outbox_waits_for_a_lower_id_still_in_a_transaction(s
     await tx.start()
     await slow.execute("INSERT INTO loopback_messages (outbound_id, to_phone, from_phone, body, sent_at) "
                        "VALUES (1, '+15550123456', '+15550000000', 'slow', $1)", clock.now())
-    fast = SimpleNamespace(id=2, to_phone="+15550123456", from_phone="+15550000000", body="fast")
+    fast = SimpleNamespace(id=2, to_phone="+15550123456", from_phone="+15550000000", body="fast", channel="sms")
     await store.record_loopback(fast, clock.now())
     assert await store.loopback_messages(after=0, to_phone=None, limit=10) == []
     await tx.commit()
