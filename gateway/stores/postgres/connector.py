@@ -213,10 +213,10 @@ class PostgresConnector(Connector):
                 try:
                     return await drive(conn, body(*args))
                 except RETRYABLE as exc:  # its reads are void too: the holder reads and decides again
-                    await turn.restart()
+                    await self._restart(turn)
                     raise StaleDecision(f"the commit was refused ({type(exc).__name__}); deciding again") from exc
                 except BaseException:
-                    await turn.restart()
+                    await self._restart(turn)
                     raise
         for attempt in range(RETRIES):
             try:
@@ -251,9 +251,23 @@ class PostgresConnector(Connector):
                 CURRENT_TURN.reset(token)
                 try:
                     await turn.end(commit=done)
-                except BaseException:
+                except BaseException as exc:
                     conn.terminate()
-                    raise
+                    if done:  # the commit itself failed: the holder must not think its decision stands
+                        raise self._unavailable(exc) if _lost(exc) or isinstance(exc, asyncpg.InterfaceError) \
+                            else exc
+                    # else the body's own error is on its way out; a ROLLBACK that failed only costs the connection
+
+    async def _restart(self, turn: Turn) -> None:
+        """Roll the turn back and take its locks again; a connection that cannot (the server went away mid-turn)
+        is closed and the store reported unavailable, never an unexplained error."""
+        try:
+            await turn.restart()
+        except BaseException as exc:
+            turn.conn.terminate()
+            if _lost(exc) or isinstance(exc, asyncpg.InterfaceError):
+                raise self._unavailable(exc) from exc
+            raise
 
     async def listen(self, channel: str, heard: Callable[[str], None]) -> Callable[[], Awaitable[None]]:
         # A connection of its own, outside the pool, that reconnects by itself (gateway/stores/postgres/listener.py).
