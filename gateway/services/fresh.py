@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from gateway.errors import StaleDecision
+from gateway.errors import Overloaded, StaleDecision
 from gateway.model import Decision
 from gateway.services.ordering import KeyedLocks, phone_key
 from gateway.stores import CommitResult, Store
@@ -37,6 +37,10 @@ async def _decide_and_commit(store: Store, decide: Callable[[], Awaitable[Decisi
             return decision, await store.commit(decision)
         except StaleDecision as exc:
             if attempt == STALE_RETRIES - 1:
-                raise
+                # Nothing was committed: a 503 with Retry-After asks the sender (an alarm receiver, an API
+                # caller) to send it again, which is safe, where a 500 would say the gateway broke.
+                log.warning("%s: %s, %d times; refused for now (503), to be sent again", what, exc.message,
+                            STALE_RETRIES)
+                raise Overloaded(f"{what}: the state it was decided on kept changing; send it again.") from exc
             log.info("%s: %s; deciding again", what, exc.message)
     raise AssertionError("unreachable")

@@ -252,7 +252,8 @@ class PostgresConnector(Connector):
                 try:
                     await turn.end(commit=done)
                 except BaseException as exc:
-                    conn.terminate()
+                    with contextlib.suppress(asyncpg.InterfaceError):  # a lost connection asyncpg let go of already
+                        conn.terminate()
                     if done:  # the commit itself failed: the holder must not think its decision stands
                         raise self._unavailable(exc) if _lost(exc) or isinstance(exc, asyncpg.InterfaceError) \
                             else exc
@@ -264,7 +265,8 @@ class PostgresConnector(Connector):
         try:
             await turn.restart()
         except BaseException as exc:
-            turn.conn.terminate()
+            with contextlib.suppress(asyncpg.InterfaceError):  # a lost connection asyncpg let go of already
+                turn.conn.terminate()
             if _lost(exc) or isinstance(exc, asyncpg.InterfaceError):
                 raise self._unavailable(exc) from exc
             raise
