@@ -58,7 +58,7 @@ async def test_a_contacts_chatter_without_an_open_verification_costs_seven_round
     assert len(sql) == 7, sql
 
 
-async def test_a_yes_to_an_open_verification_reads_in_four_round_trips(client, trips, auth, site, contact):
+async def test_a_yes_to_an_open_verification_reads_in_five_round_trips(client, trips, auth, site, contact):
     await post_alarm(client, auth, site.id)
     await deliver(client)
     await text(client, PHONE, "status")  # statements prepared
