@@ -189,11 +189,12 @@ class RssMonitor:
         self._thread.join(timeout=1)
 
 
-def run_client(url: str, plan: Path, *, mode: str, prefix: str, count: int = 0, concurrency: int = 32,
+def run_client(url: str | list[str], plan: Path, *, mode: str, prefix: str, count: int = 0, concurrency: int = 32,
                rate: float = 0, seconds: float = 0, max_seconds: float = 120, seed: int = 1,
                cpu: int | None = None) -> dict:
-    cmd = [PY, str(HERE / "loadclient.py"), "--url", url, "--plan", str(plan), "--mode", mode,
-           "--prefix", prefix, "--seed", str(seed), "--max-seconds", str(max_seconds)]
+    urls = [url] if isinstance(url, str) else url  # several: round-robin, message by message
+    cmd = [PY, str(HERE / "loadclient.py"), *(a for u in urls for a in ("--url", u)), "--plan", str(plan),
+           "--mode", mode, "--prefix", prefix, "--seed", str(seed), "--max-seconds", str(max_seconds)]
     if mode == "closed":
         cmd += ["--count", str(count), "--concurrency", str(concurrency)]
     else:

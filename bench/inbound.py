@@ -11,6 +11,8 @@ sd_notify READY=1), messages/s, latency percentiles, the daemon's memory and its
     .venv/bin/python bench/inbound.py --quick    # smoke run, about 10 s
     .venv/bin/python bench/inbound.py --json out.json --py-spy /tmp/profile.svg
     .venv/bin/python bench/inbound.py --quick --database postgresql://postgres@127.0.0.1:5432/gw_bench
+    .venv/bin/python bench/inbound.py --pin --postgres postgresql://postgres@127.0.0.1:5432/postgres
+        # also 1 and 2 PostgreSQL daemons: SQLite, PostgreSQL, 2 PostgreSQL and bare as ratios in one run
 
 Exit status: 0 when the run completed (whatever the figures), 1 when something broke:
 the daemon did not start or died, seeding failed, or more than 1% of requests failed.
@@ -37,7 +39,7 @@ from harness import (  # noqa: E402 - bench/ is on sys.path when a script in it 
     wait_ready,
 )
 
-AIMS = {"ready_s": 2.0, "ratio": 0.40, "steady_p99_ms": 10.0, "rss_mb": 80.0}
+AIMS = {"ready_s": 2.0, "ratio": 0.40, "steady_p99_ms": 10.0, "rss_mb": 80.0, "postgres_to_sqlite": 0.80}
 MAX_ERROR_RATE = 0.01
 
 
@@ -107,20 +109,22 @@ def write_plans(workdir: Path, phones: list[str]) -> dict[str, Path]:
     return plans
 
 
-def closed_phases(url: str, pid: int, plans: dict[str, Path], args: argparse.Namespace, tag: str, log,
-                  rss: RssMonitor | None = None) -> dict[str, dict]:
-    """The closed loop with the chatter mix, then with HELP from unknown numbers, against one server."""
+def closed_phases(url: str | list[str], pid: int | list[int], plans: dict[str, Path], args: argparse.Namespace,
+                  tag: str, log, rss: RssMonitor | None = None) -> dict[str, dict]:
+    """The closed loop with the chatter mix, then with HELP from unknown numbers, against one server (or
+    several, round-robin: ``url`` and ``pid`` lists, their CPU summed)."""
     out = {}
+    pids = [pid] if isinstance(pid, int) else pid
     for name, plan in plans.items():
         if rss is not None:
             rss.phase = f"closed-{name}"
         if args.warmup:
             run_client(url, plan, mode="closed", prefix=f"warm-{name}", count=args.warmup,
                        concurrency=args.concurrency, cpu=args.client_cpu)
-        cpu0, switches0 = cpu_seconds(pid), context_switches(pid)
+        cpu0, switches0 = _summed(cpu_seconds, pids), _summed(context_switches, pids)
         r = run_client(url, plan, mode="closed", prefix=f"load-{name}", count=args.messages,
                        concurrency=args.concurrency, max_seconds=args.max_phase_seconds, cpu=args.client_cpu)
-        cpu1, switches1 = cpu_seconds(pid), context_switches(pid)
+        cpu1, switches1 = _summed(cpu_seconds, pids), _summed(context_switches, pids)
         r["server_cpu_pct"] = round(100 * (cpu1 - cpu0) / r["elapsed_s"], 1) if cpu0 is not None and cpu1 else None
         r["server_cpu_us_per_text"] = round(1e6 * (cpu1 - cpu0) / r["ok"]) if r["ok"] and cpu1 else None
         r["context_switches_per_text"] = round((switches1 - switches0) / r["ok"], 2) \
@@ -132,34 +136,46 @@ def closed_phases(url: str, pid: int, plans: dict[str, Path], args: argparse.Nam
     return out
 
 
+def _summed(figure, pids: list[int]):
+    values = [figure(p) for p in pids]
+    return None if any(v is None for v in values) else sum(values)
+
+
 def ratio(a: dict, b: dict) -> float | None:
     return round(a["per_second"] / b["per_second"], 3) if a["per_second"] and b["per_second"] else None
 
 
 def gateway_run(args: argparse.Namespace, workdir: Path, database_url: str, tag: str, log, *,
-                steady: bool, spy_out: str | None = None) -> dict:
-    """One daemon on ``database_url``: start-up, seeding, both closed loops, the steady rate, memory,
-    SIGTERM, and the durability check."""
-    res: dict = {"database": "postgresql" if database_url.startswith("postgres") else "sqlite"}
-    d = Daemon(gateway_script(args.gateway), workdir, database_url, keywords=args.keywords,
-               log_level=args.log_level, cpu=args.daemon_cpu)
+                steady: bool, spy_out: str | None = None, daemons: int = 1) -> dict:
+    """``daemons`` daemons on ``database_url`` (more than one: PostgreSQL, each on the daemon CPU when pinned,
+    the load client sending round-robin): start-up, seeding, both closed loops, the steady rate, memory,
+    SIGTERM, and the durability check. Start-up and memory are the first daemon's."""
+    res: dict = {"database": "postgresql" if database_url.startswith("postgres") else "sqlite", "daemons": daemons}
+    started: list[Daemon] = []
     spy = None
     try:
-        res["startup"] = s = d.wait_started()
-        ready = "never" if s["ready_notify_s"] is None else f"{s['ready_notify_s']:.3f} s"
-        log(f"{tag}: daemon pid {d.pid} on {d.base}: /readyz 200 after {s['ready_http_s']:.3f} s, READY=1 after {ready}")
+        for k in range(daemons):  # one after the other: the first migrates the database
+            started.append(Daemon(gateway_script(args.gateway), workdir / f"daemon{k}" if k else workdir, database_url,
+                                  keywords=args.keywords, log_level=args.log_level, cpu=args.daemon_cpu))
+            s = started[-1].wait_started()
+            res.setdefault("startup", s)
+            ready = "never" if s["ready_notify_s"] is None else f"{s['ready_notify_s']:.3f} s"
+            log(f"{tag}: daemon pid {started[-1].pid} on {started[-1].base}: /readyz 200 after "
+                f"{s['ready_http_s']:.3f} s, READY=1 after {ready}")
+        d = started[0]
         if args.pid_file:
             Path(args.pid_file).write_text(f"{d.pid}\n")
         d.rss.phase = "seed"
         phones, res["seed"] = seed(d, args, log)
         plans = write_plans(workdir, phones)
         spy = PySpy(d.pid, spy_out, args.py_spy_rate, args.py_spy_opts.split() or None) if spy_out else None
-        res["closed"] = closed_phases(d.base + "/carriers/loopback/inbound", d.pid, plans, args, tag, log, d.rss)
+        urls = [x.base + "/carriers/loopback/inbound" for x in started]
+        res["closed"] = closed_phases(urls, [x.pid for x in started], plans, args, tag, log, d.rss)
         answered = sum(r["ok"] for r in res["closed"].values()) + len(plans) * (args.warmup or 0)
         if steady:
             d.rss.phase = "steady"
             cpu0 = cpu_seconds(d.pid)
-            st = run_client(d.base + "/carriers/loopback/inbound", plans["mix"], mode="open", prefix="steady",
+            st = run_client(urls, plans["mix"], mode="open", prefix="steady",
                             rate=args.rate, seconds=args.steady_seconds, max_seconds=args.steady_seconds + 30,
                             cpu=args.client_cpu)
             cpu1 = cpu_seconds(d.pid)
@@ -182,16 +198,18 @@ def gateway_run(args: argparse.Namespace, workdir: Path, database_url: str, tag:
     finally:
         if spy is not None:
             spy.stop()
-        res["shutdown"] = sh = d.stop()
+        stops = [x.stop() for x in started]
+        worst = max(stops, key=lambda sh: (sh["exit_code"] != 0, sh["seconds"]), default=None)
+        res["shutdown"] = sh = worst or {"exit_code": None, "seconds": 0.0, "stopping_notified": False}
         log(f"{tag}: SIGTERM -> exit {sh['exit_code']} in {sh['seconds']:.3f} s"
-            f"{', STOPPING=1 seen' if sh['stopping_notified'] else ''}")
+            f"{', STOPPING=1 seen' if sh['stopping_notified'] else ''}{' (the slowest daemon)' if daemons > 1 else ''}")
     try:  # after the fact: every answered text is a durable inbound row
         rows = asyncio.run(count_rows(database_url, "inbound_messages"))
     except Exception as exc:  # noqa: BLE001 - a schema change must not break the benchmark
         rows = f"unknown ({exc})"
-    errors, size = d.log_errors()
-    res["durability"] = {"answered_200": answered, "inbound_rows": rows, "daemon_log_errors": errors,
-                         "daemon_log_bytes": size}
+    logged = [x.log_errors() for x in started]
+    res["durability"] = {"answered_200": answered, "inbound_rows": rows,
+                         "daemon_log_errors": sum(e for e, _ in logged), "daemon_log_bytes": sum(b for _, b in logged)}
     return res
 
 
@@ -229,17 +247,24 @@ def bench(args: argparse.Namespace, workdir: Path, log) -> dict:
     results["ratio"] = {k: ratio(results["gateway"]["closed"][k], results["bare"][k]) for k in results["bare"]}
     log(f"ratio gateway/bare: {results['ratio']}")
     if args.postgres:
-        name = "gw_bench_" + secrets.token_hex(4)
-        asyncio.run(pg_admin(args.postgres, f"CREATE DATABASE {name}"))
-        try:
-            results["postgres"] = gateway_run(args, workdir / "postgres", args.postgres.rsplit("/", 1)[0] + "/" + name,
-                                              "postgres", log, steady=False)
-        finally:
-            asyncio.run(pg_admin(args.postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        results["ratio_postgres"] = {k: ratio(results["postgres"]["closed"][k], results["bare"][k])
-                                     for k in results["bare"]}
-        log(f"ratio postgres/bare: {results['ratio_postgres']}")
+        for key, daemons in (("postgres", 1), ("postgres2", 2)):  # each on a throwaway database of its own
+            results[key] = postgres_run(args, workdir / key, key, log, daemons)
+            results[f"ratio_{key}"] = {k: ratio(results[key]["closed"][k], results["bare"][k]) for k in results["bare"]}
+            log(f"ratio {key}/bare: {results[f'ratio_{key}']}")
+        results["ratio_postgres_to_sqlite"] = {k: ratio(results["postgres"]["closed"][k], results["gateway"]["closed"][k])
+                                               for k in results["bare"]}
+        log(f"ratio postgres/sqlite (one daemon each): {results['ratio_postgres_to_sqlite']}")
     return results
+
+
+def postgres_run(args: argparse.Namespace, workdir: Path, tag: str, log, daemons: int) -> dict:
+    name = "gw_bench_" + secrets.token_hex(4)
+    asyncio.run(pg_admin(args.postgres, f"CREATE DATABASE {name}"))
+    try:
+        return gateway_run(args, workdir, args.postgres.rsplit("/", 1)[0] + "/" + name, tag, log, steady=False,
+                           daemons=daemons)
+    finally:
+        asyncio.run(pg_admin(args.postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 async def pg_admin(server: str, sql: str) -> None:
@@ -268,7 +293,9 @@ def table(r: dict) -> str:
         ("start-up: sd_notify READY=1", "-" if s["ready_notify_s"] is None else f"{s['ready_notify_s']:.3f} s",
          f"< {AIMS['ready_s']:g} s", verdict(s["ready_notify_s"] is not None and s["ready_notify_s"] < AIMS["ready_s"])),
     ]
-    engines = [("", g, r["ratio"])] + ([("postgres ", r["postgres"], r["ratio_postgres"])] if "postgres" in r else [])
+    engines = [("", g, r["ratio"])] + [(f"{label} ", r[key], r[f"ratio_{key}"])
+                                       for key, label in (("postgres", "postgres"), ("postgres2", "2 postgres"))
+                                       if key in r]
     for name, label in (("mix", "chatter mix"), ("help", "HELP from unknown")):
         bb = b[name]
         for engine, res, ratios in engines:
@@ -315,6 +342,10 @@ def table(r: dict) -> str:
         rows.insert(2, ("postgres start-up: READY=1", f"{r['postgres']['startup']['ready_notify_s']} s", "", ""))
         rows.append(("postgres daemon peak RSS", f"{peak_mb(r['postgres']['memory']):.1f} MB",
                      f"< {AIMS['rss_mb']:g} MB", verdict(peak_mb(r["postgres"]["memory"]) < AIMS["rss_mb"])))
+        for name, label in (("mix", "chatter mix"), ("help", "HELP from unknown")):
+            rows.append((f"ratio postgres / sqlite (one daemon each), {label}",
+                         f"{r['ratio_postgres_to_sqlite'][name]:.3f}", f">= {AIMS['postgres_to_sqlite']:.2f}",
+                         verdict((r["ratio_postgres_to_sqlite"][name] or 0) >= AIMS["postgres_to_sqlite"])))
     w0 = max(len(x[0]) for x in rows)
     w1 = max(len(x[1]) for x in rows)
     w2 = max(len(x[2]) for x in rows)
@@ -351,8 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--py-spy-opts", default="", help="py-spy record options instead of --nonblocking, e.g. "
                    "'--gil --native --threads'")
     p.add_argument("--pin", action="store_true", help="daemon and bare server on CPU 0, load client on CPU 1")
-    p.add_argument("--postgres", metavar="SERVER_URL", help="also run one daemon on a throwaway database made on "
-                   "this PostgreSQL server (e.g. postgresql://postgres@127.0.0.1:5432/postgres; dropped after)")
+    p.add_argument("--postgres", metavar="SERVER_URL", help="also run one daemon, then two daemons sharing one "
+                   "database (the load client round-robin), each on a throwaway database made on this PostgreSQL "
+                   "server (e.g. postgresql://postgres@127.0.0.1:5432/postgres; dropped after)")
     args = p.parse_args(argv)
     q = args.quick
     args.messages = args.messages or (2000 if q else 20000)
@@ -391,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
 
     broken = []
     phases = [(f"bare {k}", v) for k, v in results["bare"].items()]
-    for engine in ("gateway", "postgres"):
+    for engine in ("gateway", "postgres", "postgres2"):
         if engine in results:
             phases += [(f"{engine} {k}", v) for k, v in results[engine]["closed"].items()]
             phases += [(f"{engine} steady", results[engine]["steady"])] if "steady" in results[engine] else []

@@ -114,7 +114,7 @@ async def send_one(http: aiohttp.ClientSession, url: str, payload: dict, rec: Re
     rec.timeline.append((started, latency))
 
 
-async def closed_loop(url: str, mix: Mix | EventMix, prefix: str, count: int, concurrency: int, rec: Recorder,
+async def closed_loop(urls: list[str], mix: Mix | EventMix, prefix: str, count: int, concurrency: int, rec: Recorder,
                       deadline: float) -> int:
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
@@ -126,13 +126,13 @@ async def closed_loop(url: str, mix: Mix | EventMix, prefix: str, count: int, co
             while sent < count and time.monotonic() < deadline:
                 i = sent
                 sent += 1
-                await send_one(http, url, mix.payload(prefix, i), rec, time.perf_counter())
+                await send_one(http, urls[i % len(urls)], mix.payload(prefix, i), rec, time.perf_counter())
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return sent
 
 
-async def open_loop(url: str, mix: Mix | EventMix, prefix: str, rate: float, seconds: float, rec: Recorder,
+async def open_loop(urls: list[str], mix: Mix | EventMix, prefix: str, rate: float, seconds: float, rec: Recorder,
                     max_in_flight: int, deadline: float) -> tuple[int, int, float]:
     connector = aiohttp.TCPConnector(limit=max_in_flight)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
@@ -155,7 +155,7 @@ async def open_loop(url: str, mix: Mix | EventMix, prefix: str, rate: float, sec
                 skipped += 1
                 rec.error("skipped: too many in flight")
                 continue
-            task = asyncio.create_task(send_one(http, url, mix.payload(prefix, i), rec, target))
+            task = asyncio.create_task(send_one(http, urls[i % len(urls)], mix.payload(prefix, i), rec, target))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         if tasks:
@@ -207,7 +207,8 @@ async def main_async(args: argparse.Namespace) -> dict:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--url", required=True, help="full URL of the inbound endpoint")
+    p.add_argument("--url", required=True, action="append", help="full URL of the inbound endpoint; given more "
+                   "than once, message i goes to the (i mod n)-th (round-robin over several daemons)")
     p.add_argument("--plan", required=True, help="JSON file: {contacts: [...], unknown: [...], mix: [v, c, u]}")
     p.add_argument("--mode", choices=["closed", "open"], default="closed")
     p.add_argument("--count", type=int, default=2000, help="closed: messages to send")

@@ -10,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
+from tests.postgres import SERVER
 
 
 def processes_mentioning(marker: str) -> list[int]:
@@ -62,6 +65,23 @@ def test_inbound_bench_pinned_reports_both_ratios_and_every_text_durable(tmp_pat
     durable = figures["gateway"]["durability"]
     assert durable["inbound_rows"] == durable["answered_200"] == 20 * 2 + 200 * 2 + 100
     assert "ratio gateway / bare, HELP from unknown" in result.stdout
+
+
+@pytest.mark.postgres
+def test_inbound_bench_runs_one_and_two_postgres_daemons_and_reports_their_ratios(tmp_path, pg_database):
+    out = tmp_path / "inbound.json"
+    result = _bench("inbound.py", "--quick", "--messages", "100", "--warmup", "10", "--steady-seconds", "1",
+                    "--rate", "50", "--sites", "2", "--postgres", SERVER, "--json", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads(out.read_text())
+    assert figures["postgres2"]["daemons"] == 2 and figures["postgres"]["daemons"] == 1
+    for key in ("ratio_postgres", "ratio_postgres2", "ratio_postgres_to_sqlite"):
+        assert set(figures[key]) == {"mix", "help"} and all(v > 0 for v in figures[key].values()), key
+    durable = figures["postgres2"]["durability"]  # both daemons' texts, each once, in the one database
+    assert durable["inbound_rows"] == durable["answered_200"] == 10 * 2 + 100 * 2
+    assert durable["daemon_log_errors"] == 0
+    assert "ratio 2 postgres gateway / bare, HELP from unknown" in result.stdout
+    assert "ratio postgres / sqlite (one daemon each), chatter mix" in result.stdout
 
 
 def test_storm_bench_measures_intake_first_texts_drain_and_the_urgent_alarm(tmp_path):

@@ -80,7 +80,7 @@ def problems(text: str) -> list[str]:
 def test_unknown_key_names_file_line_and_key():
     assert problems("http:\n  host: 0.0.0.0\n  prot: 80\n") == [
         "g.yaml:3: http.prot: unknown key (allowed: host, port, public_url, max_body_bytes, header_timeout_seconds, "
-        "body_timeout_seconds, keepalive_seconds, max_connections)"]
+        "body_timeout_seconds, keepalive_seconds, max_connections, stop_grace_seconds)"]
     assert problems("outbox: {}\nhtp: {}\n")[0].startswith("g.yaml:2: htp: unknown key (allowed: http, database")
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from tests import storage
-from tests.daemon import Daemon
+from tests.daemon import Daemon, wait_for
 
 
 @pytest.fixture
@@ -177,5 +177,24 @@ def test_a_taken_port_is_one_clear_line_and_exit(tmp_path):
                                     capture_output=True, text=True, timeout=30, cwd=tmp_path)
         assert result.returncode == 2
         assert f"cannot listen on 127.0.0.1:{d.port}" in result.stderr and "Traceback" not in result.stderr
+    finally:
+        d.close()
+
+
+def test_sigterm_with_a_stop_grace_answers_readyz_503_while_still_serving(tmp_path):
+    """Behind a load balancer: after SIGTERM the daemon says it is going (/readyz 503, detail stopping) for
+    http.stop_grace_seconds and still answers what the balancer sends meanwhile, then stops as usual."""
+    d = Daemon(tmp_path, http={"stop_grace_seconds": 3.0})
+    try:
+        d.start()
+        assert d.request("GET", "/readyz")[0] == 200
+        d.signal(signal.SIGTERM)
+        _, body = wait_for(lambda: (r := d.request("GET", "/readyz"))[0] == 503 and r, "readyz 503", 3)
+        assert json.loads(body)["detail"] == "stopping"
+        status, _ = d.request("POST", "/carriers/loopback/inbound",
+                              json.dumps({"from": "+15550100001", "body": "HELP"}).encode(),
+                              {"Content-Type": "application/json"})
+        assert status == 200  # still served during the grace
+        assert d.proc.wait(timeout=20) == 0
     finally:
         d.close()

@@ -48,7 +48,8 @@ def test_the_readme_stanza_matches_the_shipped_file():
 
 @pytest.mark.skipif(shutil.which("haproxy") is None, reason="no haproxy (Debian package haproxy; .ci/run installs it)")
 def test_haproxy_spreads_traffic_over_two_daemons_and_loses_nothing_when_one_stops(tmp_path, pg_url):
-    daemons = cluster(tmp_path, pg_url, 2, carrier={"loopback_latency_seconds": 0.01})
+    # stop_grace_seconds as the README asks behind a balancer: above the health check's inter 1s x fall 2
+    daemons = cluster(tmp_path, pg_url, 2, carrier={"loopback_latency_seconds": 0.01}, http={"stop_grace_seconds": 3})
     front = free_port()
     config = tmp_path / "haproxy.cfg"
     config.write_text(_config(front, [d.port for d in daemons]))

@@ -24,6 +24,9 @@ class Http(Section):
     body_timeout_seconds: PositiveFloat = 30.0
     keepalive_seconds: PositiveFloat = 75.0
     max_connections: Positive = 1000
+    # After SIGTERM, /readyz answers 503 this long while the daemon still serves, so a load balancer takes it out
+    # before it stops accepting (behind one: above the health check's interval x fall; alone: 0)
+    stop_grace_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 0.0
 
 
 class Database(Section):

@@ -17,7 +17,7 @@ from gateway.config import Config
 from gateway.errors import ConfigurationError
 from gateway.daemon.sdnotify import Notifier, watchdog_loop
 from gateway.web.app import create_app
-from gateway.web.appkeys import KEYWORDS, METRICS, STORE
+from gateway.web.appkeys import KEYWORDS, METRICS, STOPPING, STORE
 from gateway.web.connections import ConnectionLimit
 from gateway.web.listener import GuardedSite, fit_open_files, quiet_accept_errors
 
@@ -64,6 +64,11 @@ async def _serve(app: web.Application, config: Config, notifier: Notifier) -> in
              config.database.engine, config.carrier.backend)
     watchdog = asyncio.create_task(watchdog_loop(notifier, stop))
     await stop.wait()
+    grace = config.http.stop_grace_seconds
+    if grace > 0:  # a balancer's health check sees 503 and sends the rest elsewhere; we serve until then
+        log.info("stopping: /readyz answers 503 for %.1f s (http.stop_grace_seconds), still serving", grace)
+        app[STOPPING].set()
+        await asyncio.sleep(grace)  # real time, bounded by the config (at most 60 s)
     log.info("stopping: no new connections; draining in-flight work")
     notifier.stopping()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):

@@ -49,7 +49,7 @@ from gateway.web.appkeys import (
     VERIFICATIONS, WEBHOOKS,
 )
 from gateway.web.appkeys import CANARY, ESCALATION, PARTNER_AUTH, RECOVERY, RESPONSE_LINKS, SITES, WELCOME
-from gateway.web.appkeys import PUSH, PUSH_SUBSCRIPTIONS
+from gateway.web.appkeys import PUSH, PUSH_SUBSCRIPTIONS, STOPPING
 from gateway.web.middleware import trace_and_errors
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ def create_app(config: Config, *, clock: Clock | None = None, run_loops: bool = 
     if canary is not None:
         app[CANARY], canary.wake = canary, sender.wake
     app[CONFIG], app[CLOCK], app[METRICS], app[STORE], app[KEYWORDS] = config, clock, metrics, store, keywords
+    app[STOPPING] = asyncio.Event()
     app[INBOUND], app[CARRIER], app[SENDER], app[MAX_BODY] = inbound, carrier, sender, config.http.max_body_bytes
     app[ALARMS] = AlarmService(store, keywords, clock, metrics, config.carrier.from_number, sender.wake,
                                locks=inbound.locks)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from gateway.services.alarms import AlarmService
@@ -32,6 +34,8 @@ CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)
 METRICS = web.AppKey("metrics", Metrics)
 STORE = web.AppKey("store", Store)
+# Set once SIGTERM came and the stop grace (http.stop_grace_seconds) runs: /readyz answers 503 meanwhile
+STOPPING = web.AppKey("stopping", asyncio.Event)
 KEYWORDS = web.AppKey("keywords", KeywordFile)
 CARRIER = web.AppKey("carrier", Carrier)
 INBOUND = web.AppKey("inbound", InboundService)

@@ -6,7 +6,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.daemon import readiness
-from gateway.web.appkeys import CANARY, CLOCK, METRICS, SENDER, STORE
+from gateway.web.appkeys import CANARY, CLOCK, METRICS, SENDER, STOPPING, STORE
 
 routes = web.RouteTableDef()
 
@@ -19,14 +19,16 @@ async def healthz(request: web.Request) -> web.Response:
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
     """200 when the store answers and the sender loop runs; 503 otherwise. ``detail`` is ``degraded`` while
-    the last canary did not come back: the gateway still serves, so the status stays."""
+    the last canary did not come back: the gateway still serves, so the status stays; ``stopping`` (503) during
+    the stop grace after SIGTERM, while it still serves what a load balancer sends before it notices."""
     checks = await readiness.checks(request.app[STORE], request.app.get(SENDER))
-    ready = all(checks.values())
-    body = {"status": "ready" if ready else "not ready", "detail": "ok", "checks": checks}
+    stopping = STOPPING in request.app and request.app[STOPPING].is_set()
+    ready = all(checks.values()) and not stopping
+    body = {"status": "ready" if ready else "not ready", "detail": "stopping" if stopping else "ok", "checks": checks}
     canary = request.app.get(CANARY)
     if canary is not None:
         body["canary"] = canary.state()
-        if canary.degraded:
+        if canary.degraded and not stopping:
             body["detail"] = "degraded"
     return web.json_response(body, status=200 if ready else 503)
 

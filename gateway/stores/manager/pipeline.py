@@ -42,8 +42,10 @@ class PipelineStore(StoreBase):
 
 
 def _inbound_view(phone: str, now: datetime) -> Body[InboundView]:
-    contacts = [contact_from_row(r) for r in (yield Op("contacts_by_phone", {"phone": phone}))]
-    state = yield Op("get_interface_state", {"phone": phone})
+    # The contacts and the state in one round trip (the turn's BEGIN and COMMIT are the others every text pays).
+    found = yield Op("phone_lookup", {"phone": phone})
+    contacts = [contact_from_row(r) for r in found if r["id"] is not None]
+    state = {k[6:]: v for k, v in found[0].items() if k.startswith("state_")} if found[0]["state_phone"] else None
     open_, dispatches, site, alarm, sites, alarms, refs = [], [], None, None, {}, {}, []
     if contacts:
         rows = yield Op("open_verifications_for_phone", {"phone": phone, "now": now})

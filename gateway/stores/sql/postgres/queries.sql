@@ -62,6 +62,20 @@ SELECT * FROM contacts WHERE site_id = :site_id ORDER BY id;
 -- name: contacts_by_phone
 SELECT * FROM contacts WHERE phone = :phone ORDER BY id;
 
+-- name: phone_lookup
+-- The contacts with this number (ORDER BY id) and its interface state as state_* columns, in one read: the
+-- first of every inbound text (gateway/stores/manager/pipeline.py). Always one row at least: with no contact
+-- its contact columns are NULL; with no state its state_* columns are.
+SELECT s.phone AS state_phone, s.session_contact_id AS state_session_contact_id,
+       s.session_expires_at AS state_session_expires_at, s.session_duress AS state_session_duress,
+       s.failures AS state_failures, s.failures_since AS state_failures_since, s.locked_until AS state_locked_until,
+       s.pending_command AS state_pending_command, s.pending_until AS state_pending_until,
+       s.replies AS state_replies, s.replies_since AS state_replies_since, s.muted_until AS state_muted_until, c.*
+FROM (SELECT CAST(:phone AS text) AS phone) q
+LEFT JOIN interface_state s ON s.phone = q.phone
+LEFT JOIN contacts c ON c.phone = q.phone
+ORDER BY c.id;
+
 -- name: insert_alarm_event!
 INSERT INTO alarm_events (id, site_id, event_code, zone, text, received_at)
 VALUES (:id, :site_id, :event_code, :zone, :text, :received_at)
