@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from gateway.stores.connector import Op
+from gateway.stores.sqlite import connector as sqlite_connector
 from gateway.stores.sqlite.connector import QUERIES, _BOUND, run
 from gateway.stores.sqlite.positional import getter, numbered
 
@@ -40,7 +41,9 @@ def test_every_query_of_queries_sql_is_rewritten_without_a_named_parameter_left(
         assert stripped == sql
 
 
-def test_a_query_runs_with_its_values_bound_by_name_as_before():
+def test_a_query_runs_with_its_values_bound_by_name_as_before(monkeypatch):
+    # A two-column stand-in for contacts: the row plans remembered from the real table must not apply to it.
+    monkeypatch.setattr(sqlite_connector, "_PLANS", {})
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE contacts (id INTEGER PRIMARY KEY, phone TEXT)")
     conn.executemany("INSERT INTO contacts (phone) VALUES (?)", [("+15550001",), ("+15550002",), ("+15550001",)])
