@@ -6,6 +6,7 @@ access, no conversions, no format specs. ``{{`` and ``}}`` are literal braces.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Mapping
 
@@ -29,7 +30,8 @@ REPLY_PLACEHOLDERS: frozenset[str] = frozenset({"central_station"})
 _FORMATTER = string.Formatter()
 
 
-def _fields(template: str) -> list[tuple[str, str | None]]:
+@functools.lru_cache(maxsize=512)  # a few dozen templates, rendered per text: parsed once (a malformed one is not kept)
+def _fields(template: str) -> tuple[tuple[str, str | None], ...]:
     try:
         parsed = list(_FORMATTER.parse(template))
     except ValueError as exc:
@@ -42,7 +44,7 @@ def _fields(template: str) -> list[tuple[str, str | None]]:
             if spec or conversion:
                 raise ValueError(f"placeholder {{{name}}} may not have a format or conversion")
         out.append((literal, name))
-    return out
+    return tuple(out)
 
 
 def placeholders(template: str) -> set[str]:

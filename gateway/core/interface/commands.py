@@ -178,5 +178,12 @@ def help_text(contact: Contact | None, args: Sequence[str]) -> str:
             method = verbs[verb]
             return f"{method.syntax}: {method.summary}. Site = number from SITES, or name."
         return UNKNOWN_COMMAND
-    return ("Commands: " + ", ".join(verbs[v].syntax for v in usable if v != "HELP")
+    return _command_list(bool(contact and contact.on_test_permission))
+
+
+@functools.cache  # one of two texts (with or without the test commands), asked for by every HELP
+def _command_list(on_test: bool) -> str:
+    verbs = Commands.verbs()
+    return ("Commands: " + ", ".join(method.syntax for verb, method in verbs.items()
+                                     if verb != "HELP" and (on_test or not method.on_test))
             + ". Add your PIN at the end. HELP cmd for more.")

@@ -32,8 +32,13 @@ from gateway.stores.connector import Body, Connector, Conflict, Op, Script, T, l
 from gateway.stores.groupcommit import Batches, GroupCommit
 from gateway.stores.sqlite import lock
 from gateway.stores.sqlite.outage import WriteOutage
+from gateway.stores.sqlite.positional import Getter, getter, numbered
 
 QUERIES = load_queries("sqlite", "sqlite3")
+_BOUND: dict[str, tuple[str, Getter]] = {}  # by query: its SQL with numbered parameters, and the tuple maker
+for _name, _query in QUERIES.items():
+    _sql, _names = numbered(_query.sql)
+    _BOUND[_name] = (_sql, getter(_names))
 JSON_COLUMNS = frozenset({"details", "data"})
 APPLICATION_ID = 0x47415445  # "GATE": marks the file as this gateway's store (``PRAGMA application_id``)
 
@@ -61,7 +66,7 @@ sqlite3.register_adapter(list, _json)
 # None and bool bind as they always did (NULL, 0/1), but with an adapter of their own: without one sqlite3 asks
 # each such parameter for __adapt__/__conform__, formatting and dropping an AttributeError both times (~0.9 us a
 # parameter; a text binds dozens of NULLs, bench/instructions.py).
-sqlite3.register_adapter(type(None), lambda _: None)
+sqlite3.register_adapter(type(None), {}.get)  # a C call answering None: a lambda costs a Python frame per NULL
 sqlite3.register_adapter(bool, int)
 
 Plan = tuple[tuple[str, ...], list[tuple[int, Callable[[Any], Any]]]]
@@ -112,13 +117,13 @@ def run(conn: sqlite3.Connection, op: Op | Script) -> Any:
         for statement in _statements(migration_sql("sqlite", op.name)):
             conn.execute(statement)
         return None
-    query = QUERIES[op.name]
-    kind = query.operation
+    kind = QUERIES[op.name].operation
+    sql, values = _BOUND[op.name]
     try:
         if kind is Kind.INSERT_UPDATE_DELETE_MANY:
-            conn.executemany(query.sql, op.params)
+            conn.executemany(sql, map(values, op.params))
             return None
-        cursor = conn.execute(query.sql, op.params)
+        cursor = conn.execute(sql, values(op.params))
     except sqlite3.IntegrityError as exc:
         raise Conflict(str(exc)) from exc
     if kind is Kind.SELECT:
