@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.config.call_list_file import channel_problems
+from tests import storage
 from tests.daemon import Daemon
 from tests.test_partner_api import BASE, SEED_CONTACT
 
@@ -144,6 +145,10 @@ def test_a_killed_daemon_s_successor_reaches_the_next_step(tmp_path):
             return [m["body"] for m in json.loads(d.request("GET", "/carriers/loopback/outbox")[1])["messages"]]
 
         wait_for(lambda: sent() == ["ALARM at Depot for Alice"], "step 1 to Alice")
+        # Killed only once the send is recorded: killed between the carrier's answer and that record, the next
+        # daemon would rightly send Alice's text again (at least once), which is not what this test is about.
+        wait_for(lambda: [r["status"] for r in storage.rows(d.db_url, "outbound_messages")] == ["sent"],
+                 "step 1 recorded as sent")
         started = time.monotonic()
         d.kill()
         d.start()
