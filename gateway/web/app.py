@@ -157,8 +157,8 @@ def _resources(app: web.Application, *, run_loops: bool, canary: bool, webhooks:
     app.cleanup_ctx.append(functools.partial(_recovery_loop, run_loop=run_loops))
     if run_loops:
         app.cleanup_ctx.append(_sender_loop)
-        app.cleanup_ctx.append(_expiry_loop)
-        app.cleanup_ctx.append(_escalation_loop)
+        app.cleanup_ctx.append(functools.partial(_timed_loop, key=EXPIRY, name="verification-expiry"))
+        app.cleanup_ctx.append(functools.partial(_timed_loop, key=ESCALATION, name="escalation"))
         if canary:
             app.cleanup_ctx.append(_canary_loop)
     if webhooks:
@@ -218,17 +218,10 @@ async def _sender_loop(app: web.Application) -> AsyncIterator[None]:
                  "queued for the next start")
 
 
-async def _expiry_loop(app: web.Application) -> AsyncIterator[None]:
+async def _timed_loop(app: web.Application, *, key: web.AppKey, name: str) -> AsyncIterator[None]:
+    """A loop of timed work (verification expiry, call-list steps): run while the app runs, awaited at stop."""
     stop = asyncio.Event()
-    task = asyncio.create_task(app[EXPIRY].run(stop), name="verification-expiry")
-    yield
-    stop.set()
-    await task
-
-
-async def _escalation_loop(app: web.Application) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    task = asyncio.create_task(app[ESCALATION].run(stop), name="escalation")
+    task = asyncio.create_task(app[key].run(stop), name=name)
     yield
     stop.set()
     await task
