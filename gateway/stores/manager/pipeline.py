@@ -23,12 +23,12 @@ from gateway.stores.records import (
 class PipelineStore(StoreBase):
     async def inbound_view(self, phone: str, now: datetime) -> InboundView:
         """The contacts with this number, its interface state and the verifications it may answer."""
-        # One body: on SQLite one hop to the reader's thread for the four reads every inbound text needs.
-        return await self.db.read(_inbound_view, phone, now)
+        # One body of a few indexed reads: on SQLite run on the event loop's thread, without a hand-off.
+        return await self.db.read_few(_inbound_view, phone, now)
 
     async def reply_refs(self, phones: list[str], now: datetime) -> dict[str, list[HeldRef]]:
         """The reply references each of ``phones`` holds at ``now`` (gateway/core/reply_refs.py)."""
-        return await self.db.read(_reply_refs, phones, now)
+        return await self.db.read_few(_reply_refs, phones, now)
 
     async def commit(self, decision: Decision) -> CommitResult:
         """Write everything ``decision`` holds in one transaction.

@@ -21,7 +21,7 @@ class SiteStore(StoreBase):
         return site
 
     async def get_site(self, site_id: str) -> Site | None:
-        row = await self.db.fetch("get_site", id=site_id)
+        row = await self.db.fetch_few("get_site", id=site_id)
         return site_from_row(row) if row else None
 
     async def list_sites(self, dealer_id: str | None = None) -> list[Site]:
@@ -63,7 +63,7 @@ class SiteStore(StoreBase):
 
     async def group_sites(self, group_id: str) -> list[Site]:
         """The sites of a group, by name."""
-        return [site_from_row(r) for r in await self.db.fetch("group_sites", group_id=group_id)]
+        return [site_from_row(r) for r in await self.db.fetch_few("group_sites", group_id=group_id)]
 
     async def set_pin(self, contact_id: int, pin_hash: str | None, expires_at: datetime | None) -> None:
         await self.db.execute("set_contact_pin", id=contact_id, pin_hash=pin_hash, pin_expires_at=expires_at)

@@ -4,7 +4,11 @@ Writes go through one connection as group commits (gateway/stores/groupcommit.py
 transaction body runs synchronously inside the writer thread, so a whole transaction is one
 hop and concurrent ones share one COMMIT. Reads use a second connection, which in WAL mode
 never waits for a writer and only sees committed rows; a read body runs whole on its thread
-too, and concurrent reads share one hop (group read).
+too, and concurrent reads share one hop (group read). The few indexed reads every inbound text
+makes (``read_few``) run on the event loop's own thread, on a third connection that never waits:
+a hand-off costs more than such a read (two context switches and a GIL hand-over against tens of
+microseconds, bench/README.md), and when SQLite says the file is busy (a rare moment of WAL
+recovery, or another process holding it) the read is handed to the reader thread, which waits.
 
 SQLite keeps times as UTC ISO 8601 text ("2026-01-15T10:30:00.000Z", sorting as it reads)
 and JSON as text: parameters are turned into that (sqlite3 adapters, registered here for
@@ -166,6 +170,7 @@ class SQLiteConnector(Connector):
         self._reader: aiosqlite.Connection | None = None
         self._group: GroupCommit | None = None
         self._reads: Batches | None = None
+        self._inline: sqlite3.Connection | None = None  # the event loop's own: read_few
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -176,12 +181,21 @@ class SQLiteConnector(Connector):
         await conn.execute_fetchall(f"PRAGMA synchronous = {self.synchronous}")
         return conn
 
+    def _connect_inline(self) -> sqlite3.Connection:
+        # busy_timeout 0: a busy file raises at once (read_few then hands the read to the reader thread), so the
+        # event loop never sleeps in SQLite's busy handler. check_same_thread: only the loop's thread uses it.
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 0").fetchall()
+        conn.execute("PRAGMA foreign_keys = ON").fetchall()
+        return conn
+
     async def open(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._writer = await self._connect()
             await self._writer.execute_fetchall("PRAGMA journal_mode = WAL")
             self._reader = await self._connect()
+            self._inline = self._connect_inline()
         except (OSError, sqlite3.Error) as exc:
             await self.close()
             reason = getattr(exc, "strerror", None) or exc
@@ -190,10 +204,12 @@ class SQLiteConnector(Connector):
         self._reads = Batches(self._reader)
 
     async def close(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
-        self._reader = self._writer = self._group = self._reads = None
+        self._reader = self._writer = self._group = self._reads = self._inline = None
 
     @property
     def _read(self) -> aiosqlite.Connection:
@@ -204,6 +220,15 @@ class SQLiteConnector(Connector):
         assert self._reads is not None, "store is not open"
         steps = body(*args)
         return await self._reads.run(lambda conn: drive(conn, steps))
+
+    async def read_few(self, body: Callable[..., Body[T]], *args: Any) -> T:
+        assert self._inline is not None, "store is not open"
+        try:
+            return drive(self._inline, body(*args))
+        except sqlite3.OperationalError as exc:
+            if (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+        return await self.read(body, *args)  # anew, on the thread that may wait for the file
 
     async def transaction(self, body: Callable[..., Body[T]], *args: Any) -> T:
         assert self._group is not None, "store is not open"
