@@ -20,7 +20,6 @@ Last, the number's reply budget may silence the answer; a late text's rows say i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import msgspec
@@ -45,23 +44,21 @@ OUTCOME_RESPONSES = {"confirm": "confirmed", "cancel": "cancelled"}
 DEFAULT_RESPONSE_CODE = "SMSReply"
 
 
-@dataclass(frozen=True)
-class Sender:
+class Sender(msgspec.Struct, frozen=True):  # a Struct, not a dataclass: built for every text at a fifth of the cost
     """What the store knows about the number a text came from."""
 
     contacts: Sequence[Contact] = ()
     open: Sequence[tuple[Verification, int]] = ()  # newest first, with the recipient contact id
-    sites: Mapping[str, Site] = field(default_factory=dict)
-    alarms: Mapping[str, AlarmEvent] = field(default_factory=dict)
-    access: Access = field(default_factory=Access)
+    sites: Mapping[str, Site] = msgspec.field(default_factory=dict)
+    alarms: Mapping[str, AlarmEvent] = msgspec.field(default_factory=dict)
+    access: Access = msgspec.field(default_factory=Access)
     dispatches: Sequence[Dispatch] = ()  # reply window open, newest first
     # A text recovered late: the verifications it could have answered when the carrier took it, newest first.
     open_when_sent: Sequence[tuple[Verification, int]] = ()
     refs: Sequence[HeldRef] = ()  # the reply references the number holds (read only when a verification is open)
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(msgspec.Struct, frozen=True):
     """The text split for deciding: the words without a PIN, and the body as it may be stored."""
 
     words: str
@@ -80,7 +77,10 @@ def decide_inbound(msg: InboundMessage, sender: Sender, text: Text, table: Keywo
     sent = msg.carrier_received_at  # a late text knew only the alarms texted before it
     refs = [h for h in sender.refs if h.created_at <= sent] if sent is not None else sender.refs
     target = aim(sender.open, refs, text.words, table, now)  # "YES 2": alarm 2 first, "YES" the words
-    sender, text = replace(sender, open=target.open), replace(text, words=target.words)
+    if target.open is not sender.open:  # most texts name no alarm: nothing to copy
+        sender = msgspec.structs.replace(sender, open=target.open)
+    if target.words != text.words:
+        text = msgspec.structs.replace(text, words=target.words)
     answered = bool(sender.open) and sender.open[0][0].status == "responded"
     keyword = None if answered or target.problem else _keyword(sender, text, table)
     interfaced = keyword is None and not target.problem and claims(text.words, text.pin, sender.access, now,

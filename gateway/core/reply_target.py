@@ -9,8 +9,9 @@ nothing. With no reference held (one alarm, texts from before references), the n
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from gateway import codes
 from gateway.config import Verifications
@@ -22,8 +23,7 @@ from gateway.model import AlarmEvent, LogEntry, Site, Verification
 DECISIVE = ("confirm", "cancel")
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(msgspec.Struct, frozen=True):
     """The open verifications with the one the reply answers first; the words without the reference."""
 
     open: Sequence[tuple[Verification, int]]

@@ -51,8 +51,11 @@ def count(text: str) -> SegmentCount:
     if is_gsm7(text):
         if GSM7_EXTENSION.isdisjoint(text):
             return SegmentCount("GSM-7", len(text), _uniform(len(text), 160, 153))
+        units = len(text) + sum(map(text.count, GSM7_EXTENSION))  # an escape pair costs two
+        if units <= 160:  # one segment: nothing can straddle a part (HELP's "[n]" took the loop below per text)
+            return SegmentCount("GSM-7", units, 1)
         costs = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
-        return SegmentCount("GSM-7", sum(costs), _pack(costs, 160, 153))
+        return SegmentCount("GSM-7", units, _pack(costs, 160, 153))
     if max(text) <= "\uffff":
         return SegmentCount("UCS-2", len(text), _uniform(len(text), 70, 67))
     costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]

@@ -201,7 +201,7 @@ def decide_late(body: str, sender: Sender, sent_at, now):
 def test_a_late_text_naming_an_alarm_that_timed_out_before_it_was_seen_is_a_late_reply():
     timed_out = struct_replace(NEWER, status="expired", timeout_at=NOW)  # alarm 2 timed out while the gateway was away
     refs = [BOTH[0], held(2, "evt_2", minutes_ago=1, status="expired")]
-    sender = replace(sender_with(OLDER, refs=refs), open_when_sent=[(timed_out, 1), (OLDER, 1)])
+    sender = struct_replace(sender_with(OLDER, refs=refs), open_when_sent=[(timed_out, 1), (OLDER, 1)])
     for body in ("NO 2", "NO"):  # by its reference, or bare while it was the newest
         decision = decide_late(body, sender, sent_at=NOW - timedelta(seconds=30), now=NOW + timedelta(seconds=30))
         assert [(e.code, e.verification_id, e.details["keyword"]) for e in decision.log] == [
@@ -211,7 +211,7 @@ def test_a_late_text_naming_an_alarm_that_timed_out_before_it_was_seen_is_a_late
 
 def test_a_late_text_knows_only_the_alarms_texted_before_it():
     later = held(2, "evt_2", status="expired")  # texted after the contact sent "NO", and timed out since
-    sender = replace(sender_with(OLDER, refs=[BOTH[0], later]), open_when_sent=[(OLDER, 1)])
+    sender = struct_replace(sender_with(OLDER, refs=[BOTH[0], later]), open_when_sent=[(OLDER, 1)])
     decision = decide_late("NO", sender, sent_at=NOW - timedelta(minutes=1), now=NOW + timedelta(minutes=1))
     assert [(r.verification_id, r.response) for r in decision.responses] == [("ver_1", "cancelled")]
 

@@ -8,9 +8,9 @@ answer tells a stranger nothing about which numbers are contacts.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import msgspec
 from msgspec.structs import replace
 
 from gateway.config import Interface
@@ -23,14 +23,13 @@ LOCKED_OUT = "Too many wrong PINs. Try again later."
 PIN_EXPIRED = "Your PIN has expired. Call the central station for a new one."
 
 
-@dataclass(frozen=True)
-class Access:
+class Access(msgspec.Struct, frozen=True):
     """What the interface knows about the sender: the contact it answers to (None: no access) and their sites."""
 
     contact: Contact | None = None
     sites: Sequence[Site] = ()
     state: InterfaceState | None = None
-    events: Mapping[str, Sequence[LogRow]] = field(default_factory=dict)
+    events: Mapping[str, Sequence[LogRow]] = msgspec.field(default_factory=dict)
 
 
 def verb_of(words: str) -> tuple[str, list[str]]:
