@@ -85,6 +85,8 @@ async def test_an_alert_is_signed_encrypted_and_answered_by_its_confirm_link(cli
     got = await status(client, auth, data["verification_id"])
     assert (got["status"], got["response"], got["responded_by"]) == ("responded", "confirmed", contact.id)
     assert codes(await event_log(client, auth, site.id))[-1] == "SMSYES"  # what a YES text logs
+    row = (await event_log(client, auth, site.id))[-1]
+    assert row["comment"] == "confirmed by push notification" and row["details"]["channel"] == "push"
 
 
 async def test_a_gone_subscription_is_removed_and_logged(client, store, auth, partner, site, contact, service):

@@ -68,7 +68,8 @@ async def test_email_verification_confirmed_by_link(mailing, smtp):
     assert_locked_down_page(answer, await answer.text())
     got = (await (await client.get(f"/ext/v1/verifications/{data['verification_id']}", headers=auth)).json())["data"]
     assert (got["status"], got["response"], got["responded_by"]) == ("responded", "confirmed", anna.id)
-    assert codes(await event_log(client, auth, site.id))[-1] == "SMSYES"
+    row = (await event_log(client, auth, site.id))[-1]
+    assert (row["code"], row["comment"], row["details"]["channel"]) == ("SMSYES", "confirmed by email link", "email")
     again = await client.post("/" + path)
     assert again.status == 404  # one use only
     other = await client.get("/" + found["cancel"].split("127.0.0.1", 1)[1].split("/", 1)[1])

@@ -1,4 +1,4 @@
-"""Answering a verification by the confirm and cancel links of its email, by the rule a text answers it.
+"""Answering a verification by the confirm and cancel links of its email or push, by the rule a text answers it.
 
 Each link token works once and dies with its verification: an unknown, used or expired token,
 and one whose verification is answered or over, opens nothing.
@@ -18,6 +18,8 @@ from gateway.daemon.metrics import Metrics
 from gateway.services.answers import Answers
 from gateway.stores import OutboxItem, Store
 
+LINKS = {"email": "email link", "push": "push notification"}  # how an answer's row names the link it came by
+
 
 async def response_link(store: Store, public_url: str, item: OutboxItem) -> str | None:
     """A new one-time link for the recipient of ``item`` to answer its verification (append ``/confirm`` or
@@ -29,7 +31,8 @@ async def response_link(store: Store, public_url: str, item: OutboxItem) -> str 
     if verification is None or not verification.require_response:
         return None
     token = secrets.token_urlsafe(32)
-    await store.add_response_token(token_digest(token), verification.id, item.contact_id, verification.timeout_at)
+    await store.add_response_token(token_digest(token), verification.id, item.contact_id, verification.timeout_at,
+                                   channel=item.channel)
     return f"{public_url.rstrip('/')}/v/{token}"
 
 
@@ -53,8 +56,10 @@ class ResponseLinks:
             return None
         verification = await self.store.get_verification(found["verification_id"])
         # answered by text (or expired) between the check above and now: None
-        return await self.answers.answer(verification, found["contact_id"], outcome, channel="email",
-                                         comment=f"{OUTCOME_RESPONSES[outcome]} by email link", trace_id=trace_id)
+        channel = found["channel"]
+        return await self.answers.answer(verification, found["contact_id"], outcome, channel=channel,
+                                         comment=f"{OUTCOME_RESPONSES[outcome]} by {LINKS.get(channel, channel)}",
+                                         trace_id=trace_id)
 
     async def _usable(self, token: str, outcome: str) -> Mapping[str, Any] | None:
         if outcome not in OUTCOME_RESPONSES:

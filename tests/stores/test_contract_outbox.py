@@ -190,6 +190,9 @@ async def test_response_links_work_once(store, site, contact, clock):
     assert await store.use_response_token("a" * 64, clock.now()) is False
     assert (await store.response_token("a" * 64))["used_at"] == clock.now()
     assert await store.response_token("b" * 64) is None
+    assert token["channel"] == "email"  # the default: links made before channels were recorded came by email
+    await store.add_response_token("c" * 64, v.id, contact.id, expires, channel="push")
+    assert (await store.response_token("c" * 64))["channel"] == "push"
 
 
 async def test_the_loopback_record_pages_by_id_and_number(store, clock):

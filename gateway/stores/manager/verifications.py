@@ -28,9 +28,10 @@ class VerificationStore(StoreBase):
 
     # Response links
     async def add_response_token(self, token_hash: str, verification_id: str, contact_id: int,
-                                 expires_at: datetime) -> None:
+                                 expires_at: datetime, channel: str = "email") -> None:
+        """A one-time link's token (its digest), for the message of ``channel`` (email, push) that carries it."""
         await self.db.execute("insert_response_token", token_hash=token_hash, verification_id=verification_id,
-                              contact_id=contact_id, expires_at=expires_at)
+                              contact_id=contact_id, expires_at=expires_at, channel=channel)
 
     async def response_token(self, token_hash: str) -> dict[str, Any] | None:
         """The token's row with its verification's status, process, site, event and message."""

@@ -404,8 +404,8 @@ WHERE id = :id AND (status = 'pending' OR (status = 'sending' AND claimed_by = :
 -- Verifications API: response links, dispatches
 
 -- name: insert_response_token!
-INSERT INTO response_tokens (token_hash, verification_id, contact_id, expires_at)
-VALUES (:token_hash, :verification_id, :contact_id, :expires_at);
+INSERT INTO response_tokens (token_hash, verification_id, contact_id, expires_at, channel)
+VALUES (:token_hash, :verification_id, :contact_id, :expires_at, :channel);
 
 -- name: get_response_token^
 SELECT t.*, v.status AS verification_status, v.process, v.site_id, v.event_id, v.message, v.created_at AS sent_at
