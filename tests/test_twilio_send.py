@@ -185,11 +185,23 @@ async def test_a_report_that_overtakes_the_send_is_not_lost(client, app, config,
     tw.auto_reports = ("sent", "delivered")  # fired while the gateway is still recording the send
     await post_alarm(client, auth, site.id, "BA")
     await deliver(client)
-    for _ in range(100):
-        if not tw._tasks:
-            break
-        await asyncio.sleep(0.02)
+    await tw.settle()  # the reports answered, however long the machine takes
     assert outbound(config)[0]["status"] == "delivered"
+
+
+async def test_a_failure_report_that_came_before_the_send_was_recorded_is_applied_by_the_record(
+        client, app, config, tw, auth, site, contact):
+    data = await post_alarm(client, auth, site.id, "BA")
+    sid = f"SM{1:032x}"  # the fake's first sid: the report comes before the gateway has even sent
+    early = tw.report_fields(sid, "undelivered", error_code="30003")
+    assert (await tw.post_signed(f"{config.http.public_url}/carriers/twilio/status", early))[0] == 204
+    assert await deliver(client) == 1 and tw.received[0].sid == sid
+    [row] = outbound(config)
+    assert (row["status"], row["error_code"]) == ("undelivered", "30003")
+    recipient = (await app[STORE].get_verification(data["verifications"][0]["verification_id"])).recipients[0]
+    assert recipient.status == "failed"
+    [failure] = [r for r in await event_log(client, auth, site.id) if r["code"] == "SMSFAIL"]
+    assert "Twilio reported the text undelivered (error 30003)" in failure["comment"]  # the carrier's own log
 
 
 async def test_a_forged_report_is_refused(client, tw, auth):

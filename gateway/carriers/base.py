@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from gateway.config import Config
     from gateway.services.calls import CallDesk
     from gateway.services.inbound import InboundService
-    from gateway.model import InboundMessage, PhoneLookup
+    from gateway.model import DeliveryReport, InboundMessage, LogEntry, PhoneLookup
     from gateway.stores import OutboxItem, Store
 
 
@@ -56,6 +56,11 @@ class Carrier(abc.ABC):
 
     def routes(self) -> list[web.RouteDef]:
         """Webhook routes, mounted under ``/carriers/<name>/``."""
+        return []
+
+    def delivery_log(self, item: OutboxItem, report: DeliveryReport) -> list[LogEntry]:
+        """What the event log keeps of the carrier's delivery ``report`` on ``item``, wherever it is applied (its
+        webhook, or the outbox's record of the send it overtook); nothing for a backend without reports."""
         return []
 
     def max_per_second(self, sender: str) -> float | None:

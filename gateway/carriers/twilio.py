@@ -14,8 +14,9 @@ import asyncio
 import base64
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
+from typing import TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -35,6 +36,7 @@ from gateway.services.optouts import OptOuts
 from gateway.stores import OutboxItem
 from gateway.web.appkeys import TRACE_ID
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 UNSUBSCRIBED = "21610"
@@ -220,12 +222,11 @@ class TwilioCarrier(Carrier):
         sid, status = form["MessageSid"], form["MessageStatus"].lower()
         report = DeliveryReport(carrier=self.name, carrier_message_id=sid, status=status,
                                 error_code=form.get("ErrorCode") or None, at=self.services.clock.now())
-        result = await self.services.store.delivery_report(report, self._failure_log)
-        for _ in range(int(self.unknown_report_wait_seconds / 0.02)):
-            if result.known or not await self._sent_lately():
-                break
-            await asyncio.sleep(0.02)  # real time: the outbox's commit is what we wait for
-            result = await self.services.store.delivery_report(report, self._failure_log)
+        # A report that overtook the outbox's record of its send is recorded, and that record applies it (on any
+        # daemon: OutboxStore.outbound_sent); waited for briefly here all the same, so that it is applied and
+        # counted now.
+        result = await self.overtaken(lambda: self.services.store.delivery_report(report, self.delivery_log),
+                                      lambda result: result.known)
         if result.logged:
             self.services.metrics.carrier_errors.labels(self.name, report.error_code or "none").inc()
             self.services.metrics.logged(result.logged)
@@ -234,6 +235,23 @@ class TwilioCarrier(Carrier):
         if not result.known:
             log.info("twilio status %s for unknown message %s: recorded only", status, sid)
         return web.Response(status=204)
+
+    async def overtaken(self, look: Callable[[], Awaitable[T]], found: Callable[[T], bool]) -> T:
+        """``look()`` (at what a webhook is about), again while a send that the webhook may have overtaken is
+        under way, for ``unknown_report_wait_seconds`` at most: the first result ``found``, else the last.
+        Whether a send is under way is asked before the next look, never after the last: a send recorded between
+        a look and that question is seen by the next look, not missed."""
+        result = await look()
+        for _ in range(int(self.unknown_report_wait_seconds / 0.02)):
+            if found(result):
+                break
+            waiting = await self._sent_lately()
+            if waiting:
+                await asyncio.sleep(0.02)  # real time: the outbox's commit is what we wait for
+            result = await look()
+            if not waiting:
+                break
+        return result
 
     async def _sent_lately(self) -> bool:
         """Whether the report may be for a send whose outcome is not committed yet: this daemon's, or (where
@@ -244,8 +262,7 @@ class TwilioCarrier(Carrier):
         store = self.services.store
         return store.shared and await store.sends_in_flight(self.services.clock.now())
 
-    @staticmethod
-    def _failure_log(item: OutboxItem, report: DeliveryReport) -> list[LogEntry]:
+    def delivery_log(self, item: OutboxItem, report: DeliveryReport) -> list[LogEntry]:
         if report.outcome == "delivered":
             return []
         error = f" (error {report.error_code})" if report.error_code else ""

@@ -122,13 +122,11 @@ class TwilioVoice:
     async def _call(self, sid: str) -> OutboxItem | None:
         """The outbox message of call ``sid``; the outbox records the sid once ``place`` returns, which a fast
         webhook can overtake: waited for, briefly."""
-        for _ in range(int(self.carrier.unknown_report_wait_seconds / 0.02)):
-            found = await self.carrier.services.store.outbound_by_carrier_id(self.carrier.name, sid)
-            if found is not None:
-                return found[0]
-            if not await self.carrier._sent_lately():
-                break
-            await asyncio.sleep(0.02)  # real time: the outbox's commit is what we wait for
+        store = self.carrier.services.store
+        found = await self.carrier.overtaken(lambda: store.outbound_by_carrier_id(self.carrier.name, sid),
+                                             lambda found: found is not None)
+        if found is not None:
+            return found[0]
         log.warning("twilio voice: a webhook about call %s, which this gateway did not place; hung up", sid)
         return None
 

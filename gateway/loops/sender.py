@@ -272,7 +272,9 @@ class OutboxSender:
             self.metrics.outbound.labels(carrier, "error").inc()
             return
         try:
-            await self.store.outbound_sent(item, carrier, carrier_id, self.clock.now())
+            # The carrier's reports that overtook this record are applied with it (their log is the carrier's).
+            logged = await self.store.outbound_sent(item, carrier, carrier_id, self.clock.now(),
+                                                    self.carrier.delivery_log if transport is self.carrier else None)
         except StoreUnavailable:
             # At least once: sent again once the store answers, rather than a whole lease later.
             log.error("outbox %d: sent by %s, but the store does not answer to record it; it is sent again once "
@@ -280,6 +282,7 @@ class OutboxSender:
             self._unreleased.append(item)
             return
         self.metrics.outbound.labels(carrier, "sent").inc()
+        self.metrics.logged(logged)
         self.metrics.carrier_last_success.labels(carrier).set(self.clock.now().timestamp())
         if item.channel == "sms":
             self.metrics.outbound_segments.labels(carrier).inc(item.segments)

@@ -158,6 +158,30 @@ async def test_a_delivered_report_settles_the_recipient(store, site, contact, cl
     assert (got.status, got.recipients[0].status) == ("delivered", "delivered")
 
 
+async def test_reports_that_overtook_the_send_are_applied_when_it_is_recorded(store, site, contact, clock):
+    v = await open_verification(store, site, [contact], clock)
+    [item] = await claim(store, clock)  # the carrier has it; its answer (the sid) is not recorded yet
+    for status in ("sent", "undelivered"):  # its reports come first, on this daemon or another
+        early = await store.delivery_report(DeliveryReport(carrier="twilio", carrier_message_id="SM7", status=status,
+                                                           error_code="30003" if status == "undelivered" else None,
+                                                           at=clock.now()), lambda it, rep: [])
+        assert not early.known
+
+    def log_for(it, rep) -> list[LogEntry]:
+        return [LogEntry(code="SMSFAIL", at=rep.at, verification_id=it.verification_id, comment=rep.status)]
+
+    logged = await store.outbound_sent(item, "twilio", "SM7", clock.now(), log_for)
+    assert [e.comment for e in logged] == ["undelivered"]
+    got = await store.get_verification(v.id)
+    assert (got.status, got.recipients[0].status, got.recipients[0].error) == ("failed", "failed",
+                                                                                 "carrier error 30003")
+    assert [r.comment for r in await store.event_log(site_id=None, after=0, limit=10)] == ["undelivered"]
+    repeat = await store.delivery_report(DeliveryReport(carrier="twilio", carrier_message_id="SM7",
+                                                        status="undelivered", error_code="30003", at=clock.now()),
+                                         log_for)
+    assert repeat.known and repeat.logged == ()  # applied once
+
+
 async def test_verifications_expire_once_with_their_effects(store, site, contact, clock):
     v = await open_verification(store, site, [contact], clock, minutes=5)
     await open_verification(store, site, [contact], clock, vid="ver_info", require_response=False)

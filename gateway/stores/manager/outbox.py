@@ -42,8 +42,15 @@ class OutboxStore(StoreBase):
         committed while its answer was lost with the connection. The number released."""
         return await self.db.execute("release_own_claims", now=now, claimer=self.claimer, keep=list(sending))
 
-    async def outbound_sent(self, item: OutboxItem, carrier: str, carrier_message_id: str, now: datetime) -> None:
-        await self.db.transaction(_sent, item, carrier, carrier_message_id, now, self.claimer)
+    async def outbound_sent(
+        self, item: OutboxItem, carrier: str, carrier_message_id: str, now: datetime,
+        log_for: Callable[[OutboxItem, DeliveryReport], Sequence[LogEntry]] | None = None,
+    ) -> tuple[LogEntry, ...]:
+        """Record that ``carrier`` took ``item`` as ``carrier_message_id``, and apply, in the same transaction, the
+        reports the carrier sent about it before this record (a fast report overtakes it, on any daemon: it is
+        recorded, not lost) as ``delivery_report`` would, logging ``log_for``. The rows logged."""
+        return await self.db.transaction(_sent, item, carrier, carrier_message_id, now, self.claimer,
+                                         log_for or _nothing_to_log)
 
     async def outbound_retry(
         self, item: OutboxItem, next_attempt_at: datetime, error_code: str | None, error: str, now: datetime
@@ -110,13 +117,24 @@ class OutboxStore(StoreBase):
         return await self.db.fetch("loopback_messages", to_phone=to_phone, after=after, limit=limit)
 
 
-def _sent(item: OutboxItem, carrier: str, carrier_message_id: str, now: datetime, claimer: str) -> Body[None]:
-    yield Op("outbound_sent", {"id": item.id, "carrier": carrier, "carrier_message_id": carrier_message_id,
-                               "now": now, "claimer": claimer})
+def _nothing_to_log(_item: OutboxItem, _report: DeliveryReport) -> Sequence[LogEntry]:
+    return ()
+
+
+def _sent(item: OutboxItem, carrier: str, carrier_message_id: str, now: datetime, claimer: str,
+          log_for: Callable[[OutboxItem, DeliveryReport], Sequence[LogEntry]]) -> Body[tuple[LogEntry, ...]]:
+    key = {"carrier": carrier, "carrier_message_id": carrier_message_id}
+    yield Op("outbound_sent", {"id": item.id, **key, "now": now, "claimer": claimer})
     if item.verification_id and item.contact_id is not None:
         yield Op("recipient_sent", {"verification_id": item.verification_id, "contact_id": item.contact_id,
                                     "status": "sent", "channel": item.channel, "error": None})
         yield Op("verification_sent", {"verification_id": item.verification_id})
+    logged: tuple[LogEntry, ...] = ()
+    for early in (yield Op("delivery_statuses_of", key)):
+        report = DeliveryReport(**key, status=early["status"], error_code=early["error_code"],
+                                at=early["received_at"])
+        logged += (yield from _apply_report(report, log_for)).logged
+    return logged
 
 
 def _failed(item: OutboxItem, status: str, error_code: str | None, error: str, now: datetime,
@@ -133,6 +151,13 @@ def _delivery_report(report: DeliveryReport,
     key = {"carrier": report.carrier, "carrier_message_id": report.carrier_message_id}
     yield Op("insert_delivery_status", {**key, "status": report.status, "error_code": report.error_code,
                                         "received_at": report.at})
+    return (yield from _apply_report(report, log_for))
+
+
+def _apply_report(report: DeliveryReport,
+                  log_for: Callable[[OutboxItem, DeliveryReport], Sequence[LogEntry]]) -> Body[DeliveryResult]:
+    """Move the message ``report`` is about forward (when it is recorded yet)."""
+    key = {"carrier": report.carrier, "carrier_message_id": report.carrier_message_id}
     before = yield Op("outbound_by_carrier_id", key)
     if before is None:
         return DeliveryResult(known=False)

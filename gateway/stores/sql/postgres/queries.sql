@@ -435,6 +435,15 @@ INSERT INTO delivery_statuses (carrier, carrier_message_id, status, error_code, 
 VALUES (:carrier, :carrier_message_id, :status, :error_code, :received_at)
 ON CONFLICT DO NOTHING;
 
+-- name: delivery_statuses_of
+-- The reports recorded for one carrier message, in the order they came (a tie: by the status's place in a
+-- report's life, as carrier_reports_of_outbound).
+SELECT status, error_code, received_at FROM delivery_statuses
+WHERE carrier = :carrier AND carrier_message_id = :carrier_message_id
+ORDER BY received_at,
+         array_position(ARRAY['accepted', 'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed',
+                              'read'], status), status;
+
 -- name: outbound_by_carrier_id^
 SELECT * FROM outbound_messages WHERE carrier = :carrier AND carrier_message_id = :carrier_message_id;
 

@@ -406,6 +406,12 @@ INSERT INTO delivery_statuses (carrier, carrier_message_id, status, error_code, 
 VALUES (:carrier, :carrier_message_id, :status, :error_code, :received_at)
 ON CONFLICT DO NOTHING;
 
+-- name: delivery_statuses_of
+-- The reports recorded for one carrier message, in the order they came.
+SELECT status, error_code, received_at FROM delivery_statuses
+WHERE carrier = :carrier AND carrier_message_id = :carrier_message_id
+ORDER BY received_at, rowid;
+
 -- name: outbound_by_carrier_id^
 SELECT * FROM outbound_messages WHERE carrier = :carrier AND carrier_message_id = :carrier_message_id;
 
