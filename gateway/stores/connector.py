@@ -43,6 +43,12 @@ class Script(NamedTuple):
 Body = Generator[Op | Script, Any, T]
 
 
+class Rows(dict):
+    """The parameter of a query that hands many rows to a server-side function at once: named groups, each a row
+    (a dict, or None) or a list of rows (or of plain values). The connector stores every row's values as it stores a query's own
+    parameters (PostgreSQL: times to the millisecond, NUL as U+FFFD), so either way writes the same values."""
+
+
 def single(op: Op) -> Body[Any]:
     """A body of one operation: its result."""
     return (yield op)
@@ -108,6 +114,11 @@ class Connector(abc.ABC):
     async def execute(self, query: str, /, **params: Any) -> Any:
         """One write query in its own transaction; its result."""
         return await self.transaction(single, Op(query, params))
+
+    def offers(self, query: str) -> bool:
+        """Whether this engine's queries.sql has ``query``: a store method may run one such operation (a
+        server-side function, say) where the engine offers it, and its generic body elsewhere."""
+        return False
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query (and, where the engine can tell, takes a write);

@@ -21,6 +21,7 @@ MIGRATIONS = (
     "0013_sender_pace",
     "0014_call_lists",
     "0015_channels",
+    "0016_one_trip",
 )
 
 # Every table the migrations make but schema_migrations, parents before the tables that refer to them.

@@ -76,6 +76,11 @@ LEFT JOIN interface_state s ON s.phone = q.phone
 LEFT JOIN contacts c ON c.phone = q.phone
 ORDER BY c.id;
 
+-- name: commit_decision$
+-- A whole decision's writes in one round trip (migrations/0016_one_trip.sql): the rows of the store's body for
+-- it, as one document (gateway/stores/manager/pipeline.py).
+SELECT gateway_commit_decision(:rows);
+
 -- name: insert_alarm_event!
 INSERT INTO alarm_events (id, site_id, event_code, zone, text, received_at)
 VALUES (:id, :site_id, :event_code, :zone, :text, :received_at)
