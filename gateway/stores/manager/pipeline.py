@@ -23,8 +23,9 @@ from gateway.stores.records import (
 class PipelineStore(StoreBase):
     async def inbound_view(self, phone: str, now: datetime) -> InboundView:
         """The contacts with this number, its interface state and the verifications it may answer."""
-        # One body: on SQLite one hop to the reader's thread for the four reads every inbound text needs.
-        return await self.db.read(_inbound_view, phone, now)
+        # One body: on SQLite one hop to the reader's thread for the four reads every inbound text needs; an engine
+        # that offers them as one statement (PostgreSQL) reads them in one round trip.
+        return await self.db.read(_inbound_view, phone, now, self.db.offers("inbound_view"))
 
     async def reply_refs(self, phones: list[str], now: datetime) -> dict[str, list[HeldRef]]:
         """The reply references each of ``phones`` holds at ``now`` (gateway/core/reply_refs.py)."""
@@ -45,27 +46,35 @@ class PipelineStore(StoreBase):
         return await self.db.transaction(body, decision, rows)
 
 
-def _inbound_view(phone: str, now: datetime) -> Body[InboundView]:
-    # The contacts and the state in one round trip (the turn's BEGIN and COMMIT are the others every text pays).
-    found = yield Op("phone_lookup", {"phone": phone})
-    contacts = [contact_from_row(r) for r in found if r["id"] is not None]
-    state = {k[6:]: v for k, v in found[0].items() if k.startswith("state_")} if found[0]["state_phone"] else None
-    open_, dispatches, site, alarm, sites, alarms, refs = [], [], None, None, {}, {}, []
-    if contacts:
-        rows = yield Op("open_verifications_for_phone", {"phone": phone, "now": now})
-        open_ = [(verification_from_row(r), r["recipient_contact_id"]) for r in rows]
-        for row in reversed(rows):  # the newest's last: it wins where two rows name one site
-            site, alarm = site_and_alarm_of(row)
-            sites[site.id] = site
-            if alarm is not None:
-                alarms[alarm.id] = alarm
-        if rows:  # only a number with an open verification pays this read
-            refs = [held_ref_from_row(r) for r in (yield Op("reply_refs_for_phone", {"phone": phone, "now": now}))]
-        dispatches = [dispatch_from_row(r)
-                      for r in (yield Op("open_dispatches_for_phone", {"phone": phone, "now": now}))]
+def _inbound_view(phone: str, now: datetime, at_once: bool) -> Body[InboundView]:
+    params = {"phone": phone, "now": now}
+    if at_once:
+        found = yield Op("inbound_view", params)
+        contact_rows, state, rows = found["contacts"], found["state"], found["open"] or ()
+        ref_rows, dispatch_rows = found["refs"] or (), found["dispatches"] or ()
+    else:
+        # The contacts and the state in one read (state_* columns on every row, contact columns NULL without one).
+        lookup = yield Op("phone_lookup", params)
+        contact_rows = [r for r in lookup if r["id"] is not None]
+        state = {k[6:]: v for k, v in lookup[0].items() if k.startswith("state_")} \
+            if lookup[0]["state_phone"] else None
+        rows, ref_rows, dispatch_rows = (), (), ()
+        if contact_rows:
+            rows = yield Op("open_verifications_for_phone", params)
+            if rows:  # only a number with an open verification pays this read
+                ref_rows = yield Op("reply_refs_for_phone", params)
+            dispatch_rows = yield Op("open_dispatches_for_phone", params)
+    contacts = [contact_from_row(r) for r in contact_rows]
+    open_ = [(verification_from_row(r), r["recipient_contact_id"]) for r in rows]
+    site, alarm, sites, alarms = None, None, {}, {}
+    for row in reversed(rows):  # the newest's last: it wins where two rows name one site
+        site, alarm = site_and_alarm_of(row)
+        sites[site.id] = site
+        if alarm is not None:
+            alarms[alarm.id] = alarm
     return InboundView(contacts=contacts, state=interface_state_from_row(state) if state else None,
-                       open=open_, site=site, alarm=alarm, dispatches=dispatches, sites=sites, alarms=alarms,
-                       refs=refs)
+                       open=open_, site=site, alarm=alarm, dispatches=[dispatch_from_row(r) for r in dispatch_rows],
+                       sites=sites, alarms=alarms, refs=[held_ref_from_row(r) for r in ref_rows])
 
 
 def _reply_refs(phones: list[str], now: datetime) -> Body[dict[str, list[HeldRef]]]:

@@ -293,7 +293,8 @@ class PostgresConnector(Connector):
     async def tables(self) -> list[str]:
         async with self._connection() as conn:
             rows = await conn.fetch("SELECT table_name FROM information_schema.tables "
-                                    "WHERE table_schema = current_schema() ORDER BY table_name")
+                                    "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' "
+                                    "ORDER BY table_name")  # not the views of migrations/0016_one_trip.sql
         return [r["table_name"] for r in rows]
 
     async def _types(self, table: str) -> dict[str, str]:

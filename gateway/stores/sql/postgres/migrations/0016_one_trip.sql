@@ -136,3 +136,37 @@ BEGIN
     RETURN jsonb_build_object('inbound_id', new_inbound);
 END
 $$;
+
+-- An inbound text's reads in one round trip (`inbound_view` in queries.sql): each of its reads as a view, whose
+-- row type asyncpg hands over with its column names, so one statement returns every read as an array of rows.
+-- The per-number reads of queries.sql select from these views too: one definition each. A view's `v.*` is the
+-- columns the table had when it was made: a migration that adds a column the store reads makes it again.
+CREATE VIEW gateway_open_verifications AS
+SELECT v.*, r.contact_id AS recipient_contact_id, r.phone AS recipient_phone,
+       trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name,
+       s.dealer_id AS site_dealer_id, s.name AS site_name, s.time_zone AS site_time_zone,
+       s.on_test_until AS site_on_test_until, s.created_at AS site_created_at,
+       a.id AS alarm_id, a.event_code AS alarm_event_code, a.zone AS alarm_zone, a.text AS alarm_text,
+       a.received_at AS alarm_received_at
+FROM verifications v
+JOIN verification_recipients r ON r.verification_id = v.id
+JOIN sites s ON s.id = v.site_id
+LEFT JOIN alarm_events a ON a.id = v.event_id
+LEFT JOIN contacts c ON c.id = v.responded_by
+WHERE r.channel = 'sms' AND r.status NOT IN ('waiting', 'held', 'skipped', 'not_reached')
+  AND v.require_response
+  AND v.status IN ('pending', 'sent', 'delivered', 'failed', 'responded');
+
+CREATE VIEW gateway_held_refs AS
+SELECT rr.ref, rr.alarm_key, rr.verification_id, rr.created_at, v.status, v.timeout_at, s.name AS site_name,
+       a.id AS alarm_id, a.site_id AS alarm_site_id, a.event_code AS alarm_event_code, a.zone AS alarm_zone,
+       a.text AS alarm_text, a.received_at AS alarm_received_at, rr.phone, rr.held_until
+FROM reply_refs rr
+JOIN verifications v ON v.id = rr.verification_id
+JOIN sites s ON s.id = rr.site_id
+LEFT JOIN alarm_events a ON a.id = rr.alarm_key;
+
+CREATE VIEW gateway_open_dispatches AS
+SELECT d.*, r.contact_id AS recipient_contact_id, r.phone AS recipient_phone
+FROM dispatches d
+JOIN dispatch_recipients r ON r.dispatch_id = d.id;
