@@ -43,6 +43,11 @@ class Script(NamedTuple):
 Body = Generator[Op | Script, Any, T]
 
 
+# Queries an engine may offer where another has none: one operation standing for a store method's generic body
+# (Connector.offers). Every other query is in every engine's queries.sql.
+FAST_PATHS = frozenset({"commit_decision", "inbound_view"})
+
+
 class Rows(dict):
     """The parameter of a query that hands many rows to a server-side function at once: named groups, each a row
     (a dict, or None) or a list of rows (or of plain values). The connector stores every row's values as it stores a query's own
@@ -116,8 +121,8 @@ class Connector(abc.ABC):
         return await self.transaction(single, Op(query, params))
 
     def offers(self, query: str) -> bool:
-        """Whether this engine's queries.sql has ``query``: a store method may run one such operation (a
-        server-side function, say) where the engine offers it, and its generic body elsewhere."""
+        """Whether this engine's queries.sql has ``query``, one of :data:`FAST_PATHS`: a store method runs that one
+        operation (a server-side function, say) where the engine offers it, and its generic body elsewhere."""
         return False
 
     async def ping(self) -> bool:
