@@ -47,9 +47,10 @@ def _param(value: Any) -> Any:
         return value.replace("\x00", "\ufffd") if "\x00" in value else value
     if kind is datetime and value.microsecond % 1000:
         return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
-    if kind is Rows:  # a document of rows (jsonb): each row's values as a query's parameters are
-        return {name: _row(group) if type(group) is dict else [_row(r) for r in group] if group else group
-                for name, group in value.items()}
+    if kind is Rows:  # a document of rows (jsonb): each row's values as a query's parameters are; an empty
+        # group is left out, so the server-side function skips its statement (each costs ~20 us even when empty)
+        return {name: _row(group) if type(group) is dict else [_row(r) for r in group]
+                for name, group in value.items() if group}
     return value
 
 
