@@ -43,6 +43,17 @@ class Script(NamedTuple):
 Body = Generator[Op | Script, Any, T]
 
 
+# Queries an engine may offer where another has none: one operation standing for a store method's generic body
+# (Connector.offers). Every other query is in every engine's queries.sql.
+FAST_PATHS = frozenset({"commit_decision", "inbound_view"})
+
+
+class Rows(dict):
+    """The parameter of a query that hands many rows to a server-side function at once: named groups, each a row
+    (a dict, or None) or a list of rows (or of plain values). The connector stores every row's values as it stores a query's own
+    parameters (PostgreSQL: times to the millisecond, NUL as U+FFFD), so either way writes the same values."""
+
+
 def single(op: Op) -> Body[Any]:
     """A body of one operation: its result."""
     return (yield op)
@@ -117,6 +128,11 @@ class Connector(abc.ABC):
     async def execute(self, query: str, /, **params: Any) -> Any:
         """One write query in its own transaction; its result."""
         return await self.transaction(single, Op(query, params))
+
+    def offers(self, query: str) -> bool:
+        """Whether this engine's queries.sql has ``query``, one of :data:`FAST_PATHS`: a store method runs that one
+        operation (a server-side function, say) where the engine offers it, and its generic body elsewhere."""
+        return False
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query (and, where the engine can tell, takes a write);

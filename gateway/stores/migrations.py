@@ -21,6 +21,7 @@ MIGRATIONS = (
     "0013_sender_pace",
     "0014_call_lists",
     "0015_channels",
+    "0016_one_trip",
     "0017_response_channel",
 )
 

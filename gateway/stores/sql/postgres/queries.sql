@@ -76,6 +76,28 @@ LEFT JOIN interface_state s ON s.phone = q.phone
 LEFT JOIN contacts c ON c.phone = q.phone
 ORDER BY c.id;
 
+-- name: commit_decision$
+-- A whole decision's writes in one round trip (migrations/0016_one_trip.sql): the rows of the store's body for
+-- it, as one document (gateway/stores/manager/pipeline.py).
+SELECT gateway_commit_decision(:rows);
+
+-- name: inbound_view^
+-- Every read of an inbound text in one round trip (gateway/stores/manager/pipeline.py): the number's contacts and
+-- interface state; with a contact, the verifications it may answer and the dispatches open to it; with one of
+-- those verifications, the reply references it holds. Each an array of the rows the read of its own returns.
+SELECT k.contacts, k.state, k.open, k.dispatches,
+       CASE WHEN cardinality(k.open) > 0 THEN ARRAY(
+           SELECT h FROM gateway_held_refs h WHERE h.phone = :phone AND h.held_until > :now ORDER BY h.ref) END AS refs
+FROM (SELECT q.contacts, q.state,
+             CASE WHEN cardinality(q.contacts) > 0 THEN ARRAY(
+                 SELECT o FROM gateway_open_verifications o WHERE o.recipient_phone = :phone AND o.timeout_at > :now
+                 ORDER BY o.created_at DESC, o.id DESC) END AS open,
+             CASE WHEN cardinality(q.contacts) > 0 THEN ARRAY(
+                 SELECT d FROM gateway_open_dispatches d WHERE d.recipient_phone = :phone AND d.reply_until > :now
+                 ORDER BY d.created_at DESC, d.id DESC) END AS dispatches
+      FROM (SELECT ARRAY(SELECT c FROM contacts c WHERE c.phone = CAST(:phone AS text) ORDER BY c.id) AS contacts,
+                   (SELECT s FROM interface_state s WHERE s.phone = CAST(:phone AS text)) AS state) q) k;
+
 -- name: insert_alarm_event!
 INSERT INTO alarm_events (id, site_id, event_code, zone, text, received_at)
 VALUES (:id, :site_id, :event_code, :zone, :text, :received_at)
@@ -111,22 +133,8 @@ SELECT * FROM verification_recipients WHERE verification_id = :verification_id O
 -- The verifications a text from this number may answer, newest first: open ones, and ones
 -- another recipient already answered (a later reply is told so) until their timeout. Each row
 -- carries its site and alarm event (site_*, alarm_*): no further round trip for the newest's.
-SELECT v.*, r.contact_id AS recipient_contact_id,
-       trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS responder_name,
-       s.dealer_id AS site_dealer_id, s.name AS site_name, s.time_zone AS site_time_zone,
-       s.on_test_until AS site_on_test_until, s.created_at AS site_created_at,
-       a.id AS alarm_id, a.event_code AS alarm_event_code, a.zone AS alarm_zone, a.text AS alarm_text,
-       a.received_at AS alarm_received_at
-FROM verifications v
-JOIN verification_recipients r ON r.verification_id = v.id
-JOIN sites s ON s.id = v.site_id
-LEFT JOIN alarm_events a ON a.id = v.event_id
-LEFT JOIN contacts c ON c.id = v.responded_by
-WHERE r.phone = :phone AND r.channel = 'sms' AND r.status NOT IN ('waiting', 'held', 'skipped', 'not_reached')
-  AND v.require_response
-  AND v.status IN ('pending', 'sent', 'delivered', 'failed', 'responded')
-  AND v.timeout_at > :now
-ORDER BY v.created_at DESC, v.id DESC;
+SELECT * FROM gateway_open_verifications WHERE recipient_phone = :phone AND timeout_at > :now
+ORDER BY created_at DESC, id DESC;
 
 -- name: respond_verification!
 UPDATE verifications
@@ -423,10 +431,8 @@ VALUES (:id, :site_id, :template, :code, :created_at, :reply_until);
 INSERT INTO dispatch_recipients (dispatch_id, contact_id, phone) VALUES (:dispatch_id, :contact_id, :phone);
 
 -- name: open_dispatches_for_phone
-SELECT d.*, r.contact_id AS recipient_contact_id FROM dispatches d
-JOIN dispatch_recipients r ON r.dispatch_id = d.id
-WHERE r.phone = :phone AND d.reply_until > :now
-ORDER BY d.created_at DESC, d.id DESC;
+SELECT * FROM gateway_open_dispatches WHERE recipient_phone = :phone AND reply_until > :now
+ORDER BY created_at DESC, id DESC;
 
 -- Twilio: delivery status, opt-outs, lookups
 
@@ -714,15 +720,7 @@ LIMIT :limit;
 -- name: reply_refs_for_phone
 -- The reply references a phone holds, each with the state of the verification it came with, and the site and
 -- alarm it names (a reply may name an alarm that closed since).
-SELECT rr.ref, rr.alarm_key, rr.verification_id, rr.created_at, v.status, v.timeout_at, s.name AS site_name,
-       a.id AS alarm_id, a.site_id AS alarm_site_id, a.event_code AS alarm_event_code, a.zone AS alarm_zone,
-       a.text AS alarm_text, a.received_at AS alarm_received_at
-FROM reply_refs rr
-JOIN verifications v ON v.id = rr.verification_id
-JOIN sites s ON s.id = rr.site_id
-LEFT JOIN alarm_events a ON a.id = rr.alarm_key
-WHERE rr.phone = :phone AND rr.held_until > :now
-ORDER BY rr.ref;
+SELECT * FROM gateway_held_refs WHERE phone = :phone AND held_until > :now ORDER BY ref;
 
 -- name: hold_reply_ref^
 -- Hold a reference for a phone: a free one, the same alarm's again (another process of it: held as long as the
