@@ -8,6 +8,7 @@ split across parts.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 GSM7_BASIC = frozenset(
@@ -44,6 +45,7 @@ def _pack(costs: list[int], single: int, part: int) -> int:
     return segments
 
 
+@functools.lru_cache(maxsize=4096)  # every outbox row counts its text; replies and alarm texts repeat (5 us a count)
 def count(text: str) -> SegmentCount:
     """The encoding, size and segment count of ``text``."""
     # Where every character costs one unit, no character can straddle a part: the count is arithmetic, not a
