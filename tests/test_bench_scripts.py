@@ -103,3 +103,13 @@ def test_instructions_bench_counts_a_text_under_callgrind():  # valgrind is on e
     assert result.returncode == 0, result.stdout + result.stderr
     per_text = int(result.stdout.splitlines()[-1].split()[-1].replace(",", ""))
     assert per_text > 100_000  # a text costs hundreds of thousands of instructions, not none
+
+
+def test_profile_kind_bench_records_one_kind_of_text_with_py_spy(tmp_path):  # py-spy comes with the test extras
+    out = tmp_path / "help.txt"
+    result = _bench("profile_kind.py", "--kind", "help", "--texts", "200", "--warmup", "20", "--sites", "1",
+                    "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "200 ok / 0 errors" in result.stdout
+    stacks = out.read_text().splitlines()
+    assert stacks and any("InboundService.receive" in line for line in stacks)  # the daemon's own frames
