@@ -324,3 +324,25 @@ async def test_a_contact_deleted_mid_list_is_stepped_over(client, auth, site, cl
     assert resp.status == 204
     await _step(client, clock, 60)
     assert _to(await outbox(client)) == [A, C]  # Bob's step is gone: Carol in his place, on time
+
+
+async def test_with_two_alarms_open_each_steps_text_carries_its_own_reference(client, auth, site, clock):
+    await _people(client.app[STORE], site, clock)
+    first = await post_alarm(client, auth, site.id, "BA", event_id="evt_1", zone="1", text="Door")
+    await deliver(client)
+    await _step(client, clock, 60)  # Bob reached for the first alarm
+    clock.advance(1)
+    second = await post_alarm(client, auth, site.id, "BA", event_id="evt_2", zone="2", text="Window")
+    await deliver(client)
+    texts = await outbox(client)
+    assert [m["to"] for m in texts] == [A, B, A]
+    assert "Another alarm is open: reply YES 2 or NO 2 for this one." in texts[2]["body"]  # step 1, in the commit
+    await _step(client, clock, 60)  # Carol for the first alarm, Bob for the second
+    bob = [m for m in (await outbox(client))[3:] if m["to"] == B]
+    assert len(bob) == 1 and "Another alarm is open: reply YES 2 or NO 2 for this one." in bob[0]["body"]
+
+    answer = await text(client, B, "YES 2")  # the second alarm's, by its reference
+    assert answer["replies"][0].startswith("Thanks Bob: confirmed.")
+    one = await _verification(client, auth, first["verifications"][0]["verification_id"])
+    two = await _verification(client, auth, second["verifications"][0]["verification_id"])
+    assert (one["status"], two["status"], two["response"]) == ("sent", "responded", "confirmed")

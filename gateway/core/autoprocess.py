@@ -104,7 +104,7 @@ def decide_alarm(
                     recipients=call_list.first_rows(call_list.call_order(called), process.call_list, now)),
                 site=site, alarm=alarm, contacts={c.id: c for c in called}, process=process,
                 central_station=table.central_station, from_phone=from_phone, opted_out=opted_out,
-                trace_id=trace_id), now)
+                trace_id=trace_id, held=held or {}), now)
             continue
         verification = Verification(
             id=new_id(), site_id=site.id, event_id=alarm.id, process=process.name, status="pending",

@@ -20,11 +20,12 @@ from gateway.clock import isoformat
 from gateway.core import quiet_hours
 from gateway.core.autoprocess import alert_values, slot_details, zone_named
 from gateway.core.keywords import AutoProcess
+from gateway.core.reply_refs import HeldRef, give_refs, ref_value, with_ref
 from gateway.core.templates import render
 from gateway.core.voice import call_template
 from gateway.model import (
-    PRIORITY_VERIFICATION, AlarmEvent, CallList, CallStep, Contact, Decision, LogEntry, OutboundMessage, Recipient, Site,
-    Verification,
+    PRIORITY_VERIFICATION, AlarmEvent, CallList, CallStep, Contact, Decision, LogEntry, OutboundMessage, Recipient,
+    ReplyRef, Site, Verification,
 )
 
 LIVE = ("pending", "sent", "delivered")  # reached, and may still answer
@@ -88,6 +89,9 @@ class Listing:
     from_phone: str
     opted_out: frozenset[str] = frozenset()
     trace_id: str | None = None
+    # The reply references the contacts' phones hold now: a text reached while another alarm is open for the phone
+    # carries its own (gateway/core/reply_refs.py), as an all-at-once text does.
+    held: Mapping[str, Sequence[HeldRef]] = field(default_factory=dict)
 
 
 @dataclass
@@ -98,6 +102,7 @@ class Reached:
     outbound: list[OutboundMessage] = field(default_factory=list)
     log: list[LogEntry] = field(default_factory=list)
     timeout_at: datetime | None = None
+    reply_refs: list[ReplyRef] = field(default_factory=list)  # for the store to hold with the texts
 
 
 def skip_reason(contact: Contact | None, row: Recipient, opted_out: frozenset[str]) -> str | None:
@@ -185,6 +190,13 @@ def _messages(listing: Listing, cl: CallList, settled: Sequence[Recipient], resu
     for row in settled:
         if row.status == "pending":
             by_contact.setdefault(row.contact_id, []).append(row)
+    shown: dict[str, int] = {}
+    texted = [listing.contacts[c].phone for c, rows in by_contact.items() for r in rows
+              if r.channel == "sms" and listing.contacts[c].phone]
+    if texted and v.require_response:  # held as long as the list now runs (its timeout moves with the steps)
+        hold, shown = give_refs(listing.held, texted, msgspec.structs.replace(v, timeout_at=result.timeout_at),
+                                base["at"])
+        result.reply_refs.extend(hold)
     for contact_id, reached in by_contact.items():
         contact = listing.contacts[contact_id]
         values = alert_values(site=listing.site, alarm=listing.alarm, contact=contact, process=process,
@@ -200,7 +212,10 @@ def _messages(listing: Listing, cl: CallList, settled: Sequence[Recipient], resu
                          **slot_details(contact)}, **base))
         for row in reached:
             # A call says its call_template (the SMS template without "Reply YES..."), a text or push the template.
-            text = v.message or render(call_template(process) if row.channel == "call" else process.template, values)
+            ref = shown.get(contact.phone or "") if row.channel == "sms" else None
+            text = v.message or render(call_template(process) if row.channel == "call" else process.template,
+                                       {**values, "ref": ref_value(ref)})
+            text = with_ref(text, "" if v.message else process.template, process, ref)
             phone = contact.phone if row.channel in PHONE_METHODS else None
             result.outbound.append(OutboundMessage(
                 to_phone=phone or "", from_phone=listing.from_phone if phone else None, body=text,
@@ -264,3 +279,4 @@ def open_list(decision: Decision, listing: Listing, now: datetime) -> None:
         recipients=tuple(changed.get((r.contact_id, r.channel), r) for r in v.recipients)))
     decision.outbound.extend(reached.outbound)
     decision.log.extend(reached.log)
+    decision.reply_refs.extend(reached.reply_refs)

@@ -110,7 +110,7 @@ def plan_verification(request: Request, process: AutoProcess, table: KeywordTabl
     (``escalation: in_order``) reaches its first step now and the rest from the escalation loop."""
     if request.escalation == "in_order":
         return _plan_in_order(request, process, table, now=now, from_phone=from_phone, opted_out=opted_out,
-                              trace_id=trace_id)
+                              trace_id=trace_id, held=held)
     recipients = _recipients(request, opted_out)
     reachable = [r for r in recipients if r.status != "failed"]
     if not reachable:
@@ -161,7 +161,8 @@ def plan_verification(request: Request, process: AutoProcess, table: KeywordTabl
 
 
 def _plan_in_order(request: Request, process: AutoProcess, table: KeywordTable, *, now: datetime, from_phone: str,
-                   opted_out: set[str], trace_id: str | None) -> Decision:
+                   opted_out: set[str], trace_id: str | None,
+                   held: Mapping[str, Sequence[HeldRef]] | None = None) -> Decision:
     """A call list of the request's contacts, in the order given, one step each ``step_seconds``; the first
     step reached now. DELIVERY_FAILED when nobody on the list can be reached at all."""
     if not request.require_response:
@@ -180,7 +181,7 @@ def _plan_in_order(request: Request, process: AutoProcess, table: KeywordTable, 
     call_list.open_list(decision, call_list.Listing(
         verification=verification, site=request.site, alarm=request.alarm,
         contacts={c.id: c for c in request.contacts}, process=process, central_station=table.central_station,
-        from_phone=from_phone, opted_out=frozenset(opted_out), trace_id=trace_id), now)
+        from_phone=from_phone, opted_out=frozenset(opted_out), trace_id=trace_id, held=held or {}), now)
     rows = decision.opened[0].recipients
     if all(r.status == "skipped" for r in rows):
         raise DeliveryFailed(reason=rows[0].error if rows else "no contact",

@@ -16,7 +16,7 @@ from gateway.clock import Clock
 from gateway.core.call_list import Listing, Reached, reach
 from gateway.core.keywords import AutoProcess, KeywordTable
 from gateway.daemon.metrics import Metrics
-from gateway.errors import StoreUnavailable
+from gateway.errors import StaleDecision, StoreUnavailable
 from gateway.stores import Store
 from gateway.stores.manager.call_lists import CallListView
 
@@ -48,7 +48,7 @@ class Escalation:
         v = view.verification
         listing = Listing(verification=v, site=view.site, alarm=view.alarm, contacts=view.contacts,
                           process=table.process(v.process) or STAND_IN, central_station=table.central_station,
-                          from_phone=self.from_phone, opted_out=view.opted_out)
+                          from_phone=self.from_phone, opted_out=view.opted_out, held=view.held)
         return reach(listing, self.clock.now())
 
     async def run_once(self) -> int:
@@ -56,7 +56,12 @@ class Escalation:
         now = self.clock.now()
         worked, queued = 0, False
         for verification_id in await self.store.due_call_lists(now):
-            reached = await self.store.reach_call_list(verification_id, now, self._plan)
+            try:
+                reached = await self.store.reach_call_list(verification_id, now, self._plan)
+            except StaleDecision as exc:  # nothing written: the next pass, moments later, reads anew
+                log.info("verification %s: call list: %s; reached on the next pass", verification_id, exc.message)
+                self._wake.set()
+                continue
             if reached is None:
                 continue
             worked += 1

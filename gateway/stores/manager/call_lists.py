@@ -6,11 +6,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
+
 from gateway.core.call_list import Reached
+from gateway.core.reply_refs import HeldRef
+from gateway.errors import StaleDecision
 from gateway.model import AlarmEvent, Contact, Site, Verification
 from gateway.stores.connector import Body, Op
 from gateway.stores.manager.base import StoreBase, outbound_row, write_log
-from gateway.stores.records import alarm_from_row, contact_from_row, site_from_row, verification_from_row
+from gateway.stores.records import (
+    alarm_from_row, contact_from_row, held_ref_from_row, site_from_row, verification_from_row,
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,7 @@ class CallListView:
     alarm: AlarmEvent | None
     contacts: dict[int, Contact]
     opted_out: frozenset[str]
+    held: dict[str, list[HeldRef]]  # the reply references the contacts' phones hold
 
 
 class CallListStore(StoreBase):
@@ -58,10 +65,18 @@ def _reach(verification_id: str, now: datetime, plan: Callable[[CallListView], R
                 opted_out.add(phone)
     site = site_from_row((yield Op("get_site", {"id": verification.site_id})))
     alarm_row = (yield Op("get_alarm_event", {"id": verification.event_id})) if verification.event_id else None
+    held = {}
+    for phone in {c.phone for c in contacts.values() if c.phone}:
+        held[phone] = [held_ref_from_row(r) for r in (yield Op("reply_refs_for_phone", {"phone": phone, "now": now}))]
     reached = plan(CallListView(verification, site, alarm_from_row(alarm_row) if alarm_row else None, contacts,
-                                frozenset(opted_out)))
+                                frozenset(opted_out), held))
     if reached is None:
         return None
+    for ref in reached.reply_refs:
+        if (yield Op("hold_reply_ref", msgspec.structs.asdict(ref))) is None:
+            # An alarm took this reference for the phone since it was read: this pass writes nothing, the next
+            # one reads the references again.
+            raise StaleDecision(f"reply reference {ref.ref} of {ref.phone} is taken", verification_id=verification_id)
     for r in reached.recipients:
         yield Op("update_recipient_step", {"verification_id": verification_id, "contact_id": r.contact_id,
                                            "channel": r.channel, "status": r.status, "error": r.error,
