@@ -13,7 +13,7 @@ from gateway.web.appkeys import SENDER, STORE
 from tests import storage
 from tests.conftest import PHONE
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, TWILIO_NUMBER, Answer, with_twilio
-from tests.helpers import codes, deliver, event_log, post_alarm
+from tests.helpers import codes, deliver, event_log, post_alarm, scrape
 
 
 class SteppingClock(ManualClock):
@@ -202,6 +202,8 @@ async def test_a_failure_report_that_came_before_the_send_was_recorded_is_applie
     assert recipient.status == "failed"
     [failure] = [r for r in await event_log(client, auth, site.id) if r["code"] == "SMSFAIL"]
     assert "Twilio reported the text undelivered (error 30003)" in failure["comment"]  # the carrier's own log
+    samples = await scrape(client)  # counted as the webhook counts a failed report it applies itself
+    assert samples[("gateway_carrier_errors_total", (("carrier", "twilio"), ("code", "30003")))] == 1.0
 
 
 async def test_a_forged_report_is_refused(client, tw, auth):

@@ -283,6 +283,8 @@ class OutboxSender:
             return
         self.metrics.outbound.labels(carrier, "sent").inc()
         self.metrics.logged(logged)
+        for entry in logged:  # a failed report that overtook the record: a carrier error as in the webhook
+            self.metrics.carrier_errors.labels(carrier, (entry.details or {}).get("error_code") or "none").inc()
         self.metrics.carrier_last_success.labels(carrier).set(self.clock.now().timestamp())
         if item.channel == "sms":
             self.metrics.outbound_segments.labels(carrier).inc(item.segments)
