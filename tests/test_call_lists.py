@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import msgspec
 import pytest
 
 from gateway.clock import ManualClock
@@ -346,3 +347,31 @@ async def test_with_two_alarms_open_each_steps_text_carries_its_own_reference(cl
     one = await _verification(client, auth, first["verifications"][0]["verification_id"])
     two = await _verification(client, auth, second["verifications"][0]["verification_id"])
     assert (one["status"], two["status"], two["response"]) == ("sent", "responded", "confirmed")
+
+
+async def test_a_reference_taken_while_a_step_was_decided_writes_nothing_and_the_next_pass_reaches_it(
+        client, auth, site, clock, monkeypatch):
+    import gateway.core.call_list as call_list_module
+
+    await _people(client.app[STORE], site, clock)
+    await post_alarm(client, auth, site.id, "BA", event_id="evt_1", zone="1", text="Door")
+    await deliver(client)
+    await _step(client, clock, 60)  # Bob holds reference 1 for the first alarm
+    clock.advance(1)
+    await post_alarm(client, auth, site.id, "BA", event_id="evt_2", zone="2", text="Window")
+    await deliver(client)
+    real = call_list_module.give_refs
+
+    def stale(held, phones, verification, now):  # as if decided from a read before alarm 1 took 1 for Bob
+        hold, shown = real(held, phones, verification, now)
+        return [msgspec.structs.replace(r, ref=1) for r in hold], {p: 1 for p in shown}
+
+    monkeypatch.setattr(call_list_module, "give_refs", stale)
+    before = len(await outbox(client))
+    await _step(client, clock, 60)  # Bob is due for the second alarm: his reference is taken
+    sent = [m for m in (await outbox(client))[before:] if m["to"] == B]
+    assert sent == []  # nothing of that step written
+    monkeypatch.setattr(call_list_module, "give_refs", real)
+    await _step(client, clock, 0)  # the next pass reads the references anew
+    [bob] = [m for m in (await outbox(client))[before:] if m["to"] == B]
+    assert "reply YES 2 or NO 2 for this one." in bob["body"]
