@@ -16,19 +16,18 @@ import asyncio
 import contextlib
 import functools
 import json
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import datetime
 from typing import Any
 
 import asyncpg
-import msgspec
 from aiosql.types import SQLOperationType as Kind
 
 from gateway.errors import ConfigurationError, StaleDecision, StoreError, StoreUnavailable
-from gateway.stores.connector import Body, Connector, Conflict, Op, Rows, Script, T, load_queries, migration_sql
+from gateway.stores.connector import Body, Connector, Conflict, Op, Script, T, load_queries, migration_sql
+from gateway.stores.postgres.copying import TableCopy
 from gateway.stores.postgres.listener import Listener
 from gateway.stores.postgres.turns import CURRENT as CURRENT_TURN, Turn, held
+from gateway.stores.postgres.values import jsonb, query_args
 
 QUERIES = load_queries("postgres", "asyncpg")
 CONNECT_SECONDS = 5.0  # a server that does not answer a new connection within this is down
@@ -38,37 +37,6 @@ RETRIES = 3  # a transaction chosen as a deadlock's victim (or a serialization f
 UNAVAILABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
                asyncpg.OperatorInterventionError, asyncpg.TooManyConnectionsError, asyncpg.ConnectionDoesNotExistError)
 RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
-
-
-def _param(value: Any) -> Any:
-    kind = type(value)
-    if kind is str:
-        # PostgreSQL's text cannot hold NUL (SQLite's can): it is stored as U+FFFD, the replacement character.
-        return value.replace("\x00", "\ufffd") if "\x00" in value else value
-    if kind is datetime and value.microsecond % 1000:
-        return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
-    if kind is Rows:  # a document of rows (jsonb): each row's values as a query's parameters are; an empty
-        # group is left out, so the server-side function skips its statement (each costs ~20 us even when empty)
-        return {name: _row(group) if type(group) is dict else [_row(r) for r in group]
-                for name, group in value.items() if group}
-    return value
-
-
-def _row(row: Any) -> Any:
-    return {name: _param(v) for name, v in row.items()} if type(row) is dict else _param(row)
-
-
-_ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")  # \u0000 not itself escaped (\\u0000 is text)
-
-
-def _jsonb(value: Any) -> str:
-    text = msgspec.json.encode(value).decode()
-    # jsonb refuses \u0000 as text does NUL: the same replacement character.
-    return _ESCAPED_NUL.sub(r"\1\\ufffd", text) if "\\u0000" in text else text
-
-
-def _args(names: Sequence[str], params: Any) -> list[Any]:
-    return [_param(params[name]) for name in names]
 
 
 def _lost(exc: BaseException) -> bool:
@@ -84,7 +52,7 @@ def _lost(exc: BaseException) -> bool:
 
 
 async def _init(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=_jsonb, decoder=json.loads)
+    await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=jsonb, decoder=json.loads)
 
 
 async def _keep(conn: asyncpg.Connection) -> None:
@@ -101,9 +69,9 @@ async def run(conn: asyncpg.Connection, op: Op | Script) -> Any:
     query = QUERIES[op.name]
     kind = query.operation
     if kind is Kind.INSERT_UPDATE_DELETE_MANY:
-        await conn.executemany(query.sql, [_args(query.params, p) for p in op.params])
+        await conn.executemany(query.sql, [query_args(query.params, p) for p in op.params])
         return None
-    args = _args(query.params, op.params)
+    args = query_args(query.params, op.params)
     if kind is Kind.SELECT:
         return [dict(row) for row in await conn.fetch(query.sql, *args)]
     if kind is Kind.SELECT_ONE:
@@ -127,7 +95,7 @@ async def drive(conn: asyncpg.Connection, body: Body[T]) -> T:
         body.close()
 
 
-class PostgresConnector(Connector):
+class PostgresConnector(TableCopy, Connector):
     """The ``postgres`` engine (``postgresql://user@host:5432/db``): many daemons per database."""
 
     engine = "postgres"
@@ -289,66 +257,3 @@ class PostgresConnector(Connector):
                             channel, heard, UNAVAILABLE, self.description)
         await listener.start()
         return listener.stop
-
-    # Whole tables (their names come from gateway/stores/migrations.py's fixed list, never from input)
-    async def tables(self) -> list[str]:
-        async with self._connection() as conn:
-            rows = await conn.fetch("SELECT table_name FROM information_schema.tables "
-                                    "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' "
-                                    "ORDER BY table_name")  # not the views of migrations/0016_one_trip.sql
-        return [r["table_name"] for r in rows]
-
-    async def _types(self, table: str) -> dict[str, str]:
-        async with self._connection() as conn:
-            rows = await conn.fetch("SELECT column_name, data_type FROM information_schema.columns "
-                                    "WHERE table_schema = current_schema() AND table_name = $1 "
-                                    "ORDER BY ordinal_position", table)
-        return {r["column_name"]: r["data_type"] for r in rows}
-
-    async def columns(self, table: str) -> list[str]:
-        return list(await self._types(table))
-
-    async def dump(self, table: str, columns: Sequence[str], batch: int) -> AsyncIterator[list[tuple]]:
-        async with self._connection() as conn, conn.transaction():
-            cursor = conn.cursor(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1", prefetch=batch)
-            rows: list[tuple] = []
-            async for record in cursor:
-                rows.append(tuple(record))
-                if len(rows) == batch:
-                    yield rows
-                    rows = []
-            if rows:
-                yield rows
-
-    async def load(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-        types = await self._types(table)
-        flags = [types.get(c) == "boolean" for c in columns]  # SQLite hands booleans over as 0 and 1
-        values = [[_param(bool(v) if flag and v is not None else v) for v, flag in zip(row, flags)] for row in rows]
-        sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
-               f"VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})")
-        async with self._connection() as conn:
-            await conn.executemany(sql, values)
-
-    async def count(self, table: str) -> int:
-        async with self._connection() as conn:
-            return await conn.fetchval(f"SELECT count(*) FROM {table}")
-
-    async def clear(self, tables: Sequence[str]) -> None:
-        async with self._connection() as conn:
-            await conn.execute(f"TRUNCATE {', '.join(tables)}")
-
-    async def after_load(self, tables: Sequence[str]) -> None:
-        async with self._connection() as conn:
-            for table in tables:
-                identity = await conn.fetchval(
-                    "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
-                    "AND table_name = $1 AND is_identity = 'YES'", table)
-                if identity:  # the next id follows the largest copied one
-                    await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{identity}'), "
-                                       f"coalesce(max({identity}), 0) + 1, false) FROM {table}")
-            # Copied rows are settled history to the readers that page by (tx, id) (migrations/0012_paging.sql),
-            # whatever transaction loaded them or their source recorded.
-            for table, column in (("event_log", "tx"), ("webhook_events", "tx"), ("loopback_messages", "tx"),
-                                  ("webhook_cursor", "last_tx")):
-                if table in tables:
-                    await conn.execute(f"UPDATE {table} SET {column} = 0 WHERE {column} <> 0")
