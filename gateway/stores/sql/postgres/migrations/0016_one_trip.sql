@@ -5,7 +5,7 @@
 -- alarm event seen before writes nothing more ({"duplicate": true}); a reply reference another alarm holds
 -- ({"stale_ref": i}) or a response to a verification no longer open ({"stale_response": i}) stops it, and the
 -- caller raises StaleDecision, which rolls the whole transaction back. Otherwise {"inbound_id": id or null}.
--- A group with no rows is left out of the document (gateway/stores/postgres/connector.py): its statement is skipped.
+-- A group with no rows is left out of the document (gateway/stores/postgres/values.py): its statement is skipped.
 CREATE FUNCTION gateway_commit_decision(d jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     new_inbound bigint;
