@@ -310,6 +310,13 @@ async def fake_twilio(clock):
     await fake.stop()
 
 
+@pytest.fixture
+async def tw(client, fake_twilio):
+    """The fake Twilio with its webhooks and status callbacks posted to the test's application (``client``)."""
+    fake_twilio.deliver_to = client
+    return fake_twilio
+
+
 def with_twilio(config, fake: FakeTwilio, *, public_url: str | None = None, **options):
     """``config`` with the Twilio carrier pointed at ``fake``."""
     http = msgspec.structs.replace(config.http, public_url=public_url or config.http.public_url)

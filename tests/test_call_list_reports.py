@@ -17,12 +17,6 @@ def config(call_list_config, fake_twilio):  # noqa: F811
     return with_twilio(call_list_config, fake_twilio, max_per_second=100, request_timeout_seconds=0.5)
 
 
-@pytest.fixture
-async def tw(client, fake_twilio):
-    fake_twilio.deliver_to = client
-    return fake_twilio
-
-
 async def test_an_undelivered_report_moves_the_list_on_at_once(client, tw, auth, site, clock):
     await _people(client.app[STORE], site, clock)
     await post_alarm(client, auth, site.id, "BA")

@@ -18,12 +18,6 @@ def config(config, fake_twilio):
     return with_twilio(config, fake_twilio, max_per_second=100)
 
 
-@pytest.fixture
-async def tw(client, fake_twilio):
-    fake_twilio.deliver_to = client
-    return fake_twilio
-
-
 async def test_carrier_refusals_and_failed_reports_count_by_code_and_a_success_is_stamped(
         client, tw, auth, store, site, contact, clock):
     await store.add_contact(Contact(id=0, site_id=site.id, first_name="Jane", last_name="Doe", phone=OTHER_PHONE,

@@ -45,12 +45,6 @@ def config(config, fake_twilio):
 
 
 @pytest.fixture
-async def tw(client, fake_twilio):
-    fake_twilio.deliver_to = client
-    return fake_twilio
-
-
-@pytest.fixture
 def cfg(config, tmp_path):
     """The app's config as a file, for the CLI."""
     path = tmp_path / "gateway.yaml"

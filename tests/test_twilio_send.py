@@ -34,12 +34,6 @@ def config(config, fake_twilio):
     return with_twilio(config, fake_twilio, max_per_second=100, request_timeout_seconds=0.5)
 
 
-@pytest.fixture
-async def tw(client, fake_twilio):
-    fake_twilio.deliver_to = client
-    return fake_twilio
-
-
 def outbound(config) -> list[dict]:
     """The outbox as stored: attempts, error codes and carrier statuses have no public view."""
     return storage.rows(config.database.url, "outbound_messages")

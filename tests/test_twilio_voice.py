@@ -20,12 +20,6 @@ def config(config, fake_twilio):
     return with_twilio(config, fake_twilio, max_per_second=100)
 
 
-@pytest.fixture
-async def tw(client, fake_twilio):
-    fake_twilio.deliver_to = client
-    return fake_twilio
-
-
 async def place(client, auth, site, contact, tw) -> tuple[str, object]:
     resp = await client.post("/ext/v1/verifications", headers=auth, json={
         "site_id": site.id, "contacts": [contact.id], "method": "call", "message": TEXT})

@@ -23,12 +23,6 @@ def config(config, fake_twilio, receiver, tmp_path):
     return subscribed(with_twilio(config, fake_twilio, max_per_second=100), receiver, tmp_path)
 
 
-@pytest.fixture
-async def tw(client, fake_twilio):
-    fake_twilio.deliver_to = client
-    return fake_twilio
-
-
 def inbound_url(config, query: str = "") -> str:
     return config.http.public_url.rstrip("/") + INBOUND + query
 
