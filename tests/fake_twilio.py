@@ -31,6 +31,7 @@ from gateway.config import Carrier, Twilio
 from tests import fake_twilio_messages
 from tests.fake_twilio_calls import FakeCalls
 from tests.fake_twilio_messages import Message
+from tests.helpers import serve_on_loopback
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "f" * 32
@@ -98,12 +99,7 @@ class FakeTwilio:
         app.router.add_get("/2010-04-01/Accounts/{account}/Messages.json", self._list)
         app.router.add_get("/v2/PhoneNumbers/{number}", self._lookup)
         app.router.add_post("/2010-04-01/Accounts/{account}/Calls.json", self.calls.create)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self._runner, self.url = await serve_on_loopback(app)
         return self
 
     async def stop(self) -> None:

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import itertools
 
+from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.web.appkeys import SENDER
 
 _ids = itertools.count(1)
+
+
+async def serve_on_loopback(app: web.Application) -> tuple[web.AppRunner, str]:
+    """``app`` listening on a free port of 127.0.0.1 (a fake carrier or push service): its runner and base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    return runner, f"http://{host}:{port}"
 
 
 async def post_alarm(client, auth, site_id: str, code: str = "BA", **fields) -> dict:
