@@ -108,15 +108,11 @@ async def chat(config: Config, args: argparse.Namespace) -> int:
                 if ringing and line.strip().lower() in CALL_KEYS:
                     await _on_call(http, base, ringing, line.strip().lower())
                     continue
-                try:
-                    async with http.post(f"{base}/carriers/loopback/inbound",
-                                         json={"from": phone, "body": line.rstrip("\n")}) as resp:
-                        body = await resp.json(content_type=None)
-                except aiohttp.ClientError as exc:
-                    print(f"! cannot reach the daemon at {base}: {exc}", file=sys.stderr)
+                answer = await _post(http, base, "/carriers/loopback/inbound",
+                                     {"from": phone, "body": line.rstrip("\n")})
+                if answer is None:
                     continue
-                if resp.status >= 400:
-                    print(f"! {_error(body)}", file=sys.stderr)
+                _, body = answer
                 for reply in body.get("replies", []):
                     print(f"< {reply}", flush=True)
         finally:
@@ -124,20 +120,30 @@ async def chat(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _post(http: aiohttp.ClientSession, base: str, path: str, payload: dict) -> tuple[int, dict] | None:
+    """POST ``payload`` to the daemon: its status and JSON body, an error answer printed; None when it cannot be
+    reached (said on stderr)."""
+    try:
+        async with http.post(f"{base}{path}", json=payload) as resp:
+            status, body = resp.status, await resp.json(content_type=None)
+    except aiohttp.ClientError as exc:
+        print(f"! cannot reach the daemon at {base}: {exc}", file=sys.stderr)
+        return None
+    if status >= 400:
+        print(f"! {_error(body)}", file=sys.stderr)
+    return status, body
+
+
 async def _on_call(http: aiohttp.ClientSession, base: str, ringing: list[int], key: str) -> None:
     """Press ``key`` on the oldest call still going (or end it busy, no-answer, machine, hang up)."""
     payload = {"digits": key} if len(key) == 1 else {"result": "completed" if key == "hangup" else key}
-    try:
-        async with http.post(f"{base}/carriers/loopback/calls/{ringing[0]}", json=payload) as resp:
-            body = await resp.json(content_type=None)
-    except aiohttp.ClientError as exc:
-        print(f"! cannot reach the daemon at {base}: {exc}", file=sys.stderr)
+    answer = await _post(http, base, f"/carriers/loopback/calls/{ringing[0]}", payload)
+    if answer is None:
         return
-    if resp.status >= 400:
-        print(f"! {_error(body)}", file=sys.stderr)
+    status, body = answer
     if body.get("says"):
         print(f"< (call) {body['says']}", flush=True)
-    if resp.status >= 400 or not body.get("listening"):
+    if status >= 400 or not body.get("listening"):
         print("< (call ended)", flush=True)
         ringing.pop(0)
 
