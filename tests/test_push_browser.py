@@ -77,14 +77,20 @@ HARNESS = """(async (payload, action) => {
 })"""
 
 
-async def test_the_service_worker_shows_the_alert_and_answers_it(need_chromium, aiohttp_server, config, clock,  # noqa: F811
-                                                                 tmp_path):
+async def push_server(aiohttp_server, config, clock, tmp_path):
+    """The gateway with the push method on, on a fixed free port (the page's origin the browser sees): the server
+    and its public URL."""
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     config = Config(http=Http(port=port, public_url=public), database=config.database, keywords=config.keywords,
                     push=Push(backend="webpush", subject="mailto:ops@acme.test",
                               vapid_private_key_file=str(tmp_path / "vapid.pem")))
-    server = await aiohttp_server(create_app(config, clock=clock, run_loops=False), port=port)
+    return await aiohttp_server(create_app(config, clock=clock, run_loops=False), port=port), public
+
+
+async def test_the_service_worker_shows_the_alert_and_answers_it(need_chromium, aiohttp_server, config, clock,  # noqa: F811
+                                                                 tmp_path):
+    server, public = await push_server(aiohttp_server, config, clock, tmp_path)
     store = server.app[STORE]
     verification_id, payload = await open_verification(store, clock, public)
 
@@ -149,12 +155,7 @@ async def test_the_confirmed_welcome_page_loads_its_push_script_and_finds_the_wo
     from gateway.auth.oauth import create_client
     from tests.helpers import deliver, outbox
 
-    port = free_port()
-    public = f"http://127.0.0.1:{port}"
-    config = Config(http=Http(port=port, public_url=public), database=config.database, keywords=config.keywords,
-                    push=Push(backend="webpush", subject="mailto:ops@acme.test",
-                              vapid_private_key_file=str(tmp_path / "vapid.pem")))
-    server = await aiohttp_server(create_app(config, clock=clock, run_loops=False), port=port)
+    server, public = await push_server(aiohttp_server, config, clock, tmp_path)
     client = await aiohttp_client(server)
     store = server.app[STORE]
     site = await store.add_site(Site(id="site_main", dealer_id="12345", name="Main Office", created_at=clock.now()))
