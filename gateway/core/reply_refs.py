@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import msgspec
 
 from gateway.core.keywords import AutoProcess, Keyword, fold
 from gateway.core.templates import placeholders
@@ -25,8 +26,7 @@ CLOSED = ("responded", "expired")
 _WITH_REF = re.compile(r"^(.*?\S)\s*#?\s*(\d{1,3})$")
 
 
-@dataclass(frozen=True)
-class HeldRef:
+class HeldRef(msgspec.Struct, frozen=True, kw_only=True):  # one per row of every answering text's read
     """A reference a phone holds: the alarm it names and the state of the verification it was given to."""
 
     ref: int
