@@ -8,7 +8,7 @@ from datetime import datetime
 
 import msgspec
 
-from gateway.core.call_list import Reached
+from gateway.core.call_list import DUE, Reached
 from gateway.core.reply_refs import HeldRef
 from gateway.errors import StaleDecision
 from gateway.model import AlarmEvent, Contact, Site, Verification
@@ -65,8 +65,10 @@ def _reach(verification_id: str, now: datetime, plan: Callable[[CallListView], R
                 opted_out.add(phone)
     site = site_from_row((yield Op("get_site", {"id": verification.site_id})))
     alarm_row = (yield Op("get_alarm_event", {"id": verification.event_id})) if verification.event_id else None
-    held = {}
-    for phone in {c.phone for c in contacts.values() if c.phone}:
+    held = {}  # the references of the phones a text of this list may still reach (the pure part picks from them)
+    texted = {contacts[r.contact_id].phone for r in verification.recipients
+              if r.channel == "sms" and r.status in DUE and r.contact_id in contacts}
+    for phone in sorted(p for p in texted if p) if verification.require_response else ():
         held[phone] = [held_ref_from_row(r) for r in (yield Op("reply_refs_for_phone", {"phone": phone, "now": now}))]
     reached = plan(CallListView(verification, site, alarm_from_row(alarm_row) if alarm_row else None, contacts,
                                 frozenset(opted_out), held))
