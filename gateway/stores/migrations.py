@@ -23,6 +23,7 @@ MIGRATIONS = (
     "0015_channels",
     "0016_one_trip",
     "0017_response_channel",
+    "0018_partial_indexes",
 )
 
 # Every table the migrations make but schema_migrations, parents before the tables that refer to them.
