@@ -285,7 +285,7 @@ def verdict(ok: bool) -> str:
 
 def table(r: dict) -> str:
     g, b = r["gateway"], r["bare"]
-    s, st, m, sh = g["startup"], g["steady"], g["memory"], g["shutdown"]
+    s, st, m = g["startup"], g["steady"], g["memory"]
     pk = peak_mb(m)
     rows = [
         ("start-up: /readyz 200", f"{s['ready_http_s']:.3f} s", f"< {AIMS['ready_s']:g} s",
@@ -298,7 +298,7 @@ def table(r: dict) -> str:
                                        if key in r]
     for name, label in (("mix", "chatter mix"), ("help", "HELP from unknown")):
         bb = b[name]
-        for engine, res, ratios in engines:
+        for engine, res, _ratios in engines:
             gw = res["closed"][name]
             rows += [
                 (f"{engine}gateway closed loop, {label} (c={gw['concurrency']})", f"{gw['per_second']:.0f} msg/s",

@@ -2,8 +2,8 @@
 
 It serves the Messages resource (Basic auth checked, 201 answers shaped like Twilio's,
 scripted errors and slow answers; the list of every message it took or sent, paged as Twilio
-pages it: tests/fake_twilio_messages.py), Calls (tests/fake_twilio_calls.py) and Lookup v2, and it fires status callbacks and inbound
-webhooks signed with the auth token exactly as Twilio signs them. A text sent to one of ``numbers``
+pages it: tests/fake_twilio_messages.py), Calls (tests/fake_twilio_calls.py) and Lookup v2, and it fires status
+callbacks and inbound webhooks signed with the auth token exactly as Twilio signs them. A text sent to one of ``numbers``
 comes back to that number's inbound webhook (the canary's way round), unless ``drop`` says to lose it;
 ``missed_text`` is a text Twilio took while the gateway could not (its webhook failed: error 11200).
 """

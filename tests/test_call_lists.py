@@ -5,7 +5,7 @@ The clock is moved, never slept: the escalation loop's ``run_once`` is the pass 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import msgspec
 import pytest
@@ -13,7 +13,7 @@ import pytest
 from gateway.clock import ManualClock
 from gateway.config import Config, Database, Http, Outbox
 from gateway.model import Contact, PhoneLookup
-from gateway.web.appkeys import ESCALATION, EXPIRY, SENDER, STORE
+from gateway.web.appkeys import ESCALATION, EXPIRY, STORE
 from tests.conftest import free_port
 from tests.helpers import codes, deliver, event_log, outbox, post_alarm, text
 

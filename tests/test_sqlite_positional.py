@@ -34,7 +34,7 @@ def test_a_missing_value_is_refused_as_sqlite3_refuses_it_and_extra_keys_are_ign
 
 
 def test_every_query_of_queries_sql_is_rewritten_without_a_named_parameter_left():
-    for name, query in QUERIES.items():
+    for name in QUERIES:
         sql, _ = _BOUND[name]
         stripped, names = numbered(sql)
         assert names == (), f"{name}: {sql}"

@@ -12,7 +12,7 @@ from gateway.config import Email
 from gateway.model import Contact, Site
 from gateway.web.app import create_app
 from gateway.web.appkeys import STORE
-from tests.helpers import assert_locked_down_page, codes, deliver, event_log, post_alarm, scrape
+from tests.helpers import assert_locked_down_page, deliver, event_log, post_alarm, scrape
 from tests.smtpserver import SMTPServer
 
 

@@ -1,8 +1,9 @@
 """Web Push's HTTP side: the VAPID public key, the two scripts, and the welcome page's subscription POST.
 
 ``POST /welcome/{token}/push`` takes the browser's ``PushSubscription`` as JSON. Mounted only when
-``push.backend`` is webpush. The welcome token in the path is the credential, as for the page's Confirm button; the JSON content type (which a cross-site form
-cannot send without a preflight) and the Origin check keep another site from posting one.
+``push.backend`` is webpush. The welcome token in the path is the credential, as for the page's Confirm button;
+the JSON content type (which a cross-site form cannot send without a preflight)
+and the Origin check keep another site from posting one.
 """
 
 from __future__ import annotations

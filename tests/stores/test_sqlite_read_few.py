@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import threading
 
 import pytest
 
 from gateway.stores import open_store
-from gateway.stores.connector import Op, single
+from gateway.stores.connector import Op
 
 
 @pytest.fixture
