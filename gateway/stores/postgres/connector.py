@@ -234,8 +234,9 @@ class PostgresConnector(TableCopy, Connector):
                     with contextlib.suppress(asyncpg.InterfaceError):  # a lost connection asyncpg let go of already
                         conn.terminate()
                     if done:  # the commit itself failed: the holder must not think its decision stands
-                        raise (self._unavailable(exc) if _lost(exc) or isinstance(exc, asyncpg.InterfaceError)
-                               else exc) from None
+                        if _lost(exc) or isinstance(exc, asyncpg.InterfaceError):
+                            raise self._unavailable(exc) from exc
+                        raise
                     # else the body's own error is on its way out; a ROLLBACK that failed only costs the connection
 
     async def _restart(self, turn: Turn) -> None:
