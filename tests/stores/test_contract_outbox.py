@@ -182,6 +182,27 @@ async def test_reports_that_overtook_the_send_are_applied_when_it_is_recorded(st
     assert repeat.known and repeat.logged == ()  # applied once
 
 
+async def test_a_report_racing_its_send_record_on_another_daemon_is_applied_either_way(db_url, store, clock):
+    """The send's record and a report about it, committed at the same moment by two daemons: each transaction
+    takes the carrier message's lock first, so one of them always sees the other's row (without it, on
+    PostgreSQL each read missed the other's uncommitted row and the report stayed kept, never applied)."""
+    await notice(store, clock, 40)
+    items = await claim(store, clock, 40)
+    other = open_store(db_url, clock=clock)
+    await other.open()
+    try:
+        for round_ in range(0, len(items), 10):
+            await asyncio.gather(*(
+                job for i, item in enumerate(items[round_:round_ + 10], start=round_) for job in (
+                    store.outbound_sent(item, "twilio", f"SMR{i}", clock.now()),
+                    other.delivery_report(DeliveryReport(carrier="twilio", carrier_message_id=f"SMR{i}",
+                                                         status="delivered", at=clock.now()), lambda it, rep: []))))
+        statuses = [(await store.outbound_by_carrier_id("twilio", f"SMR{i}"))[1] for i in range(len(items))]
+        assert statuses == ["delivered"] * len(items)
+    finally:
+        await other.close()
+
+
 async def test_verifications_expire_once_with_their_effects(store, site, contact, clock):
     v = await open_verification(store, site, [contact], clock, minutes=5)
     await open_verification(store, site, [contact], clock, vid="ver_info", require_response=False)

@@ -124,6 +124,7 @@ def _nothing_to_log(_item: OutboxItem, _report: DeliveryReport) -> Sequence[LogE
 def _sent(item: OutboxItem, carrier: str, carrier_message_id: str, now: datetime, claimer: str,
           log_for: Callable[[OutboxItem, DeliveryReport], Sequence[LogEntry]]) -> Body[tuple[LogEntry, ...]]:
     key = {"carrier": carrier, "carrier_message_id": carrier_message_id}
+    yield Op("lock_carrier_message", key)  # first: a report about it committing meanwhile is seen below
     yield Op("outbound_sent", {"id": item.id, **key, "now": now, "claimer": claimer})
     if item.verification_id and item.contact_id is not None:
         yield Op("recipient_sent", {"verification_id": item.verification_id, "contact_id": item.contact_id,
@@ -149,6 +150,7 @@ def _failed(item: OutboxItem, status: str, error_code: str | None, error: str, n
 def _delivery_report(report: DeliveryReport,
                      log_for: Callable[[OutboxItem, DeliveryReport], Sequence[LogEntry]]) -> Body[DeliveryResult]:
     key = {"carrier": report.carrier, "carrier_message_id": report.carrier_message_id}
+    yield Op("lock_carrier_message", key)  # first: the send's record committing meanwhile is seen below
     yield Op("insert_delivery_status", {**key, "status": report.status, "error_code": report.error_code,
                                         "received_at": report.at})
     return (yield from _apply_report(report, log_for))

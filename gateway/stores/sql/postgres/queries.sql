@@ -436,6 +436,12 @@ ORDER BY created_at DESC, id DESC;
 
 -- Twilio: delivery status, opt-outs, lookups
 
+-- name: lock_carrier_message$
+-- Taken first by the transaction that records a send's carrier id and by the one that records a report about it
+-- (gateway/stores/manager/outbox.py): on two daemons at once each read missed the other's uncommitted row, and
+-- the report stayed kept, never applied. A two-int key in its own space (take_turn's is 1196887809).
+SELECT 1 FROM pg_advisory_xact_lock(1196887810, hashtext(:carrier || ' ' || :carrier_message_id));
+
 -- name: insert_delivery_status!
 INSERT INTO delivery_statuses (carrier, carrier_message_id, status, error_code, received_at)
 VALUES (:carrier, :carrier_message_id, :status, :error_code, :received_at)

@@ -401,6 +401,10 @@ ORDER BY d.created_at DESC, d.id DESC;
 
 -- Twilio: delivery status, opt-outs, lookups
 
+-- name: lock_carrier_message$
+-- Nothing to take: one writer at a time already keeps a send's record and a report about it apart.
+SELECT 1;
+
 -- name: insert_delivery_status!
 INSERT INTO delivery_statuses (carrier, carrier_message_id, status, error_code, received_at)
 VALUES (:carrier, :carrier_message_id, :status, :error_code, :received_at)
