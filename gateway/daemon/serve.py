@@ -16,6 +16,7 @@ from aiohttp import web
 
 from gateway.config import Config
 from gateway.errors import ConfigurationError
+from gateway.daemon.malloc import keep_large_blocks_mapped
 from gateway.daemon.sdnotify import Notifier, watchdog_loop
 from gateway.web.app import create_app
 from gateway.web.appkeys import KEYWORDS, METRICS, STOPPING, STORE
@@ -28,6 +29,7 @@ YOUNG_OBJECTS = 20_000  # the cyclic collector's first threshold (Python's defau
 
 
 async def serve(config: Config, notifier: Notifier | None = None) -> int:
+    keep_large_blocks_mapped()
     app = create_app(config)
     with app[STORE].daemon_lock():  # the engine's rule: one daemon per SQLite file, any number on PostgreSQL
         return await _serve(app, config, notifier or Notifier.from_env())
