@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
 
-from gateway.stores.sqlite.outage import WriteOutage
+if TYPE_CHECKING:  # the SQLite package imports this module: a name for annotations only
+    from gateway.stores.sqlite.outage import WriteOutage
 
 T = TypeVar("T")
 MAX_BATCH = 256

@@ -9,8 +9,8 @@ import aiosqlite
 import pytest
 
 from gateway.clock import Clock
-from gateway.stores.sqlite.outage import WriteOutage  # first: the package's connectors import groupcommit
-from gateway.stores.groupcommit import GroupCommit  # noqa: I001
+from gateway.stores.groupcommit import GroupCommit
+from gateway.stores.sqlite.outage import WriteOutage
 
 
 @pytest.fixture
