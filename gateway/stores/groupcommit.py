@@ -8,8 +8,8 @@ loop, not N. On one pinned core each hand-off is two context switches and a GIL 
 (bench/README.md: aiosqlite's ``_execute`` held 18% of the event loop's GIL time with a hop per read).
 
 A write batch runs as ``BEGIN IMMEDIATE``, each write inside its own SAVEPOINT (so one failing
-write rolls back alone; a batch of one write needs none), then one ``COMMIT`` (and one fsync). A read batch runs each read as
-it would run alone (autocommit, so each sees what is committed when it runs). Measured before
+write rolls back alone; a batch of one write needs none), then one ``COMMIT`` (and one fsync). A
+read batch runs each read as it would run alone (autocommit, so each sees what is committed when it runs). Measured before
 group commit existed: one awaited hop per statement under a lock held ~1 ms per inbound text
 and capped the gateway near 800 texts/s with the event loop half idle (bench/inbound.py).
 """
